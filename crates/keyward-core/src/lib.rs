@@ -1,0 +1,19 @@
+//! keyward's domain, pure: the key format (mint, parse, checksum, mask, hash),
+//! permission names, resources and grants, scopes and their evaluation, and
+//! the records the store keeps. No I/O lives here.
+
+mod base62;
+pub mod clock;
+pub mod grant;
+pub mod key;
+pub mod model;
+pub mod permission;
+pub mod query;
+pub mod scope;
+
+pub use clock::{Clock, SystemClock};
+pub use grant::{Grant, GrantSet, Resource};
+pub use key::{ApiKey, KeyHash, KeyHasher, KeyParseError, Prefix, ServerSecret};
+pub use permission::{BUILTIN_PERMISSIONS, PermissionName};
+pub use query::PermissionQuery;
+pub use scope::Scope;

@@ -1,0 +1,244 @@
+//! The records keyward keeps: organizations, the permission catalog and keys.
+
+use crate::grant::{Grant, GrantSet, Resource};
+use crate::key::{KeyHash, Prefix};
+use crate::permission::PermissionName;
+use crate::scope::Scope;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use uuid::Uuid;
+
+/// Longest label of anything named by people.
+pub const NAME_MAX: usize = 200;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NameError {
+    #[error("must not be empty")]
+    Empty,
+    #[error("must be at most {NAME_MAX} characters")]
+    TooLong,
+}
+
+/// Trims and checks a human label (key names, organization names).
+pub fn parse_name(raw: &str) -> Result<String, NameError> {
+    let name = raw.trim();
+    if name.is_empty() {
+        Err(NameError::Empty)
+    } else if name.chars().count() > NAME_MAX {
+        Err(NameError::TooLong)
+    } else {
+        Ok(name.to_owned())
+    }
+}
+
+/// A validated organization slug: 1 to 63 of lowercase letters, digits and
+/// inner `-`; never a UUID, so `{org}` in a path can be either.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct Slug(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("slug {0:?} must be 1 to 63 lowercase letters, digits or inner dashes, and not a UUID")]
+pub struct BadSlug(pub String);
+
+impl Slug {
+    pub fn parse(s: &str) -> Result<Self, BadSlug> {
+        let ok = (1..=63).contains(&s.len())
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !s.starts_with('-')
+            && !s.ends_with('-')
+            && Uuid::parse_str(s).is_err();
+        if ok {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(BadSlug(s.to_owned()))
+        }
+    }
+
+    /// Derives a slug from a display name: `Acme Data, Inc.` → `acme-data-inc`.
+    pub fn from_name(name: &str) -> Result<Self, BadSlug> {
+        let mut slug = String::new();
+        for c in name.chars().flat_map(char::to_lowercase) {
+            if c.is_ascii_alphanumeric() {
+                slug.push(c);
+            } else if !slug.is_empty() && !slug.ends_with('-') {
+                slug.push('-');
+            }
+        }
+        let slug: String = slug.trim_end_matches('-').chars().take(63).collect();
+        Self::parse(slug.trim_end_matches('-'))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Organization {
+    pub id: Uuid,
+    pub name: String,
+    pub slug: Slug,
+    pub key_prefix: Prefix,
+    pub created_at: DateTime<Utc>,
+}
+
+/// An entry of an organization's permission catalog.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Permission {
+    pub id: i64,
+    pub name: PermissionName,
+    pub description: String,
+    pub read_only: bool,
+}
+
+/// An organization's catalog: keyward's built-ins and the platform's own.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Catalog(pub Vec<Permission>);
+
+impl Catalog {
+    pub fn by_id(&self, id: i64) -> Option<&Permission> {
+        self.0.iter().find(|p| p.id == id)
+    }
+
+    pub fn by_name(&self, name: &str) -> Option<&Permission> {
+        self.0.iter().find(|p| p.name.as_str() == name)
+    }
+
+    pub fn is_read_only(&self, name: &PermissionName) -> bool {
+        self.by_name(name.as_str()).is_some_and(|p| p.read_only)
+    }
+
+    /// Every catalog permission on each of `resources`: owner-level grants.
+    pub fn everything_on(&self, resources: &[Resource]) -> GrantSet {
+        GrantSet::new(
+            self.0
+                .iter()
+                .flat_map(|p| {
+                    resources
+                        .iter()
+                        .map(|r| Grant::new(p.name.clone(), r.clone()))
+                })
+                .collect(),
+        )
+    }
+}
+
+/// A key's explicit grant, with the catalog id of its permission.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KeyGrant {
+    pub id: i64,
+    pub name: PermissionName,
+    pub resource: Resource,
+}
+
+impl KeyGrant {
+    pub fn grant(&self) -> Grant {
+        Grant::new(self.name.clone(), self.resource.clone())
+    }
+}
+
+/// Why a key can't be used, or that it can.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum KeyState {
+    Valid,
+    Expired,
+    Revoked,
+    Disabled,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct KeyRecord {
+    pub id: Uuid,
+    pub organization_id: Uuid,
+    pub name: String,
+    pub scope: Scope,
+    pub read_only: bool,
+    /// The user, team, organization or service account the key belongs to.
+    pub owner_id: Uuid,
+    /// Explicit grants narrowing the key; empty when it has none.
+    pub permissions: Vec<KeyGrant>,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub usage_count: i64,
+    pub enabled: bool,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub key_mask: String,
+    pub metadata: serde_json::Map<String, serde_json::Value>,
+}
+
+impl KeyRecord {
+    pub fn state(&self, now: DateTime<Utc>) -> KeyState {
+        if self.revoked_at.is_some() {
+            KeyState::Revoked
+        } else if !self.enabled {
+            KeyState::Disabled
+        } else if self.expires_at.is_some_and(|at| at <= now) {
+            KeyState::Expired
+        } else {
+            KeyState::Valid
+        }
+    }
+
+    pub fn explicit_grants(&self) -> Option<Vec<Grant>> {
+        (!self.permissions.is_empty())
+            .then(|| self.permissions.iter().map(KeyGrant::grant).collect())
+    }
+
+    /// The key's effective grants, given what its scope holds right now.
+    pub fn effective_grants(&self, scope_grants: &GrantSet, catalog: &Catalog) -> GrantSet {
+        let narrowed = match self.explicit_grants() {
+            Some(explicit) => scope_grants.narrow_to(&explicit),
+            None => scope_grants.clone(),
+        };
+        if self.read_only {
+            narrowed.read_only(|p| catalog.is_read_only(p))
+        } else {
+            narrowed
+        }
+    }
+}
+
+/// A key to insert: everything but what the store fills in.
+#[derive(Debug, Clone)]
+pub struct NewKey {
+    pub record: KeyRecord,
+    pub hash: KeyHash,
+}
+
+/// A change to a key: only the fields that are `Some` change.
+#[derive(Debug, Clone, Default)]
+pub struct KeyPatch {
+    pub name: Option<String>,
+    pub enabled: Option<bool>,
+    pub expires_at: Option<Option<DateTime<Utc>>>,
+    pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_derive_from_names() {
+        assert_eq!(
+            Slug::from_name("Acme Data, Inc.").unwrap().as_str(),
+            "acme-data-inc"
+        );
+        assert!(Slug::from_name("!!!").is_err());
+        assert!(Slug::parse("0192f0c4-7d4e-7c3a-9a1b-1c2d3e4f5a6b").is_err());
+        assert!(Slug::parse("-a").is_err());
+    }
+
+    #[test]
+    fn names_are_trimmed_and_bounded() {
+        assert_eq!(parse_name("  ci  ").unwrap(), "ci");
+        assert_eq!(parse_name(" "), Err(NameError::Empty));
+        assert_eq!(parse_name(&"x".repeat(201)), Err(NameError::TooLong));
+        assert!(parse_name(&"é".repeat(200)).is_ok());
+    }
+}

@@ -1,0 +1,99 @@
+//! keyward's storage: one [`Store`] trait, two implementations behind it
+//! (SQLite, the embedded default, and PostgreSQL for several nodes), and
+//! one behaviour, kept equal by the conformance suite in `tests/`.
+
+mod error;
+mod postgres;
+mod rows;
+mod sqlite;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use keyward_core::KeyHash;
+use keyward_core::model::{Catalog, KeyPatch, KeyRecord, NewKey, Organization, Permission};
+use std::sync::Arc;
+use uuid::Uuid;
+
+pub use error::StoreError;
+pub use postgres::PostgresStore;
+pub use sqlite::SqliteStore;
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// A change to an organization: only the fields that are `Some` change.
+#[derive(Debug, Clone, Default)]
+pub struct OrgPatch {
+    pub name: Option<String>,
+    pub key_prefix: Option<keyward_core::Prefix>,
+}
+
+/// A platform permission to register in an organization's catalog.
+#[derive(Debug, Clone)]
+pub struct NewPermission {
+    pub name: keyward_core::PermissionName,
+    pub description: String,
+    pub read_only: bool,
+}
+
+/// One key's use since the last flush.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyUsage {
+    pub key_id: Uuid,
+    pub last_used_at: DateTime<Utc>,
+    pub count: i64,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Whether the store answers; for readiness.
+    async fn ping(&self) -> Result<()>;
+
+    /// A server setting (the admin key's hash), if set.
+    async fn setting(&self, name: &str) -> Result<Option<Vec<u8>>>;
+    /// Sets a setting unless it is set already; says whether it did.
+    async fn set_setting_once(&self, name: &str, value: &[u8]) -> Result<bool>;
+
+    async fn create_org(&self, org: &Organization) -> Result<()>;
+    async fn list_orgs(&self) -> Result<Vec<Organization>>;
+    /// Finds an organization by its id or its slug.
+    async fn find_org(&self, id_or_slug: &str) -> Result<Option<Organization>>;
+    async fn org_by_id(&self, id: Uuid) -> Result<Option<Organization>>;
+    async fn update_org(&self, id: Uuid, patch: &OrgPatch) -> Result<Option<Organization>>;
+    /// Deletes an organization and everything in it.
+    async fn delete_org(&self, id: Uuid) -> Result<bool>;
+
+    /// keyward's built-ins and the organization's own permissions, by id.
+    async fn catalog(&self, org: Uuid) -> Result<Catalog>;
+    async fn create_permission(&self, org: Uuid, new: &NewPermission) -> Result<Permission>;
+
+    /// Inserts a key unless the organization already has `limit` live keys,
+    /// in one transaction, so concurrent creations can't pass the limit.
+    async fn insert_key(&self, key: &NewKey, limit: u32, now: DateTime<Utc>) -> Result<()>;
+    /// Live (unrevoked) keys, newest first, older than `before` if given.
+    async fn list_keys(
+        &self,
+        org: Uuid,
+        before: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<KeyRecord>>;
+    /// A key of the organization, revoked or not.
+    async fn key(&self, org: Uuid, id: Uuid) -> Result<Option<KeyRecord>>;
+    /// The key stored under `hash`, revoked or not: the verification lookup.
+    async fn key_by_hash(&self, hash: &KeyHash) -> Result<Option<KeyRecord>>;
+    /// Changes an unrevoked key; `None` if there is none.
+    async fn update_key(&self, org: Uuid, id: Uuid, patch: &KeyPatch) -> Result<Option<KeyRecord>>;
+    /// Revokes an unrevoked key for good; says whether there was one.
+    async fn revoke_key(&self, org: Uuid, id: Uuid, at: DateTime<Utc>) -> Result<bool>;
+    /// Adds usage counts and moves `last_used_at` forward.
+    async fn record_usage(&self, usage: &[KeyUsage]) -> Result<()>;
+}
+
+/// Opens the store a URL names: `sqlite://path` or `postgres://…`, and
+/// applies its migrations.
+pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PostgresStore::connect(url).await?))
+    } else {
+        Ok(Arc::new(SqliteStore::open_url(url).await?))
+    }
+}

@@ -1,0 +1,381 @@
+//! PostgreSQL, for several keyward nodes sharing one database.
+
+use crate::rows::{self, GrantsByKey};
+use crate::{KeyUsage, NewPermission, OrgPatch, Result, Store, StoreError};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use keyward_core::KeyHash;
+use keyward_core::model::{Catalog, KeyPatch, KeyRecord, NewKey, Organization, Permission};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
+use sqlx::{PgPool, Row};
+use std::str::FromStr;
+use std::time::Duration;
+use uuid::Uuid;
+
+const KEY_COLUMNS: &str = "id, organization_id, name, scope, read_only, owner_id, created_by, \
+     created_at, expires_at, last_used_at, usage_count, enabled, revoked_at, key_mask, metadata";
+
+#[derive(Debug, Clone)]
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+impl PostgresStore {
+    /// Connects to a `postgres://` URL and applies the migrations.
+    pub async fn connect(url: &str) -> Result<Self> {
+        Self::connect_with(PgConnectOptions::from_str(url)?).await
+    }
+
+    pub async fn connect_with(options: PgConnectOptions) -> Result<Self> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    fn org_from_row(row: &PgRow) -> Result<Organization> {
+        Ok(Organization {
+            id: row.try_get("id")?,
+            name: row.try_get("name")?,
+            slug: rows::slug(row.try_get("slug")?)?,
+            key_prefix: rows::prefix(row.try_get("key_prefix")?)?,
+            created_at: row.try_get("created_at")?,
+        })
+    }
+
+    fn key_from_row(row: &PgRow, grants: &mut GrantsByKey) -> Result<KeyRecord> {
+        let id: Uuid = row.try_get("id")?;
+        let metadata: sqlx::types::Json<serde_json::Value> = row.try_get("metadata")?;
+        Ok(KeyRecord {
+            id,
+            organization_id: row.try_get("organization_id")?,
+            name: row.try_get("name")?,
+            scope: rows::scope(row.try_get("scope")?)?,
+            read_only: row.try_get("read_only")?,
+            owner_id: row.try_get("owner_id")?,
+            permissions: grants.remove(&id).unwrap_or_default(),
+            created_by: row.try_get("created_by")?,
+            created_at: row.try_get("created_at")?,
+            expires_at: row.try_get("expires_at")?,
+            last_used_at: row.try_get("last_used_at")?,
+            usage_count: row.try_get("usage_count")?,
+            enabled: row.try_get("enabled")?,
+            revoked_at: row.try_get("revoked_at")?,
+            key_mask: row.try_get("key_mask")?,
+            metadata: rows::metadata(metadata.0)?,
+        })
+    }
+
+    async fn keys_from_rows(&self, found: Vec<PgRow>) -> Result<Vec<KeyRecord>> {
+        let ids = found
+            .iter()
+            .map(|row| row.try_get("id"))
+            .collect::<Result<Vec<Uuid>, _>>()?;
+        let mut grants = GrantsByKey::new();
+        if !ids.is_empty() {
+            let found_grants = sqlx::query(
+                "SELECT kp.key_id, kp.permission_id, p.name, kp.resource \
+                 FROM api_key_permissions kp JOIN permissions p ON p.id = kp.permission_id \
+                 WHERE kp.key_id = ANY($1) ORDER BY kp.key_id, kp.position",
+            )
+            .bind(&ids)
+            .fetch_all(&self.pool)
+            .await?;
+            for row in found_grants {
+                let grant = rows::key_grant(row.try_get(1)?, row.try_get(2)?, row.try_get(3)?)?;
+                grants.entry(row.try_get(0)?).or_default().push(grant);
+            }
+        }
+        found
+            .iter()
+            .map(|row| Self::key_from_row(row, &mut grants))
+            .collect()
+    }
+
+    async fn one_key(&self, row: Option<PgRow>) -> Result<Option<KeyRecord>> {
+        Ok(self.keys_from_rows(row.into_iter().collect()).await?.pop())
+    }
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn setting(&self, name: &str) -> Result<Option<Vec<u8>>> {
+        Ok(
+            sqlx::query_scalar("SELECT value FROM settings WHERE name = $1")
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn set_setting_once(&self, name: &str, value: &[u8]) -> Result<bool> {
+        let done = sqlx::query(
+            "INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        )
+        .bind(name)
+        .bind(value)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn create_org(&self, org: &Organization) -> Result<()> {
+        sqlx::query("INSERT INTO organizations (id, name, slug, key_prefix, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(org.id)
+            .bind(&org.name)
+            .bind(org.slug.as_str())
+            .bind(org.key_prefix.as_str())
+            .bind(org.created_at)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn list_orgs(&self) -> Result<Vec<Organization>> {
+        sqlx::query("SELECT * FROM organizations ORDER BY created_at, id")
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(Self::org_from_row)
+            .collect()
+    }
+
+    async fn find_org(&self, id_or_slug: &str) -> Result<Option<Organization>> {
+        match Uuid::parse_str(id_or_slug) {
+            Ok(id) => self.org_by_id(id).await,
+            Err(_) => sqlx::query("SELECT * FROM organizations WHERE slug = $1")
+                .bind(id_or_slug)
+                .fetch_optional(&self.pool)
+                .await?
+                .as_ref()
+                .map(Self::org_from_row)
+                .transpose(),
+        }
+    }
+
+    async fn org_by_id(&self, id: Uuid) -> Result<Option<Organization>> {
+        sqlx::query("SELECT * FROM organizations WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(Self::org_from_row)
+            .transpose()
+    }
+
+    async fn update_org(&self, id: Uuid, patch: &OrgPatch) -> Result<Option<Organization>> {
+        sqlx::query(
+            "UPDATE organizations SET name = COALESCE($1, name), key_prefix = COALESCE($2, key_prefix) \
+             WHERE id = $3 RETURNING *",
+        )
+        .bind(patch.name.as_deref())
+        .bind(patch.key_prefix.as_ref().map(|p| p.as_str()))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(Self::org_from_row)
+        .transpose()
+    }
+
+    async fn delete_org(&self, id: Uuid) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM organizations WHERE id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn catalog(&self, org: Uuid) -> Result<Catalog> {
+        let found = sqlx::query(
+            "SELECT id, name, description, read_only FROM permissions \
+             WHERE organization_id IS NULL OR organization_id = $1 ORDER BY id",
+        )
+        .bind(org)
+        .fetch_all(&self.pool)
+        .await?;
+        found
+            .iter()
+            .map(|r| rows::permission(r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?))
+            .collect::<Result<_>>()
+            .map(Catalog)
+    }
+
+    async fn create_permission(&self, org: Uuid, new: &NewPermission) -> Result<Permission> {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO permissions (organization_id, name, description, read_only) \
+             VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(org)
+        .bind(new.name.as_str())
+        .bind(&new.description)
+        .bind(new.read_only)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(Permission {
+            id,
+            name: new.name.clone(),
+            description: new.description.clone(),
+            read_only: new.read_only,
+        })
+    }
+
+    async fn insert_key(&self, key: &NewKey, limit: u32, now: DateTime<Utc>) -> Result<()> {
+        let k = &key.record;
+        let mut tx = self.pool.begin().await?;
+        // Locking the organization's row serializes creations within it, so
+        // the count below can't be raced past.
+        let org: Option<Uuid> =
+            sqlx::query_scalar("SELECT id FROM organizations WHERE id = $1 FOR UPDATE")
+                .bind(k.organization_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if org.is_none() {
+            return Err(StoreError::MissingReference);
+        }
+        let live: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM api_keys WHERE organization_id = $1 AND revoked_at IS NULL \
+             AND (expires_at IS NULL OR expires_at > $2)",
+        )
+        .bind(k.organization_id)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        if live >= i64::from(limit) {
+            return Err(StoreError::KeyLimitReached);
+        }
+        sqlx::query(
+            "INSERT INTO api_keys (id, organization_id, name, scope, read_only, owner_id, created_by, \
+               created_at, expires_at, enabled, key_hash, key_mask, metadata) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        )
+        .bind(k.id)
+        .bind(k.organization_id)
+        .bind(&k.name)
+        .bind(k.scope.as_str())
+        .bind(k.read_only)
+        .bind(k.owner_id)
+        .bind(&k.created_by)
+        .bind(k.created_at)
+        .bind(k.expires_at)
+        .bind(k.enabled)
+        .bind(key.hash.as_bytes().as_slice())
+        .bind(&k.key_mask)
+        .bind(sqlx::types::Json(&k.metadata))
+        .execute(&mut *tx)
+        .await?;
+        for (position, grant) in k.permissions.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO api_key_permissions (key_id, position, permission_id, resource) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(k.id)
+            .bind(position as i32)
+            .bind(grant.id)
+            .bind(grant.resource.to_string())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn list_keys(
+        &self,
+        org: Uuid,
+        before: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<KeyRecord>> {
+        let found = sqlx::query(&format!(
+            "SELECT {KEY_COLUMNS} FROM api_keys WHERE organization_id = $1 AND revoked_at IS NULL \
+             AND ($2::uuid IS NULL OR id < $2) ORDER BY id DESC LIMIT $3"
+        ))
+        .bind(org)
+        .bind(before)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        self.keys_from_rows(found).await
+    }
+
+    async fn key(&self, org: Uuid, id: Uuid) -> Result<Option<KeyRecord>> {
+        let row = sqlx::query(&format!(
+            "SELECT {KEY_COLUMNS} FROM api_keys WHERE organization_id = $1 AND id = $2"
+        ))
+        .bind(org)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        self.one_key(row).await
+    }
+
+    async fn key_by_hash(&self, hash: &KeyHash) -> Result<Option<KeyRecord>> {
+        let row = sqlx::query(&format!(
+            "SELECT {KEY_COLUMNS} FROM api_keys WHERE key_hash = $1"
+        ))
+        .bind(hash.as_bytes().as_slice())
+        .fetch_optional(&self.pool)
+        .await?;
+        self.one_key(row).await
+    }
+
+    async fn update_key(&self, org: Uuid, id: Uuid, patch: &KeyPatch) -> Result<Option<KeyRecord>> {
+        let row = sqlx::query(&format!(
+            "UPDATE api_keys SET name = COALESCE($1, name), enabled = COALESCE($2, enabled), \
+               expires_at = CASE WHEN $3 THEN $4 ELSE expires_at END, \
+               metadata = COALESCE($5, metadata) \
+             WHERE organization_id = $6 AND id = $7 AND revoked_at IS NULL RETURNING {KEY_COLUMNS}"
+        ))
+        .bind(patch.name.as_deref())
+        .bind(patch.enabled)
+        .bind(patch.expires_at.is_some())
+        .bind(patch.expires_at.flatten())
+        .bind(patch.metadata.as_ref().map(sqlx::types::Json))
+        .bind(org)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        self.one_key(row).await
+    }
+
+    async fn revoke_key(&self, org: Uuid, id: Uuid, at: DateTime<Utc>) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE api_keys SET revoked_at = $1 WHERE organization_id = $2 AND id = $3 AND revoked_at IS NULL",
+        )
+        .bind(at)
+        .bind(org)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn record_usage(&self, usage: &[KeyUsage]) -> Result<()> {
+        let ids: Vec<Uuid> = usage.iter().map(|u| u.key_id).collect();
+        let counts: Vec<i64> = usage.iter().map(|u| u.count).collect();
+        let used: Vec<DateTime<Utc>> = usage.iter().map(|u| u.last_used_at).collect();
+        sqlx::query(
+            "UPDATE api_keys k SET usage_count = k.usage_count + u.count, \
+               last_used_at = GREATEST(k.last_used_at, u.used) \
+             FROM UNNEST($1::uuid[], $2::bigint[], $3::timestamptz[]) AS u(id, count, used) \
+             WHERE k.id = u.id",
+        )
+        .bind(&ids)
+        .bind(&counts)
+        .bind(&used)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}

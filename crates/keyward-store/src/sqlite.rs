@@ -1,0 +1,407 @@
+//! The embedded default: one SQLite file in WAL mode. Writes go through a
+//! single connection, so they queue in the pool instead of fighting over
+//! the database lock; reads use a pool of their own.
+
+use crate::error::corrupt;
+use crate::rows::{self, GrantsByKey};
+use crate::{KeyUsage, NewPermission, OrgPatch, Result, Store, StoreError};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use keyward_core::KeyHash;
+use keyward_core::model::{Catalog, KeyPatch, KeyRecord, NewKey, Organization, Permission};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
+use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+use uuid::Uuid;
+
+const KEY_COLUMNS: &str = "id, organization_id, name, scope, read_only, owner_id, created_by, \
+     created_at, expires_at, last_used_at, usage_count, enabled, revoked_at, key_mask, metadata";
+
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    reader: SqlitePool,
+    writer: SqlitePool,
+}
+
+fn ms(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+fn from_ms(ms: i64) -> Result<DateTime<Utc>> {
+    DateTime::from_timestamp_millis(ms)
+        .ok_or_else(|| corrupt(format!("timestamp {ms} out of range")))
+}
+
+fn opt_from_ms(ms: Option<i64>) -> Result<Option<DateTime<Utc>>> {
+    ms.map(from_ms).transpose()
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file at `path`.
+    pub async fn open(path: &Path) -> Result<Self> {
+        Self::with_options(SqliteConnectOptions::new().filename(path)).await
+    }
+
+    /// Opens a `sqlite://path` URL.
+    pub async fn open_url(url: &str) -> Result<Self> {
+        Self::with_options(SqliteConnectOptions::from_str(url)?).await
+    }
+
+    async fn with_options(options: SqliteConnectOptions) -> Result<Self> {
+        let options = options
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await?;
+        sqlx::migrate!("./migrations/sqlite").run(&writer).await?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options.read_only(true))
+            .await?;
+        Ok(Self { reader, writer })
+    }
+
+    fn org_from_row(row: &SqliteRow) -> Result<Organization> {
+        Ok(Organization {
+            id: row.try_get("id")?,
+            name: row.try_get("name")?,
+            slug: rows::slug(row.try_get("slug")?)?,
+            key_prefix: rows::prefix(row.try_get("key_prefix")?)?,
+            created_at: from_ms(row.try_get("created_at")?)?,
+        })
+    }
+
+    fn key_from_row(row: &SqliteRow, grants: &mut GrantsByKey) -> Result<KeyRecord> {
+        let id: Uuid = row.try_get("id")?;
+        let metadata: sqlx::types::Json<serde_json::Value> = row.try_get("metadata")?;
+        Ok(KeyRecord {
+            id,
+            organization_id: row.try_get("organization_id")?,
+            name: row.try_get("name")?,
+            scope: rows::scope(row.try_get("scope")?)?,
+            read_only: row.try_get("read_only")?,
+            owner_id: row.try_get("owner_id")?,
+            permissions: grants.remove(&id).unwrap_or_default(),
+            created_by: row.try_get("created_by")?,
+            created_at: from_ms(row.try_get("created_at")?)?,
+            expires_at: opt_from_ms(row.try_get("expires_at")?)?,
+            last_used_at: opt_from_ms(row.try_get("last_used_at")?)?,
+            usage_count: row.try_get("usage_count")?,
+            enabled: row.try_get("enabled")?,
+            revoked_at: opt_from_ms(row.try_get("revoked_at")?)?,
+            key_mask: row.try_get("key_mask")?,
+            metadata: rows::metadata(metadata.0)?,
+        })
+    }
+
+    async fn grants_of(&self, ids: &[Uuid]) -> Result<GrantsByKey> {
+        let mut out = GrantsByKey::new();
+        if ids.is_empty() {
+            return Ok(out);
+        }
+        let mut query = QueryBuilder::<Sqlite>::new(
+            "SELECT kp.key_id, kp.permission_id, p.name, kp.resource \
+             FROM api_key_permissions kp JOIN permissions p ON p.id = kp.permission_id \
+             WHERE kp.key_id IN (",
+        );
+        let mut list = query.separated(", ");
+        for id in ids {
+            list.push_bind(*id);
+        }
+        query.push(") ORDER BY kp.key_id, kp.position");
+        for row in query.build().fetch_all(&self.reader).await? {
+            let grant = rows::key_grant(row.try_get(1)?, row.try_get(2)?, row.try_get(3)?)?;
+            out.entry(row.try_get(0)?).or_default().push(grant);
+        }
+        Ok(out)
+    }
+
+    async fn keys_from_rows(&self, found: Vec<SqliteRow>) -> Result<Vec<KeyRecord>> {
+        let ids = found
+            .iter()
+            .map(|row| row.try_get("id"))
+            .collect::<Result<Vec<Uuid>, _>>()?;
+        let mut grants = self.grants_of(&ids).await?;
+        found
+            .iter()
+            .map(|row| Self::key_from_row(row, &mut grants))
+            .collect()
+    }
+
+    async fn one_key(&self, row: Option<SqliteRow>) -> Result<Option<KeyRecord>> {
+        Ok(self.keys_from_rows(row.into_iter().collect()).await?.pop())
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.reader).await?;
+        Ok(())
+    }
+
+    async fn setting(&self, name: &str) -> Result<Option<Vec<u8>>> {
+        Ok(
+            sqlx::query_scalar("SELECT value FROM settings WHERE name = ?")
+                .bind(name)
+                .fetch_optional(&self.reader)
+                .await?,
+        )
+    }
+
+    async fn set_setting_once(&self, name: &str, value: &[u8]) -> Result<bool> {
+        let done =
+            sqlx::query("INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT DO NOTHING")
+                .bind(name)
+                .bind(value)
+                .execute(&self.writer)
+                .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn create_org(&self, org: &Organization) -> Result<()> {
+        sqlx::query("INSERT INTO organizations (id, name, slug, key_prefix, created_at) VALUES (?, ?, ?, ?, ?)")
+            .bind(org.id)
+            .bind(&org.name)
+            .bind(org.slug.as_str())
+            .bind(org.key_prefix.as_str())
+            .bind(ms(org.created_at))
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    async fn list_orgs(&self) -> Result<Vec<Organization>> {
+        sqlx::query("SELECT * FROM organizations ORDER BY created_at, id")
+            .fetch_all(&self.reader)
+            .await?
+            .iter()
+            .map(Self::org_from_row)
+            .collect()
+    }
+
+    async fn find_org(&self, id_or_slug: &str) -> Result<Option<Organization>> {
+        match Uuid::parse_str(id_or_slug) {
+            Ok(id) => self.org_by_id(id).await,
+            Err(_) => sqlx::query("SELECT * FROM organizations WHERE slug = ?")
+                .bind(id_or_slug)
+                .fetch_optional(&self.reader)
+                .await?
+                .as_ref()
+                .map(Self::org_from_row)
+                .transpose(),
+        }
+    }
+
+    async fn org_by_id(&self, id: Uuid) -> Result<Option<Organization>> {
+        sqlx::query("SELECT * FROM organizations WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.reader)
+            .await?
+            .as_ref()
+            .map(Self::org_from_row)
+            .transpose()
+    }
+
+    async fn update_org(&self, id: Uuid, patch: &OrgPatch) -> Result<Option<Organization>> {
+        sqlx::query(
+            "UPDATE organizations SET name = COALESCE(?, name), key_prefix = COALESCE(?, key_prefix) \
+             WHERE id = ? RETURNING *",
+        )
+        .bind(patch.name.as_deref())
+        .bind(patch.key_prefix.as_ref().map(|p| p.as_str()))
+        .bind(id)
+        .fetch_optional(&self.writer)
+        .await?
+        .as_ref()
+        .map(Self::org_from_row)
+        .transpose()
+    }
+
+    async fn delete_org(&self, id: Uuid) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM organizations WHERE id = ?")
+            .bind(id)
+            .execute(&self.writer)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn catalog(&self, org: Uuid) -> Result<Catalog> {
+        let found = sqlx::query(
+            "SELECT id, name, description, read_only FROM permissions \
+             WHERE organization_id IS NULL OR organization_id = ? ORDER BY id",
+        )
+        .bind(org)
+        .fetch_all(&self.reader)
+        .await?;
+        found
+            .iter()
+            .map(|r| rows::permission(r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?))
+            .collect::<Result<_>>()
+            .map(Catalog)
+    }
+
+    async fn create_permission(&self, org: Uuid, new: &NewPermission) -> Result<Permission> {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO permissions (organization_id, name, description, read_only) \
+             VALUES (?, ?, ?, ?) RETURNING id",
+        )
+        .bind(org)
+        .bind(new.name.as_str())
+        .bind(&new.description)
+        .bind(new.read_only)
+        .fetch_one(&self.writer)
+        .await?;
+        Ok(Permission {
+            id,
+            name: new.name.clone(),
+            description: new.description.clone(),
+            read_only: new.read_only,
+        })
+    }
+
+    async fn insert_key(&self, key: &NewKey, limit: u32, now: DateTime<Utc>) -> Result<()> {
+        let k = &key.record;
+        let mut tx = self.writer.begin().await?;
+        // The INSERT is the transaction's first statement, so it holds the
+        // write lock while it counts: the limit can't be raced past.
+        let inserted = sqlx::query(
+            "INSERT INTO api_keys (id, organization_id, name, scope, read_only, owner_id, created_by, \
+               created_at, expires_at, enabled, key_hash, key_mask, metadata) \
+             SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? \
+             WHERE (SELECT COUNT(*) FROM api_keys WHERE organization_id = ? AND revoked_at IS NULL \
+                    AND (expires_at IS NULL OR expires_at > ?)) < ?",
+        )
+        .bind(k.id)
+        .bind(k.organization_id)
+        .bind(&k.name)
+        .bind(k.scope.as_str())
+        .bind(k.read_only)
+        .bind(k.owner_id)
+        .bind(&k.created_by)
+        .bind(ms(k.created_at))
+        .bind(k.expires_at.map(ms))
+        .bind(k.enabled)
+        .bind(key.hash.as_bytes().as_slice())
+        .bind(&k.key_mask)
+        .bind(sqlx::types::Json(&k.metadata))
+        .bind(k.organization_id)
+        .bind(ms(now))
+        .bind(i64::from(limit))
+        .execute(&mut *tx)
+        .await?;
+        if inserted.rows_affected() == 0 {
+            return Err(StoreError::KeyLimitReached);
+        }
+        for (position, grant) in k.permissions.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO api_key_permissions (key_id, position, permission_id, resource) VALUES (?, ?, ?, ?)",
+            )
+            .bind(k.id)
+            .bind(position as i64)
+            .bind(grant.id)
+            .bind(grant.resource.to_string())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn list_keys(
+        &self,
+        org: Uuid,
+        before: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<KeyRecord>> {
+        let found = sqlx::query(&format!(
+            "SELECT {KEY_COLUMNS} FROM api_keys WHERE organization_id = ? AND revoked_at IS NULL \
+             AND (? IS NULL OR id < ?) ORDER BY id DESC LIMIT ?"
+        ))
+        .bind(org)
+        .bind(before)
+        .bind(before)
+        .bind(i64::from(limit))
+        .fetch_all(&self.reader)
+        .await?;
+        self.keys_from_rows(found).await
+    }
+
+    async fn key(&self, org: Uuid, id: Uuid) -> Result<Option<KeyRecord>> {
+        let row = sqlx::query(&format!(
+            "SELECT {KEY_COLUMNS} FROM api_keys WHERE organization_id = ? AND id = ?"
+        ))
+        .bind(org)
+        .bind(id)
+        .fetch_optional(&self.reader)
+        .await?;
+        self.one_key(row).await
+    }
+
+    async fn key_by_hash(&self, hash: &KeyHash) -> Result<Option<KeyRecord>> {
+        let row = sqlx::query(&format!(
+            "SELECT {KEY_COLUMNS} FROM api_keys WHERE key_hash = ?"
+        ))
+        .bind(hash.as_bytes().as_slice())
+        .fetch_optional(&self.reader)
+        .await?;
+        self.one_key(row).await
+    }
+
+    async fn update_key(&self, org: Uuid, id: Uuid, patch: &KeyPatch) -> Result<Option<KeyRecord>> {
+        let row = sqlx::query(&format!(
+            "UPDATE api_keys SET name = COALESCE(?, name), enabled = COALESCE(?, enabled), \
+               expires_at = CASE WHEN ? THEN ? ELSE expires_at END, \
+               metadata = COALESCE(?, metadata) \
+             WHERE organization_id = ? AND id = ? AND revoked_at IS NULL RETURNING {KEY_COLUMNS}"
+        ))
+        .bind(patch.name.as_deref())
+        .bind(patch.enabled)
+        .bind(patch.expires_at.is_some())
+        .bind(patch.expires_at.flatten().map(ms))
+        .bind(patch.metadata.as_ref().map(sqlx::types::Json))
+        .bind(org)
+        .bind(id)
+        .fetch_optional(&self.writer)
+        .await?;
+        self.one_key(row).await
+    }
+
+    async fn revoke_key(&self, org: Uuid, id: Uuid, at: DateTime<Utc>) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE api_keys SET revoked_at = ? WHERE organization_id = ? AND id = ? AND revoked_at IS NULL",
+        )
+        .bind(ms(at))
+        .bind(org)
+        .bind(id)
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn record_usage(&self, usage: &[KeyUsage]) -> Result<()> {
+        let mut tx = self.writer.begin().await?;
+        for u in usage {
+            sqlx::query(
+                "UPDATE api_keys SET usage_count = usage_count + ?, \
+                   last_used_at = MAX(COALESCE(last_used_at, 0), ?) WHERE id = ?",
+            )
+            .bind(u.count)
+            .bind(ms(u.last_used_at))
+            .bind(u.key_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
