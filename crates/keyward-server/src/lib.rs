@@ -1,1 +1,20 @@
+//! keyward's HTTP server: the management API, the Dadosfera contract,
+//! verification and forward-auth, over the store.
 
+pub mod auth;
+pub mod cache;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod forward;
+pub mod keys;
+pub mod openapi;
+pub mod routes;
+pub mod secret;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+pub mod usage;
+
+pub use config::{Config, Settings};
+pub use startup::{Application, StartupError, migrate, serve};

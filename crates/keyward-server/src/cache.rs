@@ -1,0 +1,115 @@
+//! The verification cache: resolved keys by hash, in memory, so a cached key
+//! is answered without the store. Any change that can alter an answer bumps
+//! the generation, which retires every entry resolved before it; the change
+//! and the bump happen in the same request, so the next lookup reloads.
+
+use keyward_core::model::{Catalog, KeyRecord, KeyState, Organization};
+use keyward_core::{GrantSet, KeyHash, Resource, Scope};
+use moka::sync::Cache;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+/// A key as verification needs it: its record, its organization and the
+/// grants it holds right now.
+#[derive(Debug)]
+pub struct ResolvedKey {
+    pub record: KeyRecord,
+    pub org: Organization,
+    pub catalog: Arc<Catalog>,
+    pub grants: GrantSet,
+    generation: u64,
+}
+
+impl ResolvedKey {
+    pub fn state(&self, now: chrono::DateTime<chrono::Utc>) -> KeyState {
+        self.record.state(now)
+    }
+}
+
+pub struct KeyCache {
+    resolved: Cache<KeyHash, Arc<ResolvedKey>>,
+    unknown: Cache<KeyHash, ()>,
+    generation: AtomicU64,
+}
+
+impl KeyCache {
+    pub fn new(capacity: u64) -> Self {
+        Self {
+            resolved: Cache::builder()
+                .max_capacity(capacity)
+                .time_to_idle(Duration::from_secs(15 * 60))
+                .build(),
+            unknown: Cache::builder()
+                .max_capacity(capacity.min(100_000))
+                .time_to_live(Duration::from_secs(60))
+                .build(),
+            generation: AtomicU64::new(0),
+        }
+    }
+
+    /// The generation to stamp on an entry whose loading starts now.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// A current entry, if any: `Some(None)` for a key known not to exist.
+    pub fn get(&self, hash: &KeyHash) -> Option<Option<Arc<ResolvedKey>>> {
+        if let Some(entry) = self.resolved.get(hash) {
+            if entry.generation == self.generation() {
+                return Some(Some(entry));
+            }
+        }
+        self.unknown.contains_key(hash).then_some(None)
+    }
+
+    pub fn insert(&self, hash: KeyHash, key: Option<Arc<ResolvedKey>>) {
+        match key {
+            Some(key) => self.resolved.insert(hash, key),
+            None => self.unknown.insert(hash, ()),
+        }
+    }
+
+    /// A key was just created under `hash`: forget that it was unknown.
+    pub fn created(&self, hash: &KeyHash) {
+        self.unknown.invalidate(hash);
+    }
+
+    /// Something changed that may alter answers: retire every entry.
+    pub fn retire_all(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+}
+
+/// What a scope holds right now, before a key's own narrowing.
+pub fn scope_grants(record: &KeyRecord, catalog: &Catalog) -> GrantSet {
+    match record.scope {
+        Scope::Organization => catalog.everything_on(&[Resource::Any]),
+        Scope::Team => catalog.everything_on(&[
+            Resource::Exact(format!("teams/{}", record.owner_id)),
+            Resource::Below(format!("teams/{}", record.owner_id)),
+        ]),
+        // Users and service accounts act with their live grants, which the
+        // access model resolves; until it does, they hold nothing.
+        Scope::User | Scope::ServiceAccount => GrantSet::default(),
+    }
+}
+
+impl ResolvedKey {
+    pub fn new(
+        record: KeyRecord,
+        org: Organization,
+        catalog: Arc<Catalog>,
+        scope: &GrantSet,
+        generation: u64,
+    ) -> Self {
+        let grants = record.effective_grants(scope, &catalog);
+        Self {
+            record,
+            org,
+            catalog,
+            grants,
+            generation,
+        }
+    }
+}

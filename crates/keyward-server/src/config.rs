@@ -1,0 +1,208 @@
+//! Configuration: one struct from flags, `KEYWARD_*` environment variables
+//! and an optional TOML file (flags and variables win over the file).
+
+use crate::forward::ForwardAuthConfig;
+use serde::Deserialize;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+pub const DEFAULT_DATA_DIR: &str = "./keyward-data";
+pub const DEFAULT_MAX_KEYS_PER_ORG: u32 = 100;
+
+/// A configured secret; `Debug` never shows it.
+#[derive(Clone, Deserialize)]
+#[serde(transparent)]
+pub struct SecretText(String);
+
+impl SecretText {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SecretText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl FromStr for SecretText {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self(s.to_owned()))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Default, clap::Args, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// A TOML file with any of these settings (and forward-auth rules).
+    #[arg(long, env = "KEYWARD_CONFIG")]
+    #[serde(skip)]
+    pub config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "KEYWARD_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// Folder for the SQLite database and the generated server secret [default: ./keyward-data].
+    #[arg(long, env = "KEYWARD_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// `postgres://…` to use PostgreSQL instead of the embedded SQLite.
+    #[arg(long, env = "KEYWARD_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<SecretText>,
+    /// Server secret keyed into every stored key hash (at least 32 characters);
+    /// generated into the data folder when unset.
+    #[arg(long, env = "KEYWARD_SECRET", hide_env_values = true)]
+    pub secret: Option<SecretText>,
+    /// The global admin key (at least 32 characters); never stored.
+    #[arg(long, env = "KEYWARD_ADMIN_KEY", hide_env_values = true)]
+    pub admin_key: Option<SecretText>,
+    /// Most live keys an organization may hold [default: 100].
+    #[arg(long, env = "KEYWARD_MAX_KEYS_PER_ORG")]
+    pub max_keys_per_org: Option<u32>,
+    /// Log filter, e.g. `info` or `keyward_server=debug` [default: info].
+    #[arg(long, env = "KEYWARD_LOG")]
+    pub log: Option<String>,
+    /// Log format [default: text].
+    #[arg(long, env = "KEYWARD_LOG_FORMAT", value_enum)]
+    pub log_format: Option<LogFormat>,
+    /// Forward-auth rules; only in the TOML file.
+    #[arg(skip)]
+    pub forward_auth: Option<ForwardAuthConfig>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("reading {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("in {path}: {source}")]
+    Parse {
+        path: PathBuf,
+        source: toml::de::Error,
+    },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Where the store lives.
+#[derive(Debug, Clone)]
+pub enum StoreLocation {
+    Sqlite(PathBuf),
+    Postgres(SecretText),
+}
+
+impl StoreLocation {
+    pub fn url(&self) -> String {
+        match self {
+            StoreLocation::Sqlite(path) => format!("sqlite://{}", path.display()),
+            StoreLocation::Postgres(url) => url.expose().to_owned(),
+        }
+    }
+}
+
+/// The configuration with every default applied and every value checked.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub store: StoreLocation,
+    pub secret: Option<SecretText>,
+    pub admin_key: Option<SecretText>,
+    pub max_keys_per_org: u32,
+    pub log: String,
+    pub log_format: LogFormat,
+    pub forward_auth: ForwardAuthConfig,
+}
+
+impl Config {
+    fn read_file(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|source| ConfigError::Parse {
+            path: path.to_owned(),
+            source,
+        })
+    }
+
+    /// Reads the TOML file if one is named, lets flags and variables win,
+    /// applies defaults and checks the values.
+    pub fn resolve(self) -> Result<Settings, ConfigError> {
+        let file = match &self.config {
+            Some(path) => Self::read_file(path)?,
+            None => Config::default(),
+        };
+        let data_dir = self
+            .data_dir
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+        let store = match self.database_url.or(file.database_url) {
+            Some(url)
+                if url.expose().starts_with("postgres://")
+                    || url.expose().starts_with("postgresql://") =>
+            {
+                StoreLocation::Postgres(url)
+            }
+            Some(_) => {
+                return Err(ConfigError::Invalid(
+                    "database_url must be a postgres:// URL; leave it unset for the embedded SQLite".into(),
+                ));
+            }
+            None => StoreLocation::Sqlite(data_dir.join("keyward.db")),
+        };
+        let secret = self.secret.or(file.secret);
+        if secret.as_ref().is_some_and(|s| s.expose().len() < 32) {
+            return Err(ConfigError::Invalid(
+                "KEYWARD_SECRET must be at least 32 characters".into(),
+            ));
+        }
+        let admin_key = self.admin_key.or(file.admin_key);
+        if admin_key.as_ref().is_some_and(|s| s.expose().len() < 32) {
+            return Err(ConfigError::Invalid(
+                "KEYWARD_ADMIN_KEY must be at least 32 characters".into(),
+            ));
+        }
+        let max_keys_per_org = self
+            .max_keys_per_org
+            .or(file.max_keys_per_org)
+            .unwrap_or(DEFAULT_MAX_KEYS_PER_ORG);
+        if max_keys_per_org == 0 {
+            return Err(ConfigError::Invalid(
+                "max_keys_per_org must be at least 1".into(),
+            ));
+        }
+        let listen = match self.listen.or(file.listen) {
+            Some(addr) => addr,
+            None => DEFAULT_LISTEN
+                .parse()
+                .map_err(|_| ConfigError::Invalid("bad default listen address".into()))?,
+        };
+        let forward_auth = self.forward_auth.or(file.forward_auth).unwrap_or_default();
+        forward_auth.validate().map_err(ConfigError::Invalid)?;
+        Ok(Settings {
+            listen,
+            data_dir,
+            store,
+            secret,
+            admin_key,
+            max_keys_per_org,
+            log: self.log.or(file.log).unwrap_or_else(|| "info".into()),
+            log_format: self.log_format.or(file.log_format).unwrap_or_default(),
+            forward_auth,
+        })
+    }
+}

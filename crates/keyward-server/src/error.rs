@@ -1,0 +1,179 @@
+//! One error table and one `ApiError`: every failure leaves the server as
+//! `{statusCode, error, code, message, details?}` with a stable `code`.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use keyward_store::StoreError;
+use serde::Serialize;
+
+/// Stable error codes, each with its HTTP status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Code {
+    BadRequest,
+    MalformedJson,
+    UnsupportedMediaType,
+    PayloadTooLarge,
+    ValidationFailed,
+    InvalidPermission,
+    InvalidQuery,
+    Unauthenticated,
+    Forbidden,
+    ReadOnlyKey,
+    PermissionNotHeld,
+    NotFound,
+    MethodNotAllowed,
+    OrgNotFound,
+    KeyNotFound,
+    Conflict,
+    KeyLimitReached,
+    Internal,
+    Unavailable,
+}
+
+impl Code {
+    pub fn status(self) -> StatusCode {
+        match self {
+            Code::BadRequest | Code::MalformedJson | Code::InvalidQuery => StatusCode::BAD_REQUEST,
+            Code::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Code::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Code::ValidationFailed | Code::InvalidPermission => StatusCode::UNPROCESSABLE_ENTITY,
+            Code::Unauthenticated => StatusCode::UNAUTHORIZED,
+            Code::Forbidden | Code::ReadOnlyKey | Code::PermissionNotHeld => StatusCode::FORBIDDEN,
+            Code::NotFound | Code::OrgNotFound | Code::KeyNotFound => StatusCode::NOT_FOUND,
+            Code::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Code::Conflict | Code::KeyLimitReached => StatusCode::CONFLICT,
+            Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            Code::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+}
+
+/// The common error body.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    #[serde(rename = "statusCode")]
+    pub status_code: u16,
+    pub error: String,
+    pub code: Code,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<serde_json::Value>,
+}
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub code: Code,
+    pub message: String,
+    pub details: Option<serde_json::Value>,
+    /// Replaces the HTTP reason phrase in `error` (the Dadosfera contract).
+    pub error: Option<&'static str>,
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            details: None,
+            error: None,
+        }
+    }
+
+    pub fn with_details(mut self, details: serde_json::Value) -> Self {
+        self.details = Some(details);
+        self
+    }
+
+    pub fn with_message(mut self, message: String) -> Self {
+        self.message = message;
+        self
+    }
+
+    pub fn with_error(mut self, error: &'static str) -> Self {
+        self.error = Some(error);
+        self
+    }
+
+    /// Generic on purpose: the cause is logged, not told to the caller.
+    pub fn unauthenticated() -> Self {
+        Self::new(
+            Code::Unauthenticated,
+            "a valid API key or session token is required",
+        )
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(Code::Forbidden, message)
+    }
+
+    pub fn validation(message: impl Into<String>) -> Self {
+        Self::new(Code::ValidationFailed, message)
+    }
+
+    pub fn org_not_found(org: &str) -> Self {
+        Self::new(
+            Code::OrgNotFound,
+            format!("organization {org} was not found"),
+        )
+    }
+
+    pub fn key_not_found(id: impl std::fmt::Display) -> Self {
+        Self::new(Code::KeyNotFound, format!("API key {id} was not found"))
+    }
+
+    pub fn internal() -> Self {
+        Self::new(
+            Code::Internal,
+            "an internal error occurred; it has been logged",
+        )
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict(what) => {
+                ApiError::new(Code::Conflict, format!("{what} already exists"))
+            }
+            StoreError::KeyLimitReached => ApiError::new(
+                Code::KeyLimitReached,
+                "the organization has reached its limit of live API keys; revoke one first",
+            ),
+            StoreError::MissingReference => ApiError::new(
+                Code::NotFound,
+                "a record this request refers to no longer exists",
+            ),
+            other => {
+                tracing::error!(error = %other, "store failure");
+                ApiError::internal()
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.code.status();
+        let body = ErrorBody {
+            status_code: status.as_u16(),
+            error: self
+                .error
+                .map(str::to_owned)
+                .unwrap_or_else(|| status.canonical_reason().unwrap_or("Error").to_owned()),
+            code: self.code,
+            message: self.message,
+            details: self.details,
+        };
+        let mut response = (status, axum::Json(body)).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(r#"Api-Key realm="keyward", Bearer realm="keyward""#),
+            );
+        }
+        response
+    }
+}

@@ -1,0 +1,205 @@
+//! Creating keys: the one path the API, the Dadosfera contract and the
+//! portal share, so every rule (catalog, expiry, "never more than the
+//! creator", the per-organization limit) holds everywhere.
+
+use crate::auth::Caller;
+use crate::cache;
+use crate::error::{ApiError, ApiResult, Code};
+use crate::state::AppState;
+use chrono::{DateTime, SubsecRound, Utc};
+use keyward_core::model::{Catalog, KeyGrant, KeyRecord, NewKey, Organization, parse_name};
+use keyward_core::{ApiKey, Resource, Scope};
+use serde_json::{Map, Value, json};
+use uuid::Uuid;
+
+/// What a caller asks for.
+#[derive(Debug, Clone)]
+pub struct KeySpec {
+    pub name: String,
+    pub scope: Scope,
+    pub read_only: bool,
+    /// Ids, names or `{permission, resource}` objects; `None` for no narrowing.
+    pub permissions: Option<Vec<Value>>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub metadata: Map<String, Value>,
+}
+
+/// Timestamps are kept to the millisecond, the same on every store.
+pub fn truncate(t: DateTime<Utc>) -> DateTime<Utc> {
+    t.trunc_subsecs(3)
+}
+
+pub fn check_expiry(
+    expires_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> ApiResult<Option<DateTime<Utc>>> {
+    match expires_at.map(truncate) {
+        Some(at) if at <= now => Err(ApiError::validation(format!(
+            "expires_at {} is not in the future",
+            at.to_rfc3339()
+        ))),
+        other => Ok(other),
+    }
+}
+
+pub fn check_name(raw: &str) -> ApiResult<String> {
+    parse_name(raw).map_err(|e| ApiError::validation(format!("name {e}")))
+}
+
+/// Resolves permission references against the catalog; unknown ones are
+/// named in `details`.
+pub fn resolve_permissions(catalog: &Catalog, refs: &[Value]) -> ApiResult<Vec<KeyGrant>> {
+    if refs.is_empty() {
+        return Err(ApiError::new(
+            Code::InvalidPermission,
+            "an explicit permission list must hold at least one permission",
+        ));
+    }
+    let mut unknown = Vec::new();
+    let mut grants = Vec::with_capacity(refs.len());
+    for item in refs {
+        let (permission, resource) = match item {
+            Value::Object(fields) => {
+                let resource = match fields.get("resource") {
+                    None | Some(Value::Null) => "*",
+                    Some(Value::String(r)) => r.as_str(),
+                    Some(_) => {
+                        return Err(ApiError::validation(
+                            "a permission's resource must be a string",
+                        ));
+                    }
+                };
+                (fields.get("permission").unwrap_or(&Value::Null), resource)
+            }
+            other => (other, "*"),
+        };
+        let found = match permission {
+            Value::Number(n) => n.as_i64().and_then(|id| catalog.by_id(id)),
+            Value::String(name) => catalog.by_name(name),
+            _ => {
+                return Err(ApiError::validation(
+                    "each permission is an id, a name, or {\"permission\": id or name, \"resource\": \"…\"}",
+                ));
+            }
+        };
+        let resource =
+            Resource::parse(resource).map_err(|e| ApiError::validation(e.to_string()))?;
+        match found {
+            Some(p) => grants.push(KeyGrant {
+                id: p.id,
+                name: p.name.clone(),
+                resource,
+            }),
+            None => unknown.push(permission.clone()),
+        }
+    }
+    if !unknown.is_empty() {
+        let listed: Vec<String> = unknown.iter().map(Value::to_string).collect();
+        return Err(ApiError::new(
+            Code::InvalidPermission,
+            format!("Invalid permission IDs: {}", listed.join(", ")),
+        )
+        .with_details(json!({ "unknown": unknown })));
+    }
+    Ok(grants)
+}
+
+fn permission_not_held(message: String, permission: &str) -> ApiError {
+    ApiError::new(Code::PermissionNotHeld, message)
+        .with_details(json!({ "permission": permission }))
+}
+
+/// Who owns a key of this scope, or why the caller can't create one.
+fn owner_for(caller: &Caller, org: &Organization, scope: Scope) -> ApiResult<Uuid> {
+    match scope {
+        Scope::Organization => match caller {
+            Caller::Admin => Ok(org.id),
+            Caller::Key(key) if key.record.scope == Scope::Organization => Ok(org.id),
+            Caller::Key(_) => Err(ApiError::forbidden(
+                "only organization owners may create organization keys",
+            )),
+        },
+        other => Err(ApiError::validation(format!(
+            "scope `{other}` needs users, teams and service accounts, which this server does not manage yet; use `organization`"
+        ))),
+    }
+}
+
+/// Creates a key; returns its record and, once, its plaintext.
+pub async fn create(
+    state: &AppState,
+    caller: &Caller,
+    org: &Organization,
+    spec: KeySpec,
+) -> ApiResult<(KeyRecord, ApiKey)> {
+    let now = truncate(state.clock.now());
+    let name = check_name(&spec.name)?;
+    let expires_at = check_expiry(spec.expires_at, now)?;
+    let owner_id = owner_for(caller, org, spec.scope)?;
+    let catalog = state.store.catalog(org.id).await?;
+    let permissions = match &spec.permissions {
+        Some(refs) => resolve_permissions(&catalog, refs)?,
+        None => Vec::new(),
+    };
+    let key = ApiKey::mint(&org.key_prefix);
+    let record = KeyRecord {
+        id: Uuid::now_v7(),
+        organization_id: org.id,
+        name,
+        scope: spec.scope,
+        read_only: spec.read_only,
+        owner_id,
+        permissions,
+        created_by: caller.id(),
+        created_at: now,
+        expires_at,
+        last_used_at: None,
+        usage_count: 0,
+        enabled: true,
+        revoked_at: None,
+        key_mask: key.mask(),
+        metadata: spec.metadata,
+    };
+    if let Some(held) = caller.grants() {
+        for grant in &record.permissions {
+            if !held.holds_somewhere(grant.name.as_str()) {
+                return Err(permission_not_held(
+                    format!("you can't grant {}: you don't hold it", grant.name),
+                    grant.name.as_str(),
+                ));
+            }
+        }
+        let wanted = record.effective_grants(&cache::scope_grants(&record, &catalog), &catalog);
+        if let Some(extra) = held.first_uncovered(&wanted) {
+            return Err(permission_not_held(
+                format!(
+                    "the key would hold {} on {}, which you don't; a key never holds more than its creator",
+                    extra.permission, extra.resource
+                ),
+                extra.permission.as_str(),
+            ));
+        }
+    }
+    let hash = state.hasher.hash(key.expose());
+    let new = NewKey { record, hash };
+    state
+        .store
+        .insert_key(&new, state.settings.max_keys_per_org, now)
+        .await?;
+    state.cache.created(&hash);
+    tracing::info!(key_id = %new.record.id, org = %org.slug.as_str(), scope = %new.record.scope, "key created");
+    Ok((new.record, key))
+}
+
+/// Revokes a key for good and retires cached answers about it.
+pub async fn revoke(state: &AppState, org: &Organization, id: Uuid) -> ApiResult<bool> {
+    let revoked = state
+        .store
+        .revoke_key(org.id, id, truncate(state.clock.now()))
+        .await?;
+    if revoked {
+        state.cache.retire_all();
+        tracing::info!(key_id = %id, org = %org.slug.as_str(), "key revoked");
+    }
+    Ok(revoked)
+}

@@ -1,0 +1,148 @@
+//! The Dadosfera contract, verbatim shapes, on the caller's organization:
+//! `GET/POST /api-key`, `DELETE /api-key/{id}`, `GET /permissions`.
+
+use super::parse_id;
+use super::views::PermissionView;
+use crate::auth::{KeysRead, KeysWrite, OrgAccess, OrgRead};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::ApiJson;
+use crate::keys::{self, KeySpec};
+use crate::state::AppState;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use keyward_core::Scope;
+use keyward_core::model::KeyRecord;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// Dadosfera lists keys in one response; the key limit bounds its size.
+const LIST_MAX: u32 = 10_000;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DadosferaPermission {
+    pub id: i64,
+    pub name: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DadosferaKey {
+    pub id: Uuid,
+    pub permissions: Vec<DadosferaPermission>,
+    pub key_mask: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DadosferaCreatedKey {
+    pub id: Uuid,
+    pub key: String,
+    pub key_mask: String,
+    pub permissions: Vec<DadosferaPermission>,
+    pub created_at: DateTime<Utc>,
+    pub created_by: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DadosferaCreateRequest {
+    /// Permission ids from `GET /permissions`; at least one.
+    pub permissions: Vec<i64>,
+    pub name: Option<String>,
+}
+
+fn permissions_of(k: &KeyRecord) -> Vec<DadosferaPermission> {
+    k.permissions
+        .iter()
+        .map(|g| DadosferaPermission {
+            id: g.id,
+            name: g.name.to_string(),
+        })
+        .collect()
+}
+
+/// List the organization's live keys, masked.
+#[utoipa::path(get, path = "/api-key", tag = "dadosfera",
+    responses((status = 200, body = Vec<DadosferaKey>), (status = "4XX", body = ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    access: OrgAccess<KeysRead>,
+) -> ApiResult<ApiJson<Vec<DadosferaKey>>> {
+    let found = state.store.list_keys(access.org.id, None, LIST_MAX).await?;
+    Ok(ApiJson(
+        found
+            .into_iter()
+            .map(|k| DadosferaKey {
+                id: k.id,
+                permissions: permissions_of(&k),
+                key_mask: k.key_mask,
+                created_at: k.created_at,
+            })
+            .collect(),
+    ))
+}
+
+/// Create an organization key with the given permissions.
+#[utoipa::path(post, path = "/api-key", tag = "dadosfera",
+    request_body = DadosferaCreateRequest,
+    responses((status = 201, body = DadosferaCreatedKey), (status = "4XX", body = ErrorBody)))]
+pub async fn create(
+    State(state): State<AppState>,
+    access: OrgAccess<KeysWrite>,
+    ApiJson(body): ApiJson<DadosferaCreateRequest>,
+) -> ApiResult<(StatusCode, ApiJson<DadosferaCreatedKey>)> {
+    let spec = KeySpec {
+        name: body.name.unwrap_or_else(|| "API key".to_owned()),
+        scope: Scope::Organization,
+        read_only: false,
+        permissions: Some(body.permissions.into_iter().map(Value::from).collect()),
+        expires_at: None,
+        metadata: Default::default(),
+    };
+    let (record, key) = keys::create(&state, &access.caller, &access.org, spec).await?;
+    let created = DadosferaCreatedKey {
+        id: record.id,
+        key: key.expose().to_owned(),
+        key_mask: record.key_mask.clone(),
+        permissions: permissions_of(&record),
+        created_at: record.created_at,
+        created_by: record.created_by,
+    };
+    Ok((StatusCode::CREATED, ApiJson(created)))
+}
+
+/// Revoke a key at once.
+#[utoipa::path(delete, path = "/api-key/{id}", tag = "dadosfera",
+    params(("id" = String, Path)),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn delete(
+    State(state): State<AppState>,
+    access: OrgAccess<KeysWrite>,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let revoked = match parse_id(&id) {
+        Some(uuid) => keys::revoke(&state, &access.org, uuid).await?,
+        None => false,
+    };
+    if revoked {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::key_not_found(&id)
+            .with_error("API Key not found")
+            .with_message(format!("API Key with ID {id} was not found")))
+    }
+}
+
+/// The permission catalog.
+#[utoipa::path(get, path = "/permissions", tag = "dadosfera",
+    responses((status = 200, body = Vec<PermissionView>), (status = "4XX", body = ErrorBody)))]
+pub async fn permissions(
+    State(state): State<AppState>,
+    access: OrgAccess<OrgRead>,
+) -> ApiResult<ApiJson<Vec<PermissionView>>> {
+    super::permissions::catalog(&state, access.org.id)
+        .await
+        .map(ApiJson)
+}

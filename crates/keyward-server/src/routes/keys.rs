@@ -1,0 +1,182 @@
+//! `/api/v1/orgs/{org}/keys`: create, list, read, update and revoke keys.
+
+use super::parse_id;
+use super::views::{KeyPage, KeyView};
+use crate::auth::{KeysRead, KeysWrite, OrgAccess};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{ApiJson, ApiQuery, double_option};
+use crate::keys::{self, KeySpec, check_expiry, check_name, truncate};
+use crate::state::AppState;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use keyward_core::Scope;
+use keyward_core::model::KeyPatch;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use utoipa::{IntoParams, ToSchema};
+
+pub const PAGE_DEFAULT: u32 = 50;
+pub const PAGE_MAX: u32 = 100;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateKeyRequest {
+    /// A label, at most 200 characters.
+    pub name: String,
+    /// `user`, `team`, `organization` or `service_account`.
+    #[schema(value_type = String, example = "organization")]
+    pub scope: Scope,
+    #[serde(default)]
+    pub read_only: bool,
+    /// Narrows the key: permission ids, names, or `{permission, resource}`.
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub permissions: Option<Vec<Value>>,
+    pub expires_at: Option<DateTime<Utc>>,
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<Map<String, Value>>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateKeyRequest {
+    pub name: Option<String>,
+    pub enabled: Option<bool>,
+    /// A new expiry, or `null` for none.
+    #[serde(default, deserialize_with = "double_option")]
+    pub expires_at: Option<Option<DateTime<Utc>>>,
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<Map<String, Value>>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ListParams {
+    /// Page size, 1 to 100 (default 50).
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// Create a key; the response carries `key`, the secret, this once.
+#[utoipa::path(post, path = "/api/v1/orgs/{org}/keys", tag = "keys",
+    params(("org" = String, Path, description = "Organization id or slug")),
+    request_body = CreateKeyRequest,
+    responses((status = 201, body = KeyView), (status = "4XX", body = ErrorBody)))]
+pub async fn create(
+    State(state): State<AppState>,
+    access: OrgAccess<KeysWrite>,
+    ApiJson(body): ApiJson<CreateKeyRequest>,
+) -> ApiResult<(StatusCode, ApiJson<KeyView>)> {
+    let spec = KeySpec {
+        name: body.name,
+        scope: body.scope,
+        read_only: body.read_only,
+        permissions: body.permissions,
+        expires_at: body.expires_at,
+        metadata: body.metadata.unwrap_or_default(),
+    };
+    let (record, key) = keys::create(&state, &access.caller, &access.org, spec).await?;
+    let view = KeyView::new(record, Some(key.expose().to_owned()));
+    Ok((StatusCode::CREATED, ApiJson(view)))
+}
+
+/// List live keys, newest first, masked.
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/keys", tag = "keys",
+    params(("org" = String, Path, description = "Organization id or slug"), ListParams),
+    responses((status = 200, body = KeyPage), (status = "4XX", body = ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    access: OrgAccess<KeysRead>,
+    ApiQuery(params): ApiQuery<ListParams>,
+) -> ApiResult<ApiJson<KeyPage>> {
+    let limit = params.limit.unwrap_or(PAGE_DEFAULT);
+    if !(1..=PAGE_MAX).contains(&limit) {
+        return Err(ApiError::validation(format!(
+            "limit must be between 1 and {PAGE_MAX}"
+        )));
+    }
+    let before = match params.cursor.as_deref() {
+        None | Some("") => None,
+        Some(raw) => Some(
+            parse_id(raw)
+                .ok_or_else(|| ApiError::validation("cursor is not one this server gave out"))?,
+        ),
+    };
+    let found = state.store.list_keys(access.org.id, before, limit).await?;
+    let next_cursor = (found.len() == limit as usize)
+        .then(|| found.last().map(|k| k.id.to_string()))
+        .flatten();
+    let items = found.into_iter().map(|k| KeyView::new(k, None)).collect();
+    Ok(ApiJson(KeyPage { items, next_cursor }))
+}
+
+/// Read one key, masked.
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/keys/{id}", tag = "keys",
+    params(("org" = String, Path), ("id" = String, Path)),
+    responses((status = 200, body = KeyView), (status = "4XX", body = ErrorBody)))]
+pub async fn get(
+    State(state): State<AppState>,
+    access: OrgAccess<KeysRead>,
+    Path(path): Path<(String, String)>,
+) -> ApiResult<ApiJson<KeyView>> {
+    let (_, id) = path;
+    let record = match parse_id(&id) {
+        Some(uuid) => state.store.key(access.org.id, uuid).await?,
+        None => None,
+    };
+    match record {
+        Some(k) if k.revoked_at.is_none() => Ok(ApiJson(KeyView::new(k, None))),
+        _ => Err(ApiError::key_not_found(id)),
+    }
+}
+
+/// Change a key's name, enabled state, expiry or metadata.
+#[utoipa::path(patch, path = "/api/v1/orgs/{org}/keys/{id}", tag = "keys",
+    params(("org" = String, Path), ("id" = String, Path)),
+    request_body = UpdateKeyRequest,
+    responses((status = 200, body = KeyView), (status = "4XX", body = ErrorBody)))]
+pub async fn update(
+    State(state): State<AppState>,
+    access: OrgAccess<KeysWrite>,
+    Path(path): Path<(String, String)>,
+    ApiJson(body): ApiJson<UpdateKeyRequest>,
+) -> ApiResult<ApiJson<KeyView>> {
+    let (_, id) = path;
+    let uuid = parse_id(&id).ok_or_else(|| ApiError::key_not_found(&id))?;
+    let now = truncate(state.clock.now());
+    let patch = KeyPatch {
+        name: body.name.as_deref().map(check_name).transpose()?,
+        enabled: body.enabled,
+        expires_at: body
+            .expires_at
+            .map(|at| check_expiry(at, now))
+            .transpose()?,
+        metadata: body.metadata,
+    };
+    let updated = state.store.update_key(access.org.id, uuid, &patch).await?;
+    state.cache.retire_all();
+    updated
+        .map(|k| ApiJson(KeyView::new(k, None)))
+        .ok_or_else(|| ApiError::key_not_found(id))
+}
+
+/// Revoke a key for good.
+#[utoipa::path(delete, path = "/api/v1/orgs/{org}/keys/{id}", tag = "keys",
+    params(("org" = String, Path), ("id" = String, Path)),
+    responses((status = 204), (status = "4XX", body = ErrorBody)))]
+pub async fn revoke(
+    State(state): State<AppState>,
+    access: OrgAccess<KeysWrite>,
+    Path(path): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let (_, id) = path;
+    let revoked = match parse_id(&id) {
+        Some(uuid) => keys::revoke(&state, &access.org, uuid).await?,
+        None => false,
+    };
+    if revoked {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::key_not_found(id))
+    }
+}

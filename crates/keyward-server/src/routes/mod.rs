@@ -1,0 +1,26 @@
+//! The HTTP API, one module per resource.
+
+pub mod dadosfera;
+pub mod health;
+pub mod keys;
+pub mod orgs;
+pub mod permissions;
+pub mod views;
+
+use crate::error::{ApiError, Code};
+
+pub async fn not_found() -> ApiError {
+    ApiError::new(Code::NotFound, "no such route")
+}
+
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        Code::MethodNotAllowed,
+        "this route does not take that method",
+    )
+}
+
+/// Path ids that are not UUIDs can't name anything.
+pub fn parse_id(raw: &str) -> Option<uuid::Uuid> {
+    uuid::Uuid::parse_str(raw).ok()
+}

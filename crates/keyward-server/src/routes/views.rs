@@ -1,0 +1,129 @@
+//! Response shapes of the API.
+
+use chrono::{DateTime, Utc};
+use keyward_core::model::{KeyGrant, KeyRecord, Organization, Permission};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrgView {
+    pub id: Uuid,
+    pub name: String,
+    pub slug: String,
+    pub key_prefix: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<Organization> for OrgView {
+    fn from(o: Organization) -> Self {
+        Self {
+            id: o.id,
+            name: o.name,
+            slug: o.slug.as_str().to_owned(),
+            key_prefix: o.key_prefix.as_str().to_owned(),
+            created_at: o.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PermissionView {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    pub read_only: bool,
+}
+
+impl From<Permission> for PermissionView {
+    fn from(p: Permission) -> Self {
+        Self {
+            id: p.id,
+            name: p.name.into(),
+            description: p.description,
+            read_only: p.read_only,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GrantView {
+    pub id: i64,
+    pub name: String,
+    pub resource: String,
+}
+
+impl From<&KeyGrant> for GrantView {
+    fn from(g: &KeyGrant) -> Self {
+        Self {
+            id: g.id,
+            name: g.name.to_string(),
+            resource: g.resource.to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OwnerView {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub id: Uuid,
+}
+
+/// A key as the API shows it: `key` only in the creation response.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KeyView {
+    pub id: Uuid,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    pub key_mask: String,
+    pub name: String,
+    #[schema(value_type = String, example = "organization")]
+    pub scope: keyward_core::Scope,
+    pub read_only: bool,
+    pub owner: OwnerView,
+    pub permissions: Vec<GrantView>,
+    pub organization_id: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub created_by: String,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub usage_count: i64,
+    pub enabled: bool,
+    #[schema(value_type = Object)]
+    pub metadata: Map<String, Value>,
+}
+
+impl KeyView {
+    pub fn new(k: KeyRecord, key: Option<String>) -> Self {
+        Self {
+            id: k.id,
+            key,
+            key_mask: k.key_mask,
+            name: k.name,
+            scope: k.scope,
+            read_only: k.read_only,
+            owner: OwnerView {
+                kind: k.scope.as_str(),
+                id: k.owner_id,
+            },
+            permissions: k.permissions.iter().map(GrantView::from).collect(),
+            organization_id: k.organization_id,
+            created_at: k.created_at,
+            created_by: k.created_by,
+            expires_at: k.expires_at,
+            last_used_at: k.last_used_at,
+            usage_count: k.usage_count,
+            enabled: k.enabled,
+            metadata: k.metadata,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KeyPage {
+    pub items: Vec<KeyView>,
+    /// Pass as `cursor` for the next page; `null` on the last one.
+    pub next_cursor: Option<String>,
+}

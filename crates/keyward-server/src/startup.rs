@@ -1,0 +1,198 @@
+//! Building and running the server: `Application::build` binds the port
+//! (port 0 in tests) and opens the store; `run_until_stopped` serves until
+//! the shutdown signal, then writes pending usage.
+
+use crate::cache::KeyCache;
+use crate::config::{Config, ConfigError, Settings, StoreLocation};
+use crate::openapi::ApiDoc;
+use crate::routes::{self, dadosfera, health, keys, orgs, permissions};
+use crate::secret::{self, SecretError};
+use crate::state::{AppState, Inner};
+use crate::telemetry;
+use crate::usage::{FLUSH_INTERVAL, UsageRecorder};
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use keyward_core::{ApiKey, Clock, KeyHasher, SystemClock};
+use keyward_store::{Store, StoreError};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use utoipa_swagger_ui::SwaggerUi;
+
+/// Request bodies above this are refused with 413.
+pub const BODY_LIMIT: usize = 64 * 1024;
+/// Resolved keys kept in memory.
+const CACHE_CAPACITY: u64 = 1_000_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("configuration: {0}")]
+    Config(#[from] ConfigError),
+    #[error("secrets: {0}")]
+    Secret(#[from] SecretError),
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+    /// A freshly generated admin key, to be shown once.
+    pub new_admin_key: Option<ApiKey>,
+}
+
+/// The API router, with its OpenAPI document and docs.
+pub fn router(state: AppState) -> Router {
+    let (api, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(orgs::list, orgs::create))
+        .routes(routes!(orgs::get, orgs::update, orgs::delete))
+        .routes(routes!(permissions::list, permissions::create))
+        .routes(routes!(keys::list, keys::create))
+        .routes(routes!(keys::get, keys::update, keys::revoke))
+        .routes(routes!(dadosfera::list, dadosfera::create))
+        .routes(routes!(dadosfera::delete))
+        .routes(routes!(dadosfera::permissions))
+        .routes(routes!(health::healthz))
+        .routes(routes!(health::readyz))
+        .split_for_parts();
+    api.merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi))
+        .fallback(routes::not_found)
+        .method_not_allowed_fallback(routes::method_not_allowed)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn open_store(settings: &Settings) -> Result<Arc<dyn Store>, StartupError> {
+    if let StoreLocation::Sqlite(path) = &settings.store {
+        secret::create_private_file(path)?;
+    }
+    Ok(keyward_store::open(&settings.store.url()).await?)
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        Self::build_with_clock(settings, Arc::new(SystemClock)).await
+    }
+
+    pub async fn build_with_clock(
+        settings: Settings,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, StartupError> {
+        secret::create_private_dir(&settings.data_dir)?;
+        let server_secret = secret::server_secret(&settings)?;
+        let hasher = KeyHasher::new(&server_secret)
+            .map_err(|_| SecretError::Invalid("the server secret can't key an HMAC".into()))?;
+        let store = open_store(&settings).await?;
+        let (admin, new_admin_key) = secret::admin_key(&settings, store.as_ref(), &hasher).await?;
+        let listener = TcpListener::bind(settings.listen).await?;
+        let state = AppState::new(Inner {
+            store,
+            hasher,
+            clock,
+            admin,
+            cache: KeyCache::new(CACHE_CAPACITY),
+            usage: UsageRecorder::default(),
+            settings,
+        });
+        Ok(Self {
+            listener,
+            state,
+            new_admin_key,
+        })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    pub fn state(&self) -> AppState {
+        self.state.clone()
+    }
+
+    /// Serves until `shutdown` completes, then drains requests and writes
+    /// pending usage.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let state = self.state;
+        let flusher_state = state.clone();
+        let flusher = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(FLUSH_INTERVAL);
+            loop {
+                tick.tick().await;
+                flusher_state.usage.flush(&flusher_state.store).await;
+            }
+        });
+        let served = axum::serve(self.listener, router(state.clone()))
+            .with_graceful_shutdown(shutdown)
+            .await;
+        flusher.abort();
+        state.usage.flush(&state.store).await;
+        served
+    }
+}
+
+/// Resolves when SIGINT or SIGTERM arrives.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "can't listen for SIGINT");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "can't listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}
+
+/// `keyward serve`.
+pub async fn serve(config: Config) -> Result<(), StartupError> {
+    let settings = config.resolve()?;
+    telemetry::init(&settings.log, settings.log_format);
+    let app = Application::build(settings).await?;
+    if let Some(key) = &app.new_admin_key {
+        // Shown once, on the terminal, never through the log.
+        eprintln!(
+            "\n  keyward generated the admin key. It is shown this once and stored only as a hash:\n\n    {}\n\n  Keep it safe (or set KEYWARD_ADMIN_KEY to choose your own).\n",
+            key.expose()
+        );
+    }
+    tracing::info!(address = %app.local_addr()?, "keyward is listening");
+    app.run_until_stopped(shutdown_signal()).await?;
+    Ok(())
+}
+
+/// `keyward migrate`: applies the store's migrations and exits.
+pub async fn migrate(config: Config) -> Result<(), StartupError> {
+    let settings = config.resolve()?;
+    telemetry::init(&settings.log, settings.log_format);
+    secret::create_private_dir(&settings.data_dir)?;
+    open_store(&settings).await?;
+    tracing::info!("migrations applied");
+    Ok(())
+}
