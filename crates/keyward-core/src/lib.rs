@@ -2,6 +2,7 @@
 //! permission names, resources and grants, scopes and their evaluation, and
 //! the records the store keeps. No I/O lives here.
 
+pub mod access;
 mod base62;
 pub mod clock;
 pub mod grant;

@@ -5,6 +5,8 @@ pub enum StoreError {
     /// A uniqueness rule refused the write; says which.
     #[error("{0} already exists")]
     Conflict(&'static str),
+    #[error("the organization must keep at least one owner")]
+    LastOwner,
     #[error("the organization has reached its limit of live keys")]
     KeyLimitReached,
     #[error("the record the write refers to does not exist")]
@@ -24,11 +26,20 @@ impl From<sqlx::Error> for StoreError {
                 return StoreError::MissingReference;
             }
             if db.is_unique_violation() {
-                let what = match db.message() {
-                    m if m.contains("slug") => "an organization with this slug",
-                    m if m.contains("permissions") => "a permission with this name",
-                    _ => "a record with these values",
-                };
+                let message = db.message();
+                let what = [
+                    ("slug", "an organization with this slug"),
+                    ("permissions", "a permission with this name"),
+                    ("users", "a user with this email"),
+                    ("memberships", "this membership"),
+                    ("service_accounts", "a service account with this name"),
+                    ("teams", "a team with this name"),
+                    ("roles", "a role with this name"),
+                    ("principal_groups", "a group with this name"),
+                ]
+                .into_iter()
+                .find(|(needle, _)| message.contains(needle))
+                .map_or("a record with these values", |(_, what)| what);
                 return StoreError::Conflict(what);
             }
         }

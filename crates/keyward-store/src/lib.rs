@@ -2,6 +2,7 @@
 //! (SQLite, the embedded default, and PostgreSQL for several nodes), and
 //! one behaviour, kept equal by the conformance suite in `tests/`.
 
+mod access;
 mod error;
 mod postgres;
 mod rows;
@@ -14,6 +15,7 @@ use keyward_core::model::{Catalog, KeyPatch, KeyRecord, NewKey, Organization, Pe
 use std::sync::Arc;
 use uuid::Uuid;
 
+pub use access::{Accepted, AccessStore, RolePatch, ServiceAccountPatch};
 pub use error::StoreError;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;

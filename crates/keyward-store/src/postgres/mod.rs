@@ -191,10 +191,23 @@ impl Store for PostgresStore {
     }
 
     async fn delete_org(&self, id: Uuid) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        // Keys go first: PostgreSQL checks that no key grant names one of the
+        // organization's permissions before the cascade through the keys has
+        // removed those grants. The lock keeps new keys out in between.
+        sqlx::query("SELECT id FROM organizations WHERE id = $1 FOR UPDATE")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM api_keys WHERE organization_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         let done = sqlx::query("DELETE FROM organizations WHERE id = $1")
             .bind(id)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        tx.commit().await?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -368,7 +381,9 @@ impl Store for PostgresStore {
         sqlx::query(
             "UPDATE api_keys k SET usage_count = k.usage_count + u.count, \
                last_used_at = GREATEST(k.last_used_at, u.used) \
-             FROM UNNEST($1::uuid[], $2::bigint[], $3::timestamptz[]) AS u(id, count, used) \
+             FROM (SELECT id, SUM(count)::bigint AS count, MAX(used) AS used \
+                   FROM UNNEST($1::uuid[], $2::bigint[], $3::timestamptz[]) AS b(id, count, used) \
+                   GROUP BY id) AS u \
              WHERE k.id = u.id",
         )
         .bind(&ids)
