@@ -19,6 +19,16 @@ pub(crate) fn encode_fixed(bytes: &[u8], width: usize, out: &mut String) {
     out.extend(digits.iter().map(|&d| char::from(d)));
 }
 
+/// A CRC32 in exactly six base62 digits, without allocating.
+pub(crate) fn encode_u32(mut value: u32) -> [u8; 6] {
+    let mut digits = [b'0'; 6];
+    for slot in digits.iter_mut().rev() {
+        *slot = ALPHABET[(value % 62) as usize];
+        value /= 62;
+    }
+    digits
+}
+
 pub(crate) fn is_base62(s: &str) -> bool {
     s.bytes().all(|b| b.is_ascii_alphanumeric())
 }
@@ -39,6 +49,13 @@ mod tests {
         assert_eq!(enc(&[0, 0, 0, 61], 6), "00000z");
         assert_eq!(enc(&[0, 0, 0, 62], 6), "000010");
         assert_eq!(enc(&u32::MAX.to_be_bytes(), 6), "4gfFC3");
+    }
+
+    #[test]
+    fn u32_encoding_matches_the_general_one() {
+        for value in [0u32, 61, 62, 12_345_678, u32::MAX] {
+            assert_eq!(encode_u32(value).as_slice(), enc(&value.to_be_bytes(), 6).as_bytes());
+        }
     }
 
     #[test]

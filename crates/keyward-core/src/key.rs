@@ -43,11 +43,15 @@ impl Prefix {
     pub const DEFAULT: &'static str = "kw";
 
     pub fn parse(s: &str) -> Result<Self, KeyParseError> {
+        Self::parse_str(s).map(|()| Self(s.to_owned()))
+    }
+
+    fn parse_str(s: &str) -> Result<(), KeyParseError> {
         let valid = (2..=12).contains(&s.len())
             && s.bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
         if valid {
-            Ok(Self(s.to_owned()))
+            Ok(())
         } else {
             Err(KeyParseError::BadPrefix)
         }
@@ -92,7 +96,7 @@ impl ApiKey {
         text.push('_');
         base62::encode_fixed(random, RANDOM_LEN, &mut text);
         let crc = crc32fast::hash(text.as_bytes());
-        base62::encode_fixed(&crc.to_be_bytes(), CHECKSUM_LEN, &mut text);
+        text.extend(base62::encode_u32(crc).iter().map(|&b| char::from(b)));
         Self {
             text,
             prefix_len: prefix.0.len(),
@@ -101,8 +105,18 @@ impl ApiKey {
 
     /// Checks the format and the checksum, touching nothing but the string.
     pub fn parse(s: &str) -> Result<Self, KeyParseError> {
+        let prefix_len = Self::check(s)?;
+        Ok(Self {
+            text: s.to_owned(),
+            prefix_len,
+        })
+    }
+
+    /// [`ApiKey::parse`] without keeping the key (no allocation): the
+    /// verification path's first gate. Returns the prefix's length.
+    pub fn check(s: &str) -> Result<usize, KeyParseError> {
         let (prefix, body) = s.split_once('_').ok_or(KeyParseError::MissingSeparator)?;
-        Prefix::parse(prefix)?;
+        Prefix::parse_str(prefix)?;
         if body.len() != BODY_LEN {
             return Err(KeyParseError::BadLength);
         }
@@ -110,16 +124,11 @@ impl ApiKey {
             return Err(KeyParseError::BadAlphabet);
         }
         let split = s.len() - CHECKSUM_LEN;
-        let mut expected = String::with_capacity(CHECKSUM_LEN);
         let crc = crc32fast::hash(&s.as_bytes()[..split]);
-        base62::encode_fixed(&crc.to_be_bytes(), CHECKSUM_LEN, &mut expected);
-        if expected.as_bytes() != &s.as_bytes()[split..] {
+        if base62::encode_u32(crc) != s.as_bytes()[split..] {
             return Err(KeyParseError::BadChecksum);
         }
-        Ok(Self {
-            text: s.to_owned(),
-            prefix_len: prefix.len(),
-        })
+        Ok(prefix.len())
     }
 
     /// [`ApiKey::parse`], and the prefix must be `expected`.
