@@ -204,23 +204,40 @@ mod tests {
             description: String::new(),
             read_only,
         };
-        Catalog(vec![p(1, "keys:read", true), p(2, "keys:write", false), p(1000, "datasets:edit", false)])
+        Catalog(vec![
+            p(1, "keys:read", true),
+            p(2, "keys:write", false),
+            p(1000, "datasets:edit", false),
+        ])
     }
 
     #[test]
     fn members_read_owners_do_everything() {
-        let member = PrincipalAccess { org_role: Some(OrgRole::Member), ..Default::default() };
+        let member = PrincipalAccess {
+            org_role: Some(OrgRole::Member),
+            ..Default::default()
+        };
         let grants = member.grants(&catalog());
         assert!(grants.allows("keys:read", &Resource::Any));
         assert!(!grants.allows("keys:write", &Resource::Any));
-        let owner = PrincipalAccess { org_role: Some(OrgRole::Owner), ..Default::default() };
-        assert!(owner.grants(&catalog()).allows("datasets:edit", &Resource::parse("datasets/9").unwrap()));
+        let owner = PrincipalAccess {
+            org_role: Some(OrgRole::Owner),
+            ..Default::default()
+        };
+        assert!(
+            owner
+                .grants(&catalog())
+                .allows("datasets:edit", &Resource::parse("datasets/9").unwrap())
+        );
     }
 
     #[test]
     fn team_owners_hold_their_team() {
         let team = Uuid::now_v7();
-        let access = PrincipalAccess { teams: vec![(team, TeamRole::Owner)], ..Default::default() };
+        let access = PrincipalAccess {
+            teams: vec![(team, TeamRole::Owner)],
+            ..Default::default()
+        };
         let grants = access.grants(&catalog());
         let inside = Resource::parse(&format!("teams/{team}/dataproducts/1")).unwrap();
         assert!(grants.allows("datasets:edit", &inside));
@@ -230,13 +247,21 @@ mod tests {
     #[test]
     fn role_grants_of_unknown_permissions_are_dropped() {
         let grant = Grant::new(PermissionName::parse("gone:away").unwrap(), Resource::Any);
-        let access = PrincipalAccess { role_grants: vec![grant], ..Default::default() };
+        let access = PrincipalAccess {
+            role_grants: vec![grant],
+            ..Default::default()
+        };
         assert!(access.grants(&catalog()).is_empty());
     }
 
     #[test]
     fn roles_parse() {
         assert_eq!("admin".parse::<OrgRole>().unwrap(), OrgRole::Admin);
-        assert!("boss".parse::<OrgRole>().unwrap_err().contains("owner, admin, member"));
+        assert!(
+            "boss"
+                .parse::<OrgRole>()
+                .unwrap_err()
+                .contains("owner, admin, member")
+        );
     }
 }

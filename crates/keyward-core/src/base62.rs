@@ -54,7 +54,10 @@ mod tests {
     #[test]
     fn u32_encoding_matches_the_general_one() {
         for value in [0u32, 61, 62, 12_345_678, u32::MAX] {
-            assert_eq!(encode_u32(value).as_slice(), enc(&value.to_be_bytes(), 6).as_bytes());
+            assert_eq!(
+                encode_u32(value).as_slice(),
+                enc(&value.to_be_bytes(), 6).as_bytes()
+            );
         }
     }
 

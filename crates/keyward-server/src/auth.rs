@@ -1,6 +1,7 @@
 //! Who is calling, and may they? Credentials come from `x-api-key`,
-//! `Authorization: Api-Key …` or `Authorization: Bearer …`. Route
-//! permissions are declared in handler signatures: `OrgAccess<KeysWrite>`.
+//! `Authorization: Api-Key …`, `Authorization: Bearer …` (keys and session
+//! tokens) or the portal's session cookie. Route permissions are declared
+//! in handler signatures: `OrgAccess<KeysWrite>`, `TeamAccess<TeamsWrite>`.
 
 use crate::cache::ResolvedKey;
 use crate::error::{ApiError, ApiResult, Code};
@@ -8,13 +9,26 @@ use crate::state::AppState;
 use axum::extract::{FromRequestParts, RawPathParams};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method};
+use keyward_core::access::{
+    OrgRole, PrincipalAccess, PrincipalKind, PrincipalRef, TeamRole, User, team_resources,
+};
 use keyward_core::model::{KeyState, Organization};
-use keyward_core::{ApiKey, GrantSet, Resource};
+use keyward_core::{ApiKey, GrantSet, KeyHash, Resource, Scope};
 use std::marker::PhantomData;
 use std::sync::Arc;
 use uuid::Uuid;
 
 pub const ORG_HEADER: &str = "x-keyward-org";
+/// Session tokens share the key format under their own prefix.
+pub const SESSION_PREFIX: &str = "kws";
+pub const SESSION_COOKIE: &str = "keyward_session";
+
+/// A signed-in user.
+#[derive(Clone, Debug)]
+pub struct Session {
+    pub user: User,
+    pub token: KeyHash,
+}
 
 /// An authenticated caller.
 #[derive(Clone, Debug)]
@@ -22,31 +36,12 @@ pub enum Caller {
     /// The global admin key: every right in every organization.
     Admin,
     Key(Arc<ResolvedKey>),
+    User(Arc<Session>),
 }
 
 impl Caller {
-    pub fn org_id(&self) -> Option<Uuid> {
-        match self {
-            Caller::Admin => None,
-            Caller::Key(key) => Some(key.org.id),
-        }
-    }
-
     pub fn read_only(&self) -> bool {
         matches!(self, Caller::Key(key) if key.record.read_only)
-    }
-
-    /// The caller's grants; `None` for the admin key, which holds everything.
-    pub fn grants(&self) -> Option<&GrantSet> {
-        match self {
-            Caller::Admin => None,
-            Caller::Key(key) => Some(&key.grants),
-        }
-    }
-
-    pub fn allows(&self, permission: &str, resource: &Resource) -> bool {
-        self.grants()
-            .is_none_or(|grants| grants.allows(permission, resource))
     }
 
     /// How the caller is named in `created_by`.
@@ -54,6 +49,16 @@ impl Caller {
         match self {
             Caller::Admin => "admin".to_owned(),
             Caller::Key(key) => key.record.id.to_string(),
+            Caller::User(session) => session.user.id.to_string(),
+        }
+    }
+
+    /// The user the caller acts for: a session's, or a user key's owner.
+    pub fn user_id(&self) -> Option<Uuid> {
+        match self {
+            Caller::User(session) => Some(session.user.id),
+            Caller::Key(key) if key.record.scope == Scope::User => Some(key.record.owner_id),
+            _ => None,
         }
     }
 }
@@ -63,13 +68,24 @@ pub fn credential(headers: &HeaderMap) -> Option<&str> {
     if let Some(value) = headers.get("x-api-key") {
         return value.to_str().ok().map(str::trim);
     }
-    let value = headers
-        .get(axum::http::header::AUTHORIZATION)?
-        .to_str()
-        .ok()?;
-    let (scheme, rest) = value.trim().split_once(' ')?;
-    (scheme.eq_ignore_ascii_case("api-key") || scheme.eq_ignore_ascii_case("bearer"))
-        .then(|| rest.trim())
+    if let Some(value) = headers.get(axum::http::header::AUTHORIZATION) {
+        let (scheme, rest) = value.to_str().ok()?.trim().split_once(' ')?;
+        return (scheme.eq_ignore_ascii_case("api-key") || scheme.eq_ignore_ascii_case("bearer"))
+            .then(|| rest.trim());
+    }
+    session_cookie(headers)
+}
+
+/// The portal's session cookie, if any.
+pub fn session_cookie(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value)
 }
 
 /// Authenticates a credential; failures answer generically and log the cause.
@@ -82,15 +98,27 @@ pub async fn authenticate(state: &AppState, text: Option<&str>) -> ApiResult<Cal
     if state.admin.ct_eq(&hash) {
         return Ok(Caller::Admin);
     }
-    if let Err(reason) = ApiKey::parse(text) {
-        tracing::debug!(%reason, "malformed credential");
-        return Err(ApiError::unauthenticated());
+    let parsed = match ApiKey::parse(text) {
+        Ok(parsed) => parsed,
+        Err(reason) => {
+            tracing::debug!(%reason, "malformed credential");
+            return Err(ApiError::unauthenticated());
+        }
+    };
+    let now = state.clock.now();
+    if parsed.prefix() == SESSION_PREFIX {
+        return match state.store.session_user(&hash, now).await? {
+            Some(user) => Ok(Caller::User(Arc::new(Session { user, token: hash }))),
+            None => {
+                tracing::debug!("unknown or expired session");
+                Err(ApiError::unauthenticated())
+            }
+        };
     }
     let Some(key) = state.resolve_key(&hash).await? else {
         tracing::debug!("unknown key");
         return Err(ApiError::unauthenticated());
     };
-    let now = state.clock.now();
     match key.state(now) {
         KeyState::Valid => {
             state.usage.record(key.record.id, now);
@@ -137,6 +165,12 @@ actions! {
     KeysRead => "keys:read",
     KeysWrite => "keys:write",
     KeysVerify => "keys:verify",
+    MembersRead => "members:read",
+    MembersWrite => "members:write",
+    TeamsRead => "teams:read",
+    TeamsWrite => "teams:write",
+    RolesRead => "roles:read",
+    RolesWrite => "roles:write",
     OrgRead => "org:read",
     OrgWrite => "org:write",
 }
@@ -145,21 +179,99 @@ fn is_safe(method: &Method) -> bool {
     matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
+/// What the caller holds in one organization, evaluated for this request.
+#[derive(Debug, Clone)]
+pub enum Grants {
+    /// The admin key.
+    All,
+    Key(Arc<ResolvedKey>),
+    /// A signed-in user's live grants.
+    User(Arc<PrincipalAccess>, GrantSet),
+}
+
+impl Grants {
+    /// The grant set; `None` for the admin key, which holds everything.
+    pub fn set(&self) -> Option<&GrantSet> {
+        match self {
+            Grants::All => None,
+            Grants::Key(key) => Some(&key.grants),
+            Grants::User(_, set) => Some(set),
+        }
+    }
+
+    pub fn allows(&self, permission: &str, resource: &Resource) -> bool {
+        self.set()
+            .is_none_or(|set| set.allows(permission, resource))
+    }
+
+    /// The acting user's membership facts, for sessions and user keys.
+    fn user_access(&self) -> Option<&PrincipalAccess> {
+        match self {
+            Grants::User(access, _) => Some(access),
+            Grants::Key(key) if key.record.scope == Scope::User => key.owner.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// Owner-level over the organization: the admin key, organization keys
+    /// and owners (by session or their user keys).
+    pub fn is_org_owner(&self) -> bool {
+        match self {
+            Grants::All => true,
+            Grants::Key(key) if key.record.scope == Scope::Organization => !key.record.read_only,
+            _ => self
+                .user_access()
+                .is_some_and(|a| a.org_role == Some(OrgRole::Owner)),
+        }
+    }
+
+    pub fn is_org_admin(&self) -> bool {
+        self.is_org_owner()
+            || self
+                .user_access()
+                .is_some_and(|a| a.org_role == Some(OrgRole::Admin))
+    }
+
+    /// Owner-level over one team: org owners and admins, the team's owners,
+    /// and that team's keys.
+    pub fn is_team_owner(&self, team: Uuid) -> bool {
+        match self {
+            Grants::Key(key) if key.record.scope == Scope::Team => {
+                key.record.owner_id == team && !key.record.read_only
+            }
+            _ => {
+                self.is_org_admin()
+                    || self
+                        .user_access()
+                        .is_some_and(|a| a.teams.contains(&(team, TeamRole::Owner)))
+            }
+        }
+    }
+}
+
 /// Access to one organization with the permission `A` on all of it. The
 /// organization is the `{org}` path segment, or else the caller's own (the
-/// admin key names one with `X-Keyward-Org`).
+/// admin key, and users in several organizations, name one with `X-Keyward-Org`).
 pub struct OrgAccess<A> {
     pub caller: Caller,
     pub org: Organization,
+    pub grants: Grants,
     action: PhantomData<A>,
 }
 
-async fn named_org(parts: &mut Parts, state: &AppState) -> ApiResult<Option<String>> {
+async fn path_param(parts: &mut Parts, state: &AppState, name: &str) -> ApiResult<Option<String>> {
     let params = RawPathParams::from_request_parts(parts, state)
         .await
         .map_err(|_| ApiError::internal())?;
-    if let Some((_, org)) = params.iter().find(|(name, _)| *name == "org") {
-        return Ok(Some(org.to_owned()));
+    Ok(params
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| v.to_owned()))
+}
+
+async fn named_org(parts: &mut Parts, state: &AppState) -> ApiResult<Option<String>> {
+    if let Some(org) = path_param(parts, state, "org").await? {
+        return Ok(Some(org));
     }
     match parts.headers.get(ORG_HEADER) {
         None => Ok(None),
@@ -175,50 +287,173 @@ async fn named_org(parts: &mut Parts, state: &AppState) -> ApiResult<Option<Stri
     }
 }
 
+fn names(org: &Organization, named: &str) -> bool {
+    named == org.slug.as_str() || named == org.id.to_string()
+}
+
+fn another_org() -> ApiError {
+    ApiError::forbidden("this credential has no access to that organization")
+}
+
+/// Resolves the organization a request is about and what the caller holds there.
+async fn org_and_grants(
+    parts: &mut Parts,
+    state: &AppState,
+    caller: &Caller,
+) -> ApiResult<(Organization, Grants)> {
+    let named = named_org(parts, state).await?;
+    match caller {
+        Caller::Admin => {
+            let named = named.ok_or_else(|| {
+                ApiError::new(
+                    Code::BadRequest,
+                    "the admin key must name an organization with the X-Keyward-Org header",
+                )
+            })?;
+            let org = state
+                .store
+                .find_org(&named)
+                .await?
+                .ok_or_else(|| ApiError::org_not_found(&named))?;
+            Ok((org, Grants::All))
+        }
+        Caller::Key(key) => match named {
+            // Another tenant's name gets 403 whether or not it exists.
+            Some(named) if !names(&key.org, &named) => Err(another_org()),
+            _ => Ok((key.org.clone(), Grants::Key(key.clone()))),
+        },
+        Caller::User(session) => {
+            let org = match named {
+                Some(named) => state
+                    .store
+                    .find_org(&named)
+                    .await?
+                    .ok_or_else(another_org)?,
+                None => {
+                    let mut orgs = state.store.user_orgs(session.user.id).await?;
+                    if orgs.len() != 1 {
+                        return Err(ApiError::new(
+                            Code::BadRequest,
+                            "name the organization with the X-Keyward-Org header",
+                        ));
+                    }
+                    orgs.remove(0).0
+                }
+            };
+            let principal = PrincipalRef {
+                kind: PrincipalKind::User,
+                id: session.user.id,
+            };
+            let access = state
+                .store
+                .principal_access(org.id, principal)
+                .await?
+                .ok_or_else(another_org)?;
+            let catalog = state.store.catalog(org.id).await?;
+            let set = access.grants(&catalog);
+            Ok((org, Grants::User(Arc::new(access), set)))
+        }
+    }
+}
+
+/// Authenticates, resolves the organization and refuses writes by read-only keys.
+async fn org_access(
+    parts: &mut Parts,
+    state: &AppState,
+) -> ApiResult<(Caller, Organization, Grants)> {
+    let caller = Caller::from_request_parts(parts, state).await?;
+    let (org, grants) = org_and_grants(parts, state, &caller).await?;
+    if caller.read_only() && !is_safe(&parts.method) {
+        return Err(ApiError::new(
+            Code::ReadOnlyKey,
+            "a read-only key can't change anything",
+        ));
+    }
+    Ok((caller, org, grants))
+}
+
+fn lacks(permission: &str) -> ApiError {
+    ApiError::forbidden(format!("this credential lacks the permission {permission}"))
+}
+
 impl<A: Action> FromRequestParts<AppState> for OrgAccess<A> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
-        let caller = Caller::from_request_parts(parts, state).await?;
-        let named = named_org(parts, state).await?;
-        let org = match (&caller, named) {
-            (Caller::Admin, None) => {
-                return Err(ApiError::new(
-                    Code::BadRequest,
-                    "the admin key must name an organization with the X-Keyward-Org header",
-                ));
-            }
-            (Caller::Admin, Some(named)) => state
-                .store
-                .find_org(&named)
-                .await?
-                .ok_or_else(|| ApiError::org_not_found(&named))?,
-            (Caller::Key(key), None) => key.org.clone(),
-            (Caller::Key(key), Some(named)) => {
-                // Another tenant's name gets 403 whether or not it exists.
-                if named != key.org.slug.as_str() && named != key.org.id.to_string() {
-                    return Err(ApiError::forbidden(
-                        "this credential belongs to another organization",
-                    ));
-                }
-                key.org.clone()
-            }
-        };
-        if caller.read_only() && !is_safe(&parts.method) {
-            return Err(ApiError::new(
-                Code::ReadOnlyKey,
-                "a read-only key can't change anything",
-            ));
-        }
-        if !caller.allows(A::PERMISSION, &Resource::Any) {
-            return Err(ApiError::forbidden(format!(
-                "this credential lacks the permission {}",
-                A::PERMISSION
-            )));
+        let (caller, org, grants) = org_access(parts, state).await?;
+        if !grants.allows(A::PERMISSION, &Resource::Any) {
+            return Err(lacks(A::PERMISSION));
         }
         Ok(Self {
             caller,
             org,
+            grants,
+            action: PhantomData,
+        })
+    }
+}
+
+/// Membership in an organization, whatever the caller holds there (routes
+/// whose rules depend on the request, like key creation, check the rest).
+pub struct OrgMember {
+    pub caller: Caller,
+    pub org: Organization,
+    pub grants: Grants,
+}
+
+impl OrgMember {
+    pub fn access(&self) -> crate::keys::Access<'_> {
+        crate::keys::Access {
+            caller: &self.caller,
+            org: &self.org,
+            grants: &self.grants,
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for OrgMember {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
+        let (caller, org, grants) = org_access(parts, state).await?;
+        Ok(Self {
+            caller,
+            org,
+            grants,
+        })
+    }
+}
+
+/// Access to the `{team}` of the path with the permission `A` on the team
+/// (`teams/{id}`): org-wide holders and the team's owners (for writes).
+pub struct TeamAccess<A> {
+    pub caller: Caller,
+    pub org: Organization,
+    pub grants: Grants,
+    pub team: keyward_core::access::Team,
+    action: PhantomData<A>,
+}
+
+impl<A: Action> FromRequestParts<AppState> for TeamAccess<A> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
+        let (caller, org, grants) = org_access(parts, state).await?;
+        let raw = path_param(parts, state, "team").await?.unwrap_or_default();
+        let team = match Uuid::parse_str(&raw) {
+            Ok(id) => state.store.team(org.id, id).await?,
+            Err(_) => None,
+        }
+        .ok_or_else(|| ApiError::new(Code::NotFound, format!("team {raw} was not found")))?;
+        let [own, _] = team_resources(team.id);
+        if !grants.allows(A::PERMISSION, &own) {
+            return Err(lacks(A::PERMISSION));
+        }
+        Ok(Self {
+            caller,
+            org,
+            grants,
+            team,
             action: PhantomData,
         })
     }
@@ -233,7 +468,7 @@ impl FromRequestParts<AppState> for AdminOnly {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
         match Caller::from_request_parts(parts, state).await? {
             Caller::Admin => Ok(AdminOnly),
-            Caller::Key(_) => Err(ApiError::forbidden("only the admin key may do this")),
+            _ => Err(ApiError::forbidden("only the admin key may do this")),
         }
     }
 }

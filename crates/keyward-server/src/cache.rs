@@ -3,6 +3,7 @@
 //! the generation, which retires every entry resolved before it; the change
 //! and the bump happen in the same request, so the next lookup reloads.
 
+use keyward_core::access::{PrincipalAccess, team_resources};
 use keyward_core::model::{Catalog, KeyRecord, KeyState, Organization};
 use keyward_core::{GrantSet, KeyHash, Resource, Scope};
 use moka::sync::Cache;
@@ -18,12 +19,21 @@ pub struct ResolvedKey {
     pub org: Organization,
     pub catalog: Arc<Catalog>,
     pub grants: GrantSet,
+    /// For user and service-account keys: what the owner holds now.
+    pub owner: Option<PrincipalAccess>,
+    /// False when the owner left, was disabled or deleted.
+    pub owner_active: bool,
+    /// The owner's display name.
+    pub owner_name: String,
     generation: u64,
 }
 
 impl ResolvedKey {
     pub fn state(&self, now: chrono::DateTime<chrono::Utc>) -> KeyState {
-        self.record.state(now)
+        match self.record.state(now) {
+            KeyState::Valid if !self.owner_active => KeyState::Disabled,
+            state => state,
+        }
     }
 }
 
@@ -55,10 +65,10 @@ impl KeyCache {
 
     /// A current entry, if any: `Some(None)` for a key known not to exist.
     pub fn get(&self, hash: &KeyHash) -> Option<Option<Arc<ResolvedKey>>> {
-        if let Some(entry) = self.resolved.get(hash) {
-            if entry.generation == self.generation() {
-                return Some(Some(entry));
-            }
+        if let Some(entry) = self.resolved.get(hash)
+            && entry.generation == self.generation()
+        {
+            return Some(Some(entry));
         }
         self.unknown.contains_key(hash).then_some(None)
     }
@@ -81,17 +91,39 @@ impl KeyCache {
     }
 }
 
-/// What a scope holds right now, before a key's own narrowing.
-pub fn scope_grants(record: &KeyRecord, catalog: &Catalog) -> GrantSet {
-    match record.scope {
-        Scope::Organization => catalog.everything_on(&[Resource::Any]),
-        Scope::Team => catalog.everything_on(&[
-            Resource::Exact(format!("teams/{}", record.owner_id)),
-            Resource::Below(format!("teams/{}", record.owner_id)),
-        ]),
-        // Users and service accounts act with their live grants, which the
-        // access model resolves; until it does, they hold nothing.
-        Scope::User | Scope::ServiceAccount => GrantSet::default(),
+/// What a key's scope holds right now, before the key's own narrowing.
+#[derive(Debug, Clone)]
+pub struct ScopeGrants {
+    pub grants: GrantSet,
+    pub owner: Option<PrincipalAccess>,
+    pub owner_active: bool,
+}
+
+impl ScopeGrants {
+    /// Owner-level grants of an organization or team key.
+    pub fn fixed(record: &KeyRecord, catalog: &Catalog) -> Option<Self> {
+        let grants = match record.scope {
+            Scope::Organization => catalog.everything_on(&[Resource::Any]),
+            Scope::Team => catalog.everything_on(&team_resources(record.owner_id)),
+            Scope::User | Scope::ServiceAccount => return None,
+        };
+        Some(Self {
+            grants,
+            owner: None,
+            owner_active: true,
+        })
+    }
+
+    /// The live grants of a user or service account owner.
+    pub fn of_principal(owner: Option<PrincipalAccess>, catalog: &Catalog) -> Self {
+        Self {
+            grants: owner
+                .as_ref()
+                .map(|a| a.grants(catalog))
+                .unwrap_or_default(),
+            owner_active: owner.is_some(),
+            owner,
+        }
     }
 }
 
@@ -100,15 +132,19 @@ impl ResolvedKey {
         record: KeyRecord,
         org: Organization,
         catalog: Arc<Catalog>,
-        scope: &GrantSet,
+        scope: ScopeGrants,
+        owner_name: String,
         generation: u64,
     ) -> Self {
-        let grants = record.effective_grants(scope, &catalog);
+        let grants = record.effective_grants(&scope.grants, &catalog);
         Self {
             record,
             org,
             catalog,
             grants,
+            owner: scope.owner,
+            owner_active: scope.owner_active,
+            owner_name,
             generation,
         }
     }

@@ -1,7 +1,7 @@
 //! Configuration: one struct from flags, `KEYWARD_*` environment variables
 //! and an optional TOML file (flags and variables win over the file).
 
-use crate::forward::ForwardAuthConfig;
+use crate::forward::{ForwardAuthConfig, ForwardRules};
 use serde::Deserialize;
 use std::fmt;
 use std::net::SocketAddr;
@@ -76,6 +76,11 @@ pub struct Config {
     /// Log format [default: text].
     #[arg(long, env = "KEYWARD_LOG_FORMAT", value_enum)]
     pub log_format: Option<LogFormat>,
+    /// Don't create an owner user for a `default` organization on the
+    /// first start of an empty store.
+    #[arg(long, env = "KEYWARD_NO_BOOTSTRAP_USER")]
+    #[serde(default)]
+    pub no_bootstrap_user: bool,
     /// Forward-auth rules; only in the TOML file.
     #[arg(skip)]
     pub forward_auth: Option<ForwardAuthConfig>,
@@ -124,7 +129,8 @@ pub struct Settings {
     pub max_keys_per_org: u32,
     pub log: String,
     pub log_format: LogFormat,
-    pub forward_auth: ForwardAuthConfig,
+    pub bootstrap_user: bool,
+    pub forward_auth: ForwardRules,
 }
 
 impl Config {
@@ -191,8 +197,12 @@ impl Config {
                 .parse()
                 .map_err(|_| ConfigError::Invalid("bad default listen address".into()))?,
         };
-        let forward_auth = self.forward_auth.or(file.forward_auth).unwrap_or_default();
-        forward_auth.validate().map_err(ConfigError::Invalid)?;
+        let forward_auth = self
+            .forward_auth
+            .or(file.forward_auth)
+            .unwrap_or_default()
+            .compile()
+            .map_err(ConfigError::Invalid)?;
         Ok(Settings {
             listen,
             data_dir,
@@ -202,6 +212,7 @@ impl Config {
             max_keys_per_org,
             log: self.log.or(file.log).unwrap_or_else(|| "info".into()),
             log_format: self.log_format.or(file.log_format).unwrap_or_default(),
+            bootstrap_user: !(self.no_bootstrap_user || file.no_bootstrap_user),
             forward_auth,
         })
     }

@@ -2,13 +2,12 @@
 //! portal share, so every rule (catalog, expiry, "never more than the
 //! creator", the per-organization limit) holds everywhere.
 
-use crate::auth::Caller;
-use crate::cache;
+use crate::auth::{Caller, Grants};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::state::AppState;
 use chrono::{DateTime, SubsecRound, Utc};
 use keyward_core::model::{Catalog, KeyGrant, KeyRecord, NewKey, Organization, parse_name};
-use keyward_core::{ApiKey, Resource, Scope};
+use keyward_core::{ApiKey, GrantSet, Resource, Scope};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
@@ -22,6 +21,10 @@ pub struct KeySpec {
     pub permissions: Option<Vec<Value>>,
     pub expires_at: Option<DateTime<Utc>>,
     pub metadata: Map<String, Value>,
+    /// The team of a `team` key.
+    pub team_id: Option<Uuid>,
+    /// The account of a `service_account` key.
+    pub service_account_id: Option<Uuid>,
 }
 
 /// Timestamps are kept to the millisecond, the same on every store.
@@ -109,33 +112,116 @@ fn permission_not_held(message: String, permission: &str) -> ApiError {
         .with_details(json!({ "permission": permission }))
 }
 
-/// Who owns a key of this scope, or why the caller can't create one.
-fn owner_for(caller: &Caller, org: &Organization, scope: Scope) -> ApiResult<Uuid> {
-    match scope {
-        Scope::Organization => match caller {
-            Caller::Admin => Ok(org.id),
-            Caller::Key(key) if key.record.scope == Scope::Organization => Ok(org.id),
-            Caller::Key(_) => Err(ApiError::forbidden(
-                "only organization owners may create organization keys",
-            )),
-        },
-        other => Err(ApiError::validation(format!(
-            "scope `{other}` needs users, teams and service accounts, which this server does not manage yet; use `organization`"
-        ))),
+fn required(id: Option<Uuid>, field: &str, scope: Scope) -> ApiResult<Uuid> {
+    id.ok_or_else(|| ApiError::validation(format!("a `{scope}` key needs `{field}`")))
+}
+
+/// Refuses to hand out grants the caller doesn't hold: no key, role or
+/// group ever carries more than the one who made it.
+pub fn ensure_holds(grants: &Grants, wanted: &GrantSet) -> ApiResult<()> {
+    let Some(held) = grants.set() else {
+        return Ok(());
+    };
+    match held.first_uncovered(wanted) {
+        None => Ok(()),
+        Some(extra) => Err(permission_not_held(
+            format!(
+                "that would grant {} on {}, which you don't hold; nobody hands out more than they have",
+                extra.permission, extra.resource
+            ),
+            extra.permission.as_str(),
+        )),
     }
+}
+
+/// Who owns a key of this scope, or why the caller can't create one.
+async fn owner_for(state: &AppState, access: &Access<'_>, spec: &KeySpec) -> ApiResult<Uuid> {
+    let org = access.org;
+    match spec.scope {
+        Scope::User => access.caller.user_id().ok_or_else(|| {
+            ApiError::validation(
+                "a `user` key belongs to the user who creates it: sign in to create one",
+            )
+        }),
+        Scope::Team => {
+            let team_id = required(spec.team_id, "team_id", Scope::Team)?;
+            if state.store.team(org.id, team_id).await?.is_none() {
+                return Err(ApiError::validation(format!(
+                    "team {team_id} is not in this organization"
+                )));
+            }
+            if !access.grants.is_team_owner(team_id) {
+                return Err(ApiError::forbidden(
+                    "team keys are created by the team's owners and the organization's owners and admins",
+                ));
+            }
+            Ok(team_id)
+        }
+        Scope::Organization => {
+            if !access.grants.is_org_owner() {
+                return Err(ApiError::forbidden(
+                    "only organization owners may create organization keys",
+                ));
+            }
+            Ok(org.id)
+        }
+        Scope::ServiceAccount => {
+            let account = required(
+                spec.service_account_id,
+                "service_account_id",
+                Scope::ServiceAccount,
+            )?;
+            if state
+                .store
+                .service_account(org.id, account)
+                .await?
+                .is_none()
+            {
+                return Err(ApiError::validation(format!(
+                    "service account {account} is not in this organization"
+                )));
+            }
+            if !access.grants.allows("members:write", &Resource::Any) {
+                return Err(ApiError::forbidden(
+                    "service account keys need the permission members:write",
+                ));
+            }
+            Ok(account)
+        }
+    }
+}
+
+/// The caller, the organization, and what the caller holds there.
+pub struct Access<'a> {
+    pub caller: &'a Caller,
+    pub org: &'a Organization,
+    pub grants: &'a Grants,
+}
+
+/// Whether the caller may change or revoke `key`: holders of `keys:write`,
+/// and each key's owners (the user, the team's owners, holders of
+/// `members:write` for service accounts).
+pub fn may_manage(access: &Access<'_>, key: &KeyRecord) -> bool {
+    access.grants.allows("keys:write", &Resource::Any)
+        || match key.scope {
+            Scope::User => access.caller.user_id() == Some(key.owner_id),
+            Scope::Team => access.grants.is_team_owner(key.owner_id),
+            Scope::ServiceAccount => access.grants.allows("members:write", &Resource::Any),
+            Scope::Organization => false,
+        }
 }
 
 /// Creates a key; returns its record and, once, its plaintext.
 pub async fn create(
     state: &AppState,
-    caller: &Caller,
-    org: &Organization,
+    access: &Access<'_>,
     spec: KeySpec,
 ) -> ApiResult<(KeyRecord, ApiKey)> {
+    let (caller, org) = (access.caller, access.org);
     let now = truncate(state.clock.now());
     let name = check_name(&spec.name)?;
     let expires_at = check_expiry(spec.expires_at, now)?;
-    let owner_id = owner_for(caller, org, spec.scope)?;
+    let owner_id = owner_for(state, access, &spec).await?;
     let catalog = state.store.catalog(org.id).await?;
     let permissions = match &spec.permissions {
         Some(refs) => resolve_permissions(&catalog, refs)?,
@@ -160,7 +246,7 @@ pub async fn create(
         key_mask: key.mask(),
         metadata: spec.metadata,
     };
-    if let Some(held) = caller.grants() {
+    if let Some(held) = access.grants.set() {
         for grant in &record.permissions {
             if !held.holds_somewhere(grant.name.as_str()) {
                 return Err(permission_not_held(
@@ -169,16 +255,11 @@ pub async fn create(
                 ));
             }
         }
-        let wanted = record.effective_grants(&cache::scope_grants(&record, &catalog), &catalog);
-        if let Some(extra) = held.first_uncovered(&wanted) {
-            return Err(permission_not_held(
-                format!(
-                    "the key would hold {} on {}, which you don't; a key never holds more than its creator",
-                    extra.permission, extra.resource
-                ),
-                extra.permission.as_str(),
-            ));
-        }
+        let scope = state.scope_grants(&record, &catalog).await?;
+        ensure_holds(
+            access.grants,
+            &record.effective_grants(&scope.grants, &catalog),
+        )?;
     }
     let hash = state.hasher.hash(key.expose());
     let new = NewKey { record, hash };

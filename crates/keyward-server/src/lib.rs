@@ -2,6 +2,7 @@
 //! verification and forward-auth, over the store.
 
 pub mod auth;
+pub mod bootstrap;
 pub mod cache;
 pub mod config;
 pub mod error;
@@ -9,12 +10,15 @@ pub mod extract;
 pub mod forward;
 pub mod keys;
 pub mod openapi;
+pub mod passwords;
 pub mod routes;
 pub mod secret;
+pub mod sessions;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
 pub mod usage;
+pub mod verify;
 
 pub use config::{Config, Settings};
 pub use startup::{Application, StartupError, migrate, serve};

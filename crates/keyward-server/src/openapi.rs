@@ -11,6 +11,7 @@ use utoipa::{Modify, OpenApi};
         description = "Self-hosted API keys: organizations, keys, scopes, verification. \
                        Send a key in `x-api-key`, `Authorization: Api-Key …` or `Authorization: Bearer …`."
     ),
+    paths(crate::routes::forward::forward),
     components(schemas(ErrorBody, Code)),
     modifiers(&Security),
     security(("api_key" = []), ("bearer" = []))

@@ -2,16 +2,21 @@
 //! (port 0 in tests) and opens the store; `run_until_stopped` serves until
 //! the shutdown signal, then writes pending usage.
 
+use crate::bootstrap::{self, BootstrapUser};
 use crate::cache::KeyCache;
 use crate::config::{Config, ConfigError, Settings, StoreLocation};
 use crate::openapi::ApiDoc;
-use crate::routes::{self, dadosfera, health, keys, orgs, permissions};
+use crate::routes::{
+    self, dadosfera, forward, health, invitations, keys, members, orgs, permissions, session,
+    teams, users, verify,
+};
 use crate::secret::{self, SecretError};
 use crate::state::{AppState, Inner};
 use crate::telemetry;
 use crate::usage::{FLUSH_INTERVAL, UsageRecorder};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::routing::any;
 use keyward_core::{ApiKey, Clock, KeyHasher, SystemClock};
 use keyward_store::{Store, StoreError};
 use std::future::Future;
@@ -39,6 +44,8 @@ pub enum StartupError {
     Store(#[from] StoreError),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    #[error("bootstrap: {0}")]
+    Bootstrap(String),
 }
 
 pub struct Application {
@@ -46,6 +53,8 @@ pub struct Application {
     state: AppState,
     /// A freshly generated admin key, to be shown once.
     pub new_admin_key: Option<ApiKey>,
+    /// The first owner of an empty store, to be shown once.
+    pub new_owner: Option<BootstrapUser>,
 }
 
 /// The API router, with its OpenAPI document and docs.
@@ -59,6 +68,23 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(dadosfera::list, dadosfera::create))
         .routes(routes!(dadosfera::delete))
         .routes(routes!(dadosfera::permissions))
+        .routes(routes!(session::login))
+        .routes(routes!(session::logout))
+        .routes(routes!(session::me))
+        .routes(routes!(users::update))
+        .routes(routes!(members::list))
+        .routes(routes!(members::get, members::update, members::remove))
+        .routes(routes!(members::assign_role, members::unassign_role))
+        .routes(routes!(invitations::list, invitations::create))
+        .routes(routes!(invitations::delete))
+        .routes(routes!(invitations::accept))
+        .routes(routes!(teams::list, teams::create))
+        .routes(routes!(teams::get, teams::delete))
+        .routes(routes!(teams::members))
+        .routes(routes!(teams::put_member, teams::remove_member))
+        .routes(routes!(verify::verify))
+        .route(forward::PATH, any(forward::forward))
+        .route("/api/v1/auth/forward/{*rest}", any(forward::forward))
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
         .split_for_parts();
@@ -92,6 +118,11 @@ impl Application {
             .map_err(|_| SecretError::Invalid("the server secret can't key an HMAC".into()))?;
         let store = open_store(&settings).await?;
         let (admin, new_admin_key) = secret::admin_key(&settings, store.as_ref(), &hasher).await?;
+        let new_owner = if settings.bootstrap_user {
+            bootstrap::owner(store.as_ref(), clock.as_ref()).await?
+        } else {
+            None
+        };
         let listener = TcpListener::bind(settings.listen).await?;
         let state = AppState::new(Inner {
             store,
@@ -106,6 +137,7 @@ impl Application {
             listener,
             state,
             new_admin_key,
+            new_owner,
         })
     }
 
@@ -180,6 +212,12 @@ pub async fn serve(config: Config) -> Result<(), StartupError> {
         eprintln!(
             "\n  keyward generated the admin key. It is shown this once and stored only as a hash:\n\n    {}\n\n  Keep it safe (or set KEYWARD_ADMIN_KEY to choose your own).\n",
             key.expose()
+        );
+    }
+    if let Some(owner) = &app.new_owner {
+        eprintln!(
+            "  Sign in to the portal as {} with the password {} (organization `{}`).\n  It is shown this once.\n",
+            owner.email, owner.password, owner.organization
         );
     }
     tracing::info!(address = %app.local_addr()?, "keyward is listening");

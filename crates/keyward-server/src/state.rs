@@ -1,9 +1,11 @@
 //! The state every handler shares.
 
-use crate::cache::{self, KeyCache, ResolvedKey};
+use crate::cache::{KeyCache, ResolvedKey, ScopeGrants};
 use crate::config::Settings;
 use crate::usage::UsageRecorder;
-use keyward_core::{Clock, KeyHash, KeyHasher};
+use keyward_core::access::{PrincipalKind, PrincipalRef};
+use keyward_core::model::{Catalog, KeyRecord, Organization};
+use keyward_core::{Clock, KeyHash, KeyHasher, Scope};
 use keyward_store::{Store, StoreError};
 use std::ops::Deref;
 use std::sync::Arc;
@@ -35,14 +37,63 @@ impl AppState {
         Self(Arc::new(inner))
     }
 
+    /// What a key's scope holds right now.
+    pub async fn scope_grants(
+        &self,
+        record: &KeyRecord,
+        catalog: &Catalog,
+    ) -> Result<ScopeGrants, StoreError> {
+        if let Some(fixed) = ScopeGrants::fixed(record, catalog) {
+            return Ok(fixed);
+        }
+        let kind = match record.scope {
+            Scope::ServiceAccount => PrincipalKind::ServiceAccount,
+            _ => PrincipalKind::User,
+        };
+        let principal = PrincipalRef {
+            kind,
+            id: record.owner_id,
+        };
+        let owner = self
+            .store
+            .principal_access(record.organization_id, principal)
+            .await?;
+        Ok(ScopeGrants::of_principal(owner, catalog))
+    }
+
+    /// The display name of a key's owner; empty if the owner is gone.
+    async fn owner_name(
+        &self,
+        record: &KeyRecord,
+        org: &Organization,
+    ) -> Result<String, StoreError> {
+        let (org_id, owner) = (record.organization_id, record.owner_id);
+        Ok(match record.scope {
+            Scope::Organization => Some(org.name.clone()),
+            Scope::Team => self.store.team(org_id, owner).await?.map(|t| t.name),
+            Scope::User => self.store.user_by_id(owner).await?.map(|u| u.name),
+            Scope::ServiceAccount => self
+                .store
+                .service_account(org_id, owner)
+                .await?
+                .map(|a| a.name),
+        }
+        .unwrap_or_default())
+    }
+
     /// The key stored under `hash`, from the cache or, on a miss, the store.
     pub async fn resolve_key(
         &self,
         hash: &KeyHash,
     ) -> Result<Option<Arc<ResolvedKey>>, StoreError> {
-        if let Some(hit) = self.cache.get(hash) {
-            return Ok(hit);
+        match self.cache.get(hash) {
+            Some(hit) => Ok(hit),
+            None => self.load_key(hash).await,
         }
+    }
+
+    /// Loads a key from the store and caches the answer.
+    pub async fn load_key(&self, hash: &KeyHash) -> Result<Option<Arc<ResolvedKey>>, StoreError> {
         let generation = self.cache.generation();
         let resolved = match self.store.key_by_hash(hash).await? {
             None => None,
@@ -50,9 +101,10 @@ impl AppState {
                 None => None,
                 Some(org) => {
                     let catalog = Arc::new(self.store.catalog(org.id).await?);
-                    let scope = cache::scope_grants(&record, &catalog);
+                    let scope = self.scope_grants(&record, &catalog).await?;
+                    let owner_name = self.owner_name(&record, &org).await?;
                     Some(Arc::new(ResolvedKey::new(
-                        record, org, catalog, &scope, generation,
+                        record, org, catalog, scope, owner_name, generation,
                     )))
                 }
             },

@@ -6,8 +6,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use keyward_core::KeyHash;
 use keyward_core::access::{
-    Group, Invitation, Member, OrgRole, PrincipalAccess, PrincipalRef, Role, ServiceAccount, Team, TeamMember,
-    TeamRole, User,
+    Group, Invitation, Member, OrgRole, PrincipalAccess, PrincipalRef, Role, ServiceAccount, Team,
+    TeamMember, TeamRole, User,
 };
 use keyward_core::model::{KeyGrant, Organization};
 use uuid::Uuid;
@@ -47,18 +47,35 @@ pub trait AccessStore: Send + Sync {
     async fn user_credentials(&self, email: &str) -> Result<Option<(User, String)>>;
     async fn set_user_enabled(&self, id: Uuid, enabled: bool) -> Result<Option<User>>;
     async fn count_users(&self) -> Result<i64>;
-    async fn create_session(&self, token: &KeyHash, user_id: Uuid, created_at: DateTime<Utc>, expires_at: DateTime<Utc>) -> Result<()>;
+    async fn create_session(
+        &self,
+        token: &KeyHash,
+        user_id: Uuid,
+        created_at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<()>;
     /// The enabled user of an unexpired session.
     async fn session_user(&self, token: &KeyHash, now: DateTime<Utc>) -> Result<Option<User>>;
     async fn delete_session(&self, token: &KeyHash) -> Result<bool>;
 
     // Memberships.
     /// Fails with `Conflict` when the user is a member already.
-    async fn add_member(&self, org: Uuid, user_id: Uuid, role: OrgRole, at: DateTime<Utc>) -> Result<()>;
+    async fn add_member(
+        &self,
+        org: Uuid,
+        user_id: Uuid,
+        role: OrgRole,
+        at: DateTime<Utc>,
+    ) -> Result<()>;
     async fn members(&self, org: Uuid) -> Result<Vec<Member>>;
     async fn member(&self, org: Uuid, user_id: Uuid) -> Result<Option<Member>>;
     /// Fails with `LastOwner` when it would leave the organization without one.
-    async fn set_member_role(&self, org: Uuid, user_id: Uuid, role: OrgRole) -> Result<Option<Member>>;
+    async fn set_member_role(
+        &self,
+        org: Uuid,
+        user_id: Uuid,
+        role: OrgRole,
+    ) -> Result<Option<Member>>;
     /// Removes the user from the organization, its teams and groups, drops
     /// their role assignments and revokes their user-scope keys there; fails
     /// with `LastOwner` for the last owner.
@@ -74,7 +91,13 @@ pub trait AccessStore: Send + Sync {
     /// accepted, creates `candidate` (with the invitation's email) unless a
     /// user has that email, and adds the membership. `None` if the token
     /// is unknown, used or expired.
-    async fn accept_invitation(&self, token: &KeyHash, now: DateTime<Utc>, candidate: &User, password_hash: &str) -> Result<Option<Accepted>>;
+    async fn accept_invitation(
+        &self,
+        token: &KeyHash,
+        now: DateTime<Utc>,
+        candidate: &User,
+        password_hash: &str,
+    ) -> Result<Option<Accepted>>;
 
     // Teams.
     /// Fails with `Conflict` when the name is taken in the organization.
@@ -92,7 +115,12 @@ pub trait AccessStore: Send + Sync {
     async fn create_service_account(&self, account: &ServiceAccount) -> Result<()>;
     async fn service_accounts(&self, org: Uuid) -> Result<Vec<ServiceAccount>>;
     async fn service_account(&self, org: Uuid, id: Uuid) -> Result<Option<ServiceAccount>>;
-    async fn update_service_account(&self, org: Uuid, id: Uuid, patch: &ServiceAccountPatch) -> Result<Option<ServiceAccount>>;
+    async fn update_service_account(
+        &self,
+        org: Uuid,
+        id: Uuid,
+        patch: &ServiceAccountPatch,
+    ) -> Result<Option<ServiceAccount>>;
     /// Deletes the account, its group memberships and role assignments, and
     /// revokes its keys.
     async fn delete_service_account(&self, org: Uuid, id: Uuid, at: DateTime<Utc>) -> Result<bool>;
@@ -105,7 +133,12 @@ pub trait AccessStore: Send + Sync {
     async fn delete_role(&self, org: Uuid, id: Uuid) -> Result<bool>;
     /// Idempotent.
     async fn assign_role(&self, org: Uuid, principal: PrincipalRef, role_id: Uuid) -> Result<()>;
-    async fn unassign_role(&self, org: Uuid, principal: PrincipalRef, role_id: Uuid) -> Result<bool>;
+    async fn unassign_role(
+        &self,
+        org: Uuid,
+        principal: PrincipalRef,
+        role_id: Uuid,
+    ) -> Result<bool>;
     async fn assigned_roles(&self, org: Uuid, principal: PrincipalRef) -> Result<Vec<Uuid>>;
 
     // Groups.
@@ -122,5 +155,9 @@ pub trait AccessStore: Send + Sync {
 
     /// What a principal holds in an organization; `None` for a user who is
     /// not an enabled member, or a service account that is missing or disabled.
-    async fn principal_access(&self, org: Uuid, principal: PrincipalRef) -> Result<Option<PrincipalAccess>>;
+    async fn principal_access(
+        &self,
+        org: Uuid,
+        principal: PrincipalRef,
+    ) -> Result<Option<PrincipalAccess>>;
 }

@@ -46,7 +46,7 @@ pub struct KeyUsage {
 }
 
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: AccessStore + Send + Sync + 'static {
     /// Whether the store answers; for readiness.
     async fn ping(&self) -> Result<()>;
 

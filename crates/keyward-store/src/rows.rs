@@ -2,12 +2,25 @@
 
 use crate::Result;
 use crate::error::corrupt;
+use keyward_core::access::{OrgRole, PrincipalKind, TeamRole};
 use keyward_core::model::{KeyGrant, Permission, Slug};
 use keyward_core::{PermissionName, Prefix, Resource, Scope};
 use std::collections::HashMap;
 use uuid::Uuid;
 
 pub(crate) fn scope(s: &str) -> Result<Scope> {
+    s.parse().map_err(corrupt)
+}
+
+pub(crate) fn org_role(s: &str) -> Result<OrgRole> {
+    s.parse().map_err(corrupt)
+}
+
+pub(crate) fn team_role(s: &str) -> Result<TeamRole> {
+    s.parse().map_err(corrupt)
+}
+
+pub(crate) fn principal_kind(s: &str) -> Result<PrincipalKind> {
     s.parse().map_err(corrupt)
 }
 
@@ -52,3 +65,6 @@ pub(crate) fn metadata(
 
 /// Explicit grants of several keys, grouped by key, in stored order.
 pub(crate) type GrantsByKey = HashMap<Uuid, Vec<KeyGrant>>;
+
+/// Grants of several roles, grouped by role, in stored order.
+pub(crate) type GrantsByRole = HashMap<Uuid, Vec<KeyGrant>>;

@@ -1,10 +1,10 @@
 //! The Dadosfera contract, verbatim shapes, on the caller's organization:
 //! `GET/POST /api-key`, `DELETE /api-key/{id}`, `GET /permissions`.
 
-use super::parse_id;
+use super::keys::manageable;
 use super::views::PermissionView;
-use crate::auth::{KeysRead, KeysWrite, OrgAccess, OrgRead};
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::auth::{KeysRead, OrgAccess, OrgMember, OrgRead};
+use crate::error::{ApiError, ApiResult, Code, ErrorBody};
 use crate::extract::ApiJson;
 use crate::keys::{self, KeySpec};
 use crate::state::AppState;
@@ -90,18 +90,26 @@ pub async fn list(
     responses((status = 201, body = DadosferaCreatedKey), (status = "4XX", body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
-    access: OrgAccess<KeysWrite>,
+    member: OrgMember,
     ApiJson(body): ApiJson<DadosferaCreateRequest>,
 ) -> ApiResult<(StatusCode, ApiJson<DadosferaCreatedKey>)> {
     let spec = KeySpec {
         name: body.name.unwrap_or_else(|| "API key".to_owned()),
-        scope: Scope::Organization,
+        // Owners create organization keys; other users, keys acting with
+        // their own rights.
+        scope: if member.grants.is_org_owner() || member.caller.user_id().is_none() {
+            Scope::Organization
+        } else {
+            Scope::User
+        },
         read_only: false,
         permissions: Some(body.permissions.into_iter().map(Value::from).collect()),
         expires_at: None,
         metadata: Default::default(),
+        team_id: None,
+        service_account_id: None,
     };
-    let (record, key) = keys::create(&state, &access.caller, &access.org, spec).await?;
+    let (record, key) = keys::create(&state, &member.access(), spec).await?;
     let created = DadosferaCreatedKey {
         id: record.id,
         key: key.expose().to_owned(),
@@ -119,20 +127,18 @@ pub async fn create(
     responses((status = 204), (status = 404, body = ErrorBody)))]
 pub async fn delete(
     State(state): State<AppState>,
-    access: OrgAccess<KeysWrite>,
+    member: OrgMember,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    let revoked = match parse_id(&id) {
-        Some(uuid) => keys::revoke(&state, &access.org, uuid).await?,
-        None => false,
-    };
-    if revoked {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::key_not_found(&id)
+    let not_found = |e: ApiError| match e.code {
+        Code::KeyNotFound => e
             .with_error("API Key not found")
-            .with_message(format!("API Key with ID {id} was not found")))
-    }
+            .with_message(format!("API Key with ID {id} was not found")),
+        _ => e,
+    };
+    let uuid = manageable(&state, &member, &id).await.map_err(not_found)?;
+    keys::revoke(&state, &member.org, uuid).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// The permission catalog.

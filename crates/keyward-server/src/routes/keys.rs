@@ -2,7 +2,7 @@
 
 use super::parse_id;
 use super::views::{KeyPage, KeyView};
-use crate::auth::{KeysRead, KeysWrite, OrgAccess};
+use crate::auth::{KeysRead, OrgAccess, OrgMember};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery, double_option};
 use crate::keys::{self, KeySpec, check_expiry, check_name, truncate};
@@ -15,6 +15,7 @@ use keyward_core::model::KeyPatch;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
 
 pub const PAGE_DEFAULT: u32 = 50;
 pub const PAGE_MAX: u32 = 100;
@@ -35,6 +36,10 @@ pub struct CreateKeyRequest {
     pub expires_at: Option<DateTime<Utc>>,
     #[schema(value_type = Option<Object>)]
     pub metadata: Option<Map<String, Value>>,
+    /// Required for `team` keys.
+    pub team_id: Option<Uuid>,
+    /// Required for `service_account` keys.
+    pub service_account_id: Option<Uuid>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -57,6 +62,23 @@ pub struct ListParams {
     pub cursor: Option<String>,
 }
 
+/// The id of a live key of the organization that the caller may manage;
+/// 404 for keys that don't exist (or are revoked), 403 for others'.
+pub async fn manageable(state: &AppState, member: &OrgMember, id: &str) -> ApiResult<Uuid> {
+    let key = match parse_id(id) {
+        Some(uuid) => state.store.key(member.org.id, uuid).await?,
+        None => None,
+    }
+    .filter(|k| k.revoked_at.is_none())
+    .ok_or_else(|| ApiError::key_not_found(id))?;
+    if !keys::may_manage(&member.access(), &key) {
+        return Err(ApiError::forbidden(
+            "this credential may not change that key: it needs keys:write or to own the key",
+        ));
+    }
+    Ok(key.id)
+}
+
 /// Create a key; the response carries `key`, the secret, this once.
 #[utoipa::path(post, path = "/api/v1/orgs/{org}/keys", tag = "keys",
     params(("org" = String, Path, description = "Organization id or slug")),
@@ -64,7 +86,7 @@ pub struct ListParams {
     responses((status = 201, body = KeyView), (status = "4XX", body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
-    access: OrgAccess<KeysWrite>,
+    member: OrgMember,
     ApiJson(body): ApiJson<CreateKeyRequest>,
 ) -> ApiResult<(StatusCode, ApiJson<KeyView>)> {
     let spec = KeySpec {
@@ -74,8 +96,10 @@ pub async fn create(
         permissions: body.permissions,
         expires_at: body.expires_at,
         metadata: body.metadata.unwrap_or_default(),
+        team_id: body.team_id,
+        service_account_id: body.service_account_id,
     };
-    let (record, key) = keys::create(&state, &access.caller, &access.org, spec).await?;
+    let (record, key) = keys::create(&state, &member.access(), spec).await?;
     let view = KeyView::new(record, Some(key.expose().to_owned()));
     Ok((StatusCode::CREATED, ApiJson(view)))
 }
@@ -137,12 +161,12 @@ pub async fn get(
     responses((status = 200, body = KeyView), (status = "4XX", body = ErrorBody)))]
 pub async fn update(
     State(state): State<AppState>,
-    access: OrgAccess<KeysWrite>,
+    member: OrgMember,
     Path(path): Path<(String, String)>,
     ApiJson(body): ApiJson<UpdateKeyRequest>,
 ) -> ApiResult<ApiJson<KeyView>> {
     let (_, id) = path;
-    let uuid = parse_id(&id).ok_or_else(|| ApiError::key_not_found(&id))?;
+    let uuid = manageable(&state, &member, &id).await?;
     let now = truncate(state.clock.now());
     let patch = KeyPatch {
         name: body.name.as_deref().map(check_name).transpose()?,
@@ -153,7 +177,7 @@ pub async fn update(
             .transpose()?,
         metadata: body.metadata,
     };
-    let updated = state.store.update_key(access.org.id, uuid, &patch).await?;
+    let updated = state.store.update_key(member.org.id, uuid, &patch).await?;
     state.cache.retire_all();
     updated
         .map(|k| ApiJson(KeyView::new(k, None)))
@@ -166,15 +190,12 @@ pub async fn update(
     responses((status = 204), (status = "4XX", body = ErrorBody)))]
 pub async fn revoke(
     State(state): State<AppState>,
-    access: OrgAccess<KeysWrite>,
+    member: OrgMember,
     Path(path): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     let (_, id) = path;
-    let revoked = match parse_id(&id) {
-        Some(uuid) => keys::revoke(&state, &access.org, uuid).await?,
-        None => false,
-    };
-    if revoked {
+    let uuid = manageable(&state, &member, &id).await?;
+    if keys::revoke(&state, &member.org, uuid).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::key_not_found(id))

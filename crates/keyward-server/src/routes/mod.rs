@@ -1,10 +1,17 @@
 //! The HTTP API, one module per resource.
 
 pub mod dadosfera;
+pub mod forward;
 pub mod health;
+pub mod invitations;
 pub mod keys;
+pub mod members;
 pub mod orgs;
 pub mod permissions;
+pub mod session;
+pub mod teams;
+pub mod users;
+pub mod verify;
 pub mod views;
 
 use crate::error::{ApiError, Code};

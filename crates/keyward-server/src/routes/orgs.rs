@@ -79,6 +79,13 @@ pub async fn list(
     let orgs = match &caller {
         Caller::Admin => state.store.list_orgs().await?,
         Caller::Key(key) => vec![key.org.clone()],
+        Caller::User(session) => state
+            .store
+            .user_orgs(session.user.id)
+            .await?
+            .into_iter()
+            .map(|(org, _)| org)
+            .collect(),
     };
     Ok(ApiJson(orgs.into_iter().map(OrgView::from).collect()))
 }

@@ -1,5 +1,7 @@
 //! PostgreSQL, for several keyward nodes sharing one database.
 
+mod access;
+
 use crate::rows::{self, GrantsByKey};
 use crate::{KeyUsage, NewPermission, OrgPatch, Result, Store, StoreError};
 use async_trait::async_trait;
@@ -200,6 +202,11 @@ impl Store for PostgresStore {
             .fetch_optional(&mut *tx)
             .await?;
         sqlx::query("DELETE FROM api_keys WHERE organization_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        // Roles too, for the same reason: their grants name permissions.
+        sqlx::query("DELETE FROM roles WHERE organization_id = $1")
             .bind(id)
             .execute(&mut *tx)
             .await?;

@@ -2,6 +2,8 @@
 //! single connection, so they queue in the pool instead of fighting over
 //! the database lock; reads use a pool of their own.
 
+mod access;
+
 use crate::error::corrupt;
 use crate::rows::{self, GrantsByKey};
 use crate::{KeyUsage, NewPermission, OrgPatch, Result, Store, StoreError};
@@ -228,10 +230,18 @@ impl Store for SqliteStore {
     }
 
     async fn delete_org(&self, id: Uuid) -> Result<bool> {
+        let mut tx = self.writer.begin().await?;
+        // Roles go first, as on PostgreSQL, where a role grant naming one of
+        // the organization's permissions would otherwise block the delete.
+        sqlx::query("DELETE FROM roles WHERE organization_id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         let done = sqlx::query("DELETE FROM organizations WHERE id = ?")
             .bind(id)
-            .execute(&self.writer)
+            .execute(&mut *tx)
             .await?;
+        tx.commit().await?;
         Ok(done.rows_affected() == 1)
     }
 

@@ -1,0 +1,60 @@
+//! The pure parts of verification: parsing a key, hashing it, and
+//! evaluating a permission over 50 grants.
+#![allow(clippy::unwrap_used)]
+
+use criterion::{Criterion, black_box, criterion_group, criterion_main};
+use hmac::{Hmac, Mac};
+use keyward_core::{
+    ApiKey, Grant, GrantSet, KeyHasher, PermissionName, Prefix, Resource, ServerSecret,
+};
+use sha2::Sha256;
+
+fn parsing(c: &mut Criterion) {
+    let key = ApiKey::mint(&Prefix::default());
+    let text = key.expose().to_owned();
+    c.bench_function("key check (format + checksum)", |b| {
+        b.iter(|| ApiKey::check(black_box(&text)))
+    });
+    c.bench_function("key parse (owned)", |b| {
+        b.iter(|| ApiKey::parse(black_box(&text)))
+    });
+}
+
+fn hashing(c: &mut Criterion) {
+    let secret = ServerSecret::generate();
+    let key = ApiKey::mint(&Prefix::default());
+    let text = key.expose().to_owned();
+    c.bench_function("HMAC-SHA256 of a key (new MAC each time)", |b| {
+        b.iter(|| {
+            let mut mac = Hmac::<Sha256>::new_from_slice(secret.expose()).unwrap();
+            mac.update(black_box(text.as_bytes()));
+            mac.finalize()
+        })
+    });
+    let hasher = KeyHasher::new(&secret).unwrap();
+    c.bench_function("KeyHasher::hash (keyed state reused)", |b| {
+        b.iter(|| hasher.hash(black_box(&text)))
+    });
+}
+
+fn evaluation(c: &mut Criterion) {
+    let grants: Vec<Grant> = (0..50)
+        .map(|i| {
+            let permission =
+                PermissionName::parse(&format!("resource{}:action{}", i % 10, i % 5)).unwrap();
+            let resource = Resource::parse(&format!("datasets/{i}/*")).unwrap();
+            Grant::new(permission, resource)
+        })
+        .collect();
+    let set = GrantSet::new(grants);
+    let wanted = Resource::parse("datasets/49/tables/7").unwrap();
+    c.bench_function("grant evaluation, 50 grants, last one matches", |b| {
+        b.iter(|| set.allows(black_box("resource9:action4"), black_box(&wanted)))
+    });
+    c.bench_function("grant evaluation, 50 grants, none matches", |b| {
+        b.iter(|| set.allows(black_box("resource9:action0"), black_box(&wanted)))
+    });
+}
+
+criterion_group!(benches, parsing, hashing, evaluation);
+criterion_main!(benches);

@@ -1,0 +1,66 @@
+//! First start of an empty store: an owner user for a `default`
+//! organization, so a new user can sign in to the portal at once.
+
+use crate::keys::truncate;
+use crate::passwords;
+use crate::startup::StartupError;
+use keyward_core::access::{OrgRole, User};
+use keyward_core::model::{Organization, Slug};
+use keyward_core::{Clock, Prefix};
+use keyward_store::Store;
+use uuid::Uuid;
+
+pub const OWNER_EMAIL: &str = "owner@keyward.local";
+const DEFAULT_ORG: &str = "default";
+
+/// The bootstrap owner's credentials, to be shown once.
+pub struct BootstrapUser {
+    pub email: String,
+    pub password: String,
+    pub organization: String,
+}
+
+/// Creates the owner and the organization when the store has no users.
+pub async fn owner(
+    store: &dyn Store,
+    clock: &dyn Clock,
+) -> Result<Option<BootstrapUser>, StartupError> {
+    if store.count_users().await? > 0 {
+        return Ok(None);
+    }
+    let now = truncate(clock.now());
+    let org = match store.find_org(DEFAULT_ORG).await? {
+        Some(org) => org,
+        None => {
+            let slug =
+                Slug::parse(DEFAULT_ORG).map_err(|e| StartupError::Bootstrap(e.to_string()))?;
+            let org = Organization {
+                id: Uuid::now_v7(),
+                name: "Default".to_owned(),
+                slug,
+                key_prefix: Prefix::default(),
+                created_at: now,
+            };
+            store.create_org(&org).await?;
+            org
+        }
+    };
+    let password = passwords::generate();
+    let hash = passwords::hash(&password).map_err(|e| StartupError::Bootstrap(e.to_string()))?;
+    let user = User {
+        id: Uuid::now_v7(),
+        email: OWNER_EMAIL.to_owned(),
+        name: "Owner".to_owned(),
+        enabled: true,
+        created_at: now,
+    };
+    store.create_user(&user, &hash).await?;
+    store
+        .add_member(org.id, user.id, OrgRole::Owner, now)
+        .await?;
+    Ok(Some(BootstrapUser {
+        email: user.email,
+        password,
+        organization: org.slug.as_str().to_owned(),
+    }))
+}

@@ -1,0 +1,194 @@
+//! `/api/v1/orgs/{org}/members`: who belongs to an organization, with what role.
+
+use super::parse_id;
+use crate::auth::{Grants, MembersRead, MembersWrite, OrgAccess, RolesWrite};
+use crate::error::{ApiError, ApiResult, Code, ErrorBody};
+use crate::extract::ApiJson;
+use crate::keys::{ensure_holds, truncate};
+use crate::state::AppState;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use keyward_core::GrantSet;
+use keyward_core::access::{Member, OrgRole, PrincipalKind, PrincipalRef};
+use keyward_core::model::KeyGrant;
+use keyward_store::StoreError;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MemberRoleRequest {
+    /// `owner`, `admin` or `member`.
+    #[schema(value_type = String, example = "admin")]
+    pub role: OrgRole,
+}
+
+/// Only owners make or unmake owners; only admins and owners make admins.
+pub fn may_grant_role(grants: &Grants, role: OrgRole) -> ApiResult<()> {
+    let allowed = match role {
+        OrgRole::Owner => grants.is_org_owner(),
+        OrgRole::Admin => grants.is_org_admin(),
+        OrgRole::Member => true,
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(format!(
+            "only higher roles may hand out the role {role}"
+        )))
+    }
+}
+
+fn last_owner(e: StoreError) -> ApiError {
+    match e {
+        StoreError::LastOwner => ApiError::new(
+            Code::Conflict,
+            "the organization must keep at least one owner; make another owner first",
+        ),
+        other => other.into(),
+    }
+}
+
+async fn member_or_404(state: &AppState, org: Uuid, raw: &str) -> ApiResult<Member> {
+    let found = match parse_id(raw) {
+        Some(id) => state.store.member(org, id).await?,
+        None => None,
+    };
+    found.ok_or_else(|| ApiError::new(Code::NotFound, format!("member {raw} was not found")))
+}
+
+/// The organization's members and their roles.
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/members", tag = "members",
+    params(("org" = String, Path, description = "Organization id or slug")),
+    responses((status = 200, body = Vec<Object>), (status = "4XX", body = ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    access: OrgAccess<MembersRead>,
+) -> ApiResult<ApiJson<Vec<Member>>> {
+    Ok(ApiJson(state.store.members(access.org.id).await?))
+}
+
+/// One member.
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/members/{user}", tag = "members",
+    params(("org" = String, Path), ("user" = Uuid, Path)),
+    responses((status = 200, body = Object), (status = "4XX", body = ErrorBody)))]
+pub async fn get(
+    State(state): State<AppState>,
+    access: OrgAccess<MembersRead>,
+    Path(path): Path<(String, String)>,
+) -> ApiResult<ApiJson<Member>> {
+    member_or_404(&state, access.org.id, &path.1)
+        .await
+        .map(ApiJson)
+}
+
+/// Change a member's role; the last owner can't be demoted.
+#[utoipa::path(patch, path = "/api/v1/orgs/{org}/members/{user}", tag = "members",
+    params(("org" = String, Path), ("user" = Uuid, Path)),
+    request_body = MemberRoleRequest,
+    responses((status = 200, body = Object), (status = "4XX", body = ErrorBody)))]
+pub async fn update(
+    State(state): State<AppState>,
+    access: OrgAccess<MembersWrite>,
+    Path(path): Path<(String, String)>,
+    ApiJson(body): ApiJson<MemberRoleRequest>,
+) -> ApiResult<ApiJson<Member>> {
+    let current = member_or_404(&state, access.org.id, &path.1).await?;
+    may_grant_role(&access.grants, current.role)?;
+    may_grant_role(&access.grants, body.role)?;
+    let updated = state
+        .store
+        .set_member_role(access.org.id, current.user.id, body.role)
+        .await
+        .map_err(last_owner)?
+        .ok_or_else(|| ApiError::new(Code::NotFound, format!("member {} was not found", path.1)))?;
+    state.cache.retire_all();
+    Ok(ApiJson(updated))
+}
+
+/// Remove a member: their teams, groups, roles and personal keys here go too.
+#[utoipa::path(delete, path = "/api/v1/orgs/{org}/members/{user}", tag = "members",
+    params(("org" = String, Path), ("user" = Uuid, Path)),
+    responses((status = 204), (status = "4XX", body = ErrorBody)))]
+pub async fn remove(
+    State(state): State<AppState>,
+    access: OrgAccess<MembersWrite>,
+    Path(path): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let current = member_or_404(&state, access.org.id, &path.1).await?;
+    may_grant_role(&access.grants, current.role)?;
+    state
+        .store
+        .remove_member(access.org.id, current.user.id, truncate(state.clock.now()))
+        .await
+        .map_err(last_owner)?;
+    state.cache.retire_all();
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The grants a custom role carries, or 404.
+pub async fn role_grants(state: &AppState, org: Uuid, raw: &str) -> ApiResult<(Uuid, GrantSet)> {
+    let role = match parse_id(raw) {
+        Some(id) => state.store.role(org, id).await?,
+        None => None,
+    }
+    .ok_or_else(|| ApiError::new(Code::NotFound, format!("role {raw} was not found")))?;
+    Ok((
+        role.id,
+        GrantSet::new(role.grants.iter().map(KeyGrant::grant).collect()),
+    ))
+}
+
+/// Give a member a custom role; the caller must hold what it grants.
+#[utoipa::path(put, path = "/api/v1/orgs/{org}/members/{user}/roles/{role}", tag = "members",
+    params(("org" = String, Path), ("user" = Uuid, Path), ("role" = Uuid, Path)),
+    responses((status = 204), (status = "4XX", body = ErrorBody)))]
+pub async fn assign_role(
+    State(state): State<AppState>,
+    access: OrgAccess<RolesWrite>,
+    Path(path): Path<(String, String, String)>,
+) -> ApiResult<StatusCode> {
+    let member = member_or_404(&state, access.org.id, &path.1).await?;
+    let (role, grants) = role_grants(&state, access.org.id, &path.2).await?;
+    ensure_holds(&access.grants, &grants)?;
+    let principal = PrincipalRef {
+        kind: PrincipalKind::User,
+        id: member.user.id,
+    };
+    state
+        .store
+        .assign_role(access.org.id, principal, role)
+        .await?;
+    state.cache.retire_all();
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Take a custom role from a member.
+#[utoipa::path(delete, path = "/api/v1/orgs/{org}/members/{user}/roles/{role}", tag = "members",
+    params(("org" = String, Path), ("user" = Uuid, Path), ("role" = Uuid, Path)),
+    responses((status = 204), (status = "4XX", body = ErrorBody)))]
+pub async fn unassign_role(
+    State(state): State<AppState>,
+    access: OrgAccess<RolesWrite>,
+    Path(path): Path<(String, String, String)>,
+) -> ApiResult<StatusCode> {
+    let member = member_or_404(&state, access.org.id, &path.1).await?;
+    let (role, _) = role_grants(&state, access.org.id, &path.2).await?;
+    let principal = PrincipalRef {
+        kind: PrincipalKind::User,
+        id: member.user.id,
+    };
+    if !state
+        .store
+        .unassign_role(access.org.id, principal, role)
+        .await?
+    {
+        return Err(ApiError::new(
+            Code::NotFound,
+            "the member does not hold that role",
+        ));
+    }
+    state.cache.retire_all();
+    Ok(StatusCode::NO_CONTENT)
+}

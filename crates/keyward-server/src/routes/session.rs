@@ -1,0 +1,128 @@
+//! `/api/v1/auth` and `/api/v1/me`: user sessions.
+
+use super::views::OrgView;
+use crate::auth::{Caller, Grants};
+use crate::error::{ApiError, ApiResult, Code, ErrorBody};
+use crate::extract::ApiJson;
+use crate::sessions;
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use keyward_core::Grant;
+use keyward_core::access::{OrgRole, PrincipalKind, PrincipalRef, User};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoginResponse {
+    /// Send as `Authorization: Bearer <token>`.
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MembershipView {
+    #[serde(flatten)]
+    pub organization: OrgView,
+    #[schema(value_type = String)]
+    pub role: OrgRole,
+    /// The live grants in this organization.
+    #[schema(value_type = Vec<Object>)]
+    pub grants: Vec<Grant>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MeView {
+    #[schema(value_type = Object)]
+    pub user: User,
+    pub organizations: Vec<MembershipView>,
+}
+
+/// Sign in with email and password; the token works as `Bearer`.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "sessions",
+    request_body = LoginRequest,
+    responses((status = 200, body = LoginResponse), (status = "4XX", body = ErrorBody)))]
+pub async fn login(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<LoginRequest>,
+) -> ApiResult<ApiJson<LoginResponse>> {
+    let session = sessions::sign_in(&state, &body.email, &body.password).await?;
+    Ok(ApiJson(LoginResponse {
+        token: session.token.expose().to_owned(),
+        expires_at: session.expires_at,
+    }))
+}
+
+/// End the session the request carries.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "sessions",
+    responses((status = 204), (status = "4XX", body = ErrorBody)))]
+pub async fn logout(State(state): State<AppState>, caller: Caller) -> ApiResult<StatusCode> {
+    match caller {
+        Caller::User(session) => {
+            sessions::sign_out(&state, &session.token).await?;
+            Ok(StatusCode::NO_CONTENT)
+        }
+        _ => Err(ApiError::new(
+            Code::BadRequest,
+            "only a session can be signed out; revoke keys instead",
+        )),
+    }
+}
+
+/// The signed-in user, their organizations with roles, and their live grants.
+#[utoipa::path(get, path = "/api/v1/me", tag = "sessions",
+    responses((status = 200, body = MeView), (status = "4XX", body = ErrorBody)))]
+pub async fn me(State(state): State<AppState>, caller: Caller) -> ApiResult<ApiJson<MeView>> {
+    let user_id = caller
+        .user_id()
+        .ok_or_else(|| ApiError::new(Code::BadRequest, "this credential is not a user's"))?;
+    let user = state
+        .store
+        .user_by_id(user_id)
+        .await?
+        .ok_or_else(ApiError::unauthenticated)?;
+    let mut organizations = Vec::new();
+    for (org, role) in state.store.user_orgs(user.id).await? {
+        // A user key speaks only for its own organization.
+        if let Caller::Key(key) = &caller
+            && key.org.id != org.id
+        {
+            continue;
+        }
+        let principal = PrincipalRef {
+            kind: PrincipalKind::User,
+            id: user.id,
+        };
+        let grants = match (
+            &caller,
+            state.store.principal_access(org.id, principal).await?,
+        ) {
+            (Caller::Key(key), _) => Grants::Key(key.clone()).set().map(|s| s.grants().to_vec()),
+            (_, Some(access)) => Some(
+                access
+                    .grants(&state.store.catalog(org.id).await?)
+                    .grants()
+                    .to_vec(),
+            ),
+            (_, None) => None,
+        }
+        .unwrap_or_default();
+        organizations.push(MembershipView {
+            organization: org.into(),
+            role,
+            grants,
+        });
+    }
+    Ok(ApiJson(MeView {
+        user,
+        organizations,
+    }))
+}

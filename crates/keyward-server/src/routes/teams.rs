@@ -1,0 +1,155 @@
+//! `/api/v1/orgs/{org}/teams`: teams and their members.
+
+use super::parse_id;
+use crate::auth::{OrgAccess, TeamAccess, TeamsRead, TeamsWrite};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::ApiJson;
+use crate::keys::{check_name, truncate};
+use crate::state::AppState;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use keyward_core::access::{Team, TeamMember, TeamRole};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTeamRequest {
+    pub name: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TeamMemberRequest {
+    /// `owner` or `member`.
+    #[schema(value_type = String, example = "member")]
+    pub role: TeamRole,
+}
+
+/// The organization's teams.
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/teams", tag = "teams",
+    params(("org" = String, Path, description = "Organization id or slug")),
+    responses((status = 200, body = Vec<Object>), (status = "4XX", body = ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    access: OrgAccess<TeamsRead>,
+) -> ApiResult<ApiJson<Vec<Team>>> {
+    Ok(ApiJson(state.store.teams(access.org.id).await?))
+}
+
+/// Create a team; a signed-in creator becomes its owner.
+#[utoipa::path(post, path = "/api/v1/orgs/{org}/teams", tag = "teams",
+    params(("org" = String, Path, description = "Organization id or slug")),
+    request_body = CreateTeamRequest,
+    responses((status = 201, body = Object), (status = "4XX", body = ErrorBody)))]
+pub async fn create(
+    State(state): State<AppState>,
+    access: OrgAccess<TeamsWrite>,
+    ApiJson(body): ApiJson<CreateTeamRequest>,
+) -> ApiResult<(StatusCode, ApiJson<Team>)> {
+    let team = Team {
+        id: Uuid::now_v7(),
+        organization_id: access.org.id,
+        name: check_name(&body.name)?,
+        created_at: truncate(state.clock.now()),
+    };
+    state.store.create_team(&team).await?;
+    if let Some(user) = access.caller.user_id() {
+        state
+            .store
+            .set_team_member(team.id, user, TeamRole::Owner)
+            .await?;
+    }
+    state.cache.retire_all();
+    Ok((StatusCode::CREATED, ApiJson(team)))
+}
+
+/// Read a team.
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/teams/{team}", tag = "teams",
+    params(("org" = String, Path), ("team" = Uuid, Path)),
+    responses((status = 200, body = Object), (status = "4XX", body = ErrorBody)))]
+pub async fn get(access: TeamAccess<TeamsRead>) -> ApiJson<Team> {
+    ApiJson(access.team)
+}
+
+/// Delete a team; its keys are revoked.
+#[utoipa::path(delete, path = "/api/v1/orgs/{org}/teams/{team}", tag = "teams",
+    params(("org" = String, Path), ("team" = Uuid, Path)),
+    responses((status = 204), (status = "4XX", body = ErrorBody)))]
+pub async fn delete(
+    State(state): State<AppState>,
+    access: TeamAccess<TeamsWrite>,
+) -> ApiResult<StatusCode> {
+    state
+        .store
+        .delete_team(access.org.id, access.team.id, truncate(state.clock.now()))
+        .await?;
+    state.cache.retire_all();
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The team's members.
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/teams/{team}/members", tag = "teams",
+    params(("org" = String, Path), ("team" = Uuid, Path)),
+    responses((status = 200, body = Vec<Object>), (status = "4XX", body = ErrorBody)))]
+pub async fn members(
+    State(state): State<AppState>,
+    access: TeamAccess<TeamsRead>,
+) -> ApiResult<ApiJson<Vec<TeamMember>>> {
+    Ok(ApiJson(state.store.team_members(access.team.id).await?))
+}
+
+fn user_id(raw: &str) -> ApiResult<Uuid> {
+    parse_id(raw).ok_or_else(|| {
+        ApiError::new(
+            crate::error::Code::NotFound,
+            format!("user {raw} was not found"),
+        )
+    })
+}
+
+/// Add an organization member to the team, or change their team role.
+#[utoipa::path(put, path = "/api/v1/orgs/{org}/teams/{team}/members/{user}", tag = "teams",
+    params(("org" = String, Path), ("team" = Uuid, Path), ("user" = Uuid, Path)),
+    request_body = TeamMemberRequest,
+    responses((status = 204), (status = "4XX", body = ErrorBody)))]
+pub async fn put_member(
+    State(state): State<AppState>,
+    access: TeamAccess<TeamsWrite>,
+    Path(path): Path<(String, String, String)>,
+    ApiJson(body): ApiJson<TeamMemberRequest>,
+) -> ApiResult<StatusCode> {
+    let user = user_id(&path.2)?;
+    if state.store.member(access.org.id, user).await?.is_none() {
+        return Err(ApiError::validation(format!(
+            "user {user} is not a member of this organization"
+        )));
+    }
+    state
+        .store
+        .set_team_member(access.team.id, user, body.role)
+        .await?;
+    state.cache.retire_all();
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Remove a member from the team.
+#[utoipa::path(delete, path = "/api/v1/orgs/{org}/teams/{team}/members/{user}", tag = "teams",
+    params(("org" = String, Path), ("team" = Uuid, Path), ("user" = Uuid, Path)),
+    responses((status = 204), (status = "4XX", body = ErrorBody)))]
+pub async fn remove_member(
+    State(state): State<AppState>,
+    access: TeamAccess<TeamsWrite>,
+    Path(path): Path<(String, String, String)>,
+) -> ApiResult<StatusCode> {
+    let user = user_id(&path.2)?;
+    if !state.store.remove_team_member(access.team.id, user).await? {
+        return Err(ApiError::new(
+            crate::error::Code::NotFound,
+            format!("user {user} is not in this team"),
+        ));
+    }
+    state.cache.retire_all();
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,174 @@
+//! `POST /api/v1/keys/verify`: "is this key valid, whose is it, and may it
+//! do this?" for the platform's services.
+
+use crate::auth::{Caller, KeysVerify, OrgAccess};
+use crate::error::{ApiError, ApiResult, Code, ErrorBody};
+use crate::extract::ApiJson;
+use crate::state::AppState;
+use crate::verify::{self, Check, Outcome};
+use axum::extract::FromRequestParts;
+use axum::extract::State;
+use axum::http::request::Parts;
+use chrono::{DateTime, Utc};
+use keyward_core::{Grant, PermissionQuery, Resource, Scope};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::sync::Arc;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyRequest {
+    pub key: String,
+    /// A permission, or a query: `a:read AND (b:edit OR b:admin)`.
+    pub permission: Option<String>,
+    /// The resource the permission is asked about; `*` by default.
+    pub resource: Option<String>,
+    /// The client's address, for the platform's own records.
+    pub ip: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum VerifyCode {
+    Valid,
+    NotFound,
+    Expired,
+    Revoked,
+    Disabled,
+    InsufficientPermissions,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OwnerRef {
+    #[serde(rename = "type")]
+    #[schema(value_type = String)]
+    pub kind: Scope,
+    pub id: Uuid,
+    pub name: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VerifyResponse {
+    pub valid: bool,
+    pub code: VerifyCode,
+    pub key_id: Option<Uuid>,
+    pub organization_id: Option<Uuid>,
+    pub owner: Option<OwnerRef>,
+    #[schema(value_type = Option<String>)]
+    pub scope: Option<Scope>,
+    pub read_only: Option<bool>,
+    #[schema(value_type = Vec<Object>)]
+    pub grants: Vec<Grant>,
+    pub expires_at: Option<DateTime<Utc>>,
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<Map<String, Value>>,
+}
+
+impl VerifyResponse {
+    fn not_found() -> Self {
+        Self {
+            valid: false,
+            code: VerifyCode::NotFound,
+            key_id: None,
+            organization_id: None,
+            owner: None,
+            scope: None,
+            read_only: None,
+            grants: Vec::new(),
+            expires_at: None,
+            metadata: None,
+        }
+    }
+
+    fn about(code: VerifyCode, key: &Arc<crate::cache::ResolvedKey>) -> Self {
+        let record = &key.record;
+        let valid = matches!(code, VerifyCode::Valid);
+        Self {
+            valid,
+            code,
+            key_id: Some(record.id),
+            organization_id: Some(record.organization_id),
+            owner: Some(OwnerRef {
+                kind: record.scope,
+                id: record.owner_id,
+                name: key.owner_name.clone(),
+            }),
+            scope: Some(record.scope),
+            read_only: Some(record.read_only),
+            grants: if valid {
+                key.grants.grants().to_vec()
+            } else {
+                Vec::new()
+            },
+            expires_at: record.expires_at,
+            metadata: Some(record.metadata.clone()),
+        }
+    }
+}
+
+/// A caller allowed to verify: the admin key (any organization) or a
+/// credential holding `keys:verify` (its own organization only).
+pub struct Verifier {
+    pub org: Option<Uuid>,
+}
+
+impl FromRequestParts<AppState> for Verifier {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
+        if let Caller::Admin = Caller::from_request_parts(parts, state).await? {
+            return Ok(Self { org: None });
+        }
+        let access = OrgAccess::<KeysVerify>::from_request_parts(parts, state).await?;
+        Ok(Self {
+            org: Some(access.org.id),
+        })
+    }
+}
+
+/// Parses a permission query, or says where it goes wrong.
+pub fn parse_query(text: &str) -> ApiResult<PermissionQuery> {
+    PermissionQuery::parse(text).map_err(|e| {
+        ApiError::new(Code::InvalidQuery, e.to_string())
+            .with_details(serde_json::json!({ "position": e.position }))
+    })
+}
+
+/// Verify a key, optionally against a permission on a resource.
+#[utoipa::path(post, path = "/api/v1/keys/verify", tag = "verification",
+    request_body = VerifyRequest,
+    responses((status = 200, body = VerifyResponse), (status = "4XX", body = ErrorBody)))]
+pub async fn verify(
+    State(state): State<AppState>,
+    verifier: Verifier,
+    ApiJson(body): ApiJson<VerifyRequest>,
+) -> ApiResult<ApiJson<VerifyResponse>> {
+    let query = body.permission.as_deref().map(parse_query).transpose()?;
+    let resource = match body.resource.as_deref() {
+        Some(raw) => Resource::parse(raw).map_err(|e| ApiError::validation(e.to_string()))?,
+        None => Resource::Any,
+    };
+    let check = query.as_ref().map(|permission| Check {
+        permission,
+        resource: &resource,
+    });
+    let outcome = verify::verify(&state, &body.key, verifier.org, check.as_ref()).await?;
+    let response = match outcome {
+        Outcome::NotFound => VerifyResponse::not_found(),
+        Outcome::Refused(state, key) => {
+            let code = match state {
+                keyward_core::model::KeyState::Expired => VerifyCode::Expired,
+                keyward_core::model::KeyState::Revoked => VerifyCode::Revoked,
+                _ => VerifyCode::Disabled,
+            };
+            VerifyResponse::about(code, &key)
+        }
+        Outcome::Insufficient(key) => {
+            VerifyResponse::about(VerifyCode::InsufficientPermissions, &key)
+        }
+        Outcome::Valid(key) => VerifyResponse::about(VerifyCode::Valid, &key),
+    };
+    Ok(ApiJson(response))
+}

@@ -1,0 +1,99 @@
+//! The verification path (DESIGN.md §6): format and checksum first, so junk
+//! never reaches the store; HMAC; the in-memory cache; the store only on a
+//! miss; state checks; the permission check. Shared by the verify endpoint
+//! and forward-auth.
+
+use crate::auth::SESSION_PREFIX;
+use crate::cache::ResolvedKey;
+use crate::state::AppState;
+use keyward_core::model::KeyState;
+use keyward_core::{ApiKey, KeyHash, PermissionQuery, Resource};
+use keyward_store::StoreError;
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// What verification concluded.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Malformed, unknown, or of an organization the verifier can't see.
+    NotFound,
+    /// Found, but expired, revoked or disabled.
+    Refused(KeyState, Arc<ResolvedKey>),
+    /// Valid, but without the permission asked about.
+    Insufficient(Arc<ResolvedKey>),
+    Valid(Arc<ResolvedKey>),
+}
+
+/// A permission query on a resource.
+pub struct Check<'a> {
+    pub permission: &'a PermissionQuery,
+    pub resource: &'a Resource,
+}
+
+impl Check<'_> {
+    pub fn passes(&self, key: &ResolvedKey) -> bool {
+        self.permission
+            .evaluate(&|p| key.grants.allows(p.as_str(), self.resource))
+    }
+}
+
+/// The synchronous first half of verification.
+pub enum Lookup {
+    /// Malformed, failing its checksum, or a session token.
+    Junk,
+    /// Answered from memory: the key, or `None` for one known not to exist.
+    Cached(Option<Arc<ResolvedKey>>),
+    /// Not in memory: the store must be asked about this hash.
+    Miss(KeyHash),
+}
+
+/// Gate, hash, cache: everything short of the store.
+pub fn lookup(state: &AppState, text: &str) -> Lookup {
+    match ApiKey::check(text) {
+        Ok(prefix_len) if &text[..prefix_len] != SESSION_PREFIX => {}
+        _ => return Lookup::Junk,
+    }
+    let hash = state.hasher.hash(text);
+    match state.cache.get(&hash) {
+        Some(hit) => Lookup::Cached(hit),
+        None => Lookup::Miss(hash),
+    }
+}
+
+/// State, organization and permission checks on a found key.
+pub fn conclude(
+    state: &AppState,
+    key: Option<Arc<ResolvedKey>>,
+    org: Option<Uuid>,
+    check: Option<&Check<'_>>,
+) -> Outcome {
+    let Some(key) = key.filter(|key| org.is_none_or(|org| org == key.org.id)) else {
+        return Outcome::NotFound;
+    };
+    let now = state.clock.now();
+    match key.state(now) {
+        KeyState::Valid => {}
+        refused => return Outcome::Refused(refused, key),
+    }
+    state.usage.record(key.record.id, now);
+    if check.is_some_and(|c| !c.passes(&key)) {
+        return Outcome::Insufficient(key);
+    }
+    Outcome::Valid(key)
+}
+
+/// Verifies `text`; `org` limits the answer to one organization's keys.
+/// A cached key never waits on the store.
+pub async fn verify(
+    state: &AppState,
+    text: &str,
+    org: Option<Uuid>,
+    check: Option<&Check<'_>>,
+) -> Result<Outcome, StoreError> {
+    let key = match lookup(state, text) {
+        Lookup::Junk => return Ok(Outcome::NotFound),
+        Lookup::Cached(key) => key,
+        Lookup::Miss(hash) => state.load_key(&hash).await?,
+    };
+    Ok(conclude(state, key, org, check))
+}

@@ -1,0 +1,1177 @@
+//! The access model on SQLite. Every write goes through the single writer
+//! connection; a guarded write is each transaction's first statement, so it
+//! holds the database's write lock while its guard counts.
+
+use super::{SqliteStore, from_ms, ms, opt_from_ms};
+use crate::access::{Accepted, AccessStore, RolePatch, ServiceAccountPatch};
+use crate::rows::{self, GrantsByRole};
+use crate::{Result, StoreError};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use keyward_core::KeyHash;
+use keyward_core::access::{
+    Group, Invitation, Member, OrgRole, PrincipalAccess, PrincipalKind, PrincipalRef, Role,
+    ServiceAccount, Team, TeamMember, TeamRole, User,
+};
+use keyward_core::model::{KeyGrant, Organization};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Executor, Row, Sqlite, SqliteConnection};
+use std::collections::HashMap;
+use uuid::Uuid;
+
+const USER_COLUMNS: &str = "u.id, u.email, u.name, u.enabled, u.created_at";
+const INVITATION_COLUMNS: &str = "id, organization_id, email, role, created_by, created_at, \
+     expires_at, accepted_at";
+const SERVICE_ACCOUNT_COLUMNS: &str = "id, organization_id, name, description, enabled, created_at";
+
+/// Where a principal kind belongs to organizations: the table and the column
+/// naming the principal (a user through a membership, a service account by
+/// being one of the organization's).
+fn principal_home(kind: PrincipalKind) -> (&'static str, &'static str) {
+    match kind {
+        PrincipalKind::User => ("memberships", "user_id"),
+        PrincipalKind::ServiceAccount => ("service_accounts", "id"),
+    }
+}
+
+fn user_from_row(row: &SqliteRow) -> Result<User> {
+    Ok(User {
+        id: row.try_get("id")?,
+        email: row.try_get("email")?,
+        name: row.try_get("name")?,
+        enabled: row.try_get("enabled")?,
+        created_at: from_ms(row.try_get("created_at")?)?,
+    })
+}
+
+fn member_from_row(row: &SqliteRow) -> Result<Member> {
+    Ok(Member {
+        user: user_from_row(row)?,
+        role: rows::org_role(row.try_get("role")?)?,
+        joined_at: from_ms(row.try_get("joined_at")?)?,
+    })
+}
+
+fn invitation_from_row(row: &SqliteRow) -> Result<Invitation> {
+    Ok(Invitation {
+        id: row.try_get("id")?,
+        organization_id: row.try_get("organization_id")?,
+        email: row.try_get("email")?,
+        role: rows::org_role(row.try_get("role")?)?,
+        created_by: row.try_get("created_by")?,
+        created_at: from_ms(row.try_get("created_at")?)?,
+        expires_at: from_ms(row.try_get("expires_at")?)?,
+        accepted_at: opt_from_ms(row.try_get("accepted_at")?)?,
+    })
+}
+
+fn team_from_row(row: &SqliteRow) -> Result<Team> {
+    Ok(Team {
+        id: row.try_get("id")?,
+        organization_id: row.try_get("organization_id")?,
+        name: row.try_get("name")?,
+        created_at: from_ms(row.try_get("created_at")?)?,
+    })
+}
+
+fn service_account_from_row(row: &SqliteRow) -> Result<ServiceAccount> {
+    Ok(ServiceAccount {
+        id: row.try_get("id")?,
+        organization_id: row.try_get("organization_id")?,
+        name: row.try_get("name")?,
+        description: row.try_get("description")?,
+        enabled: row.try_get("enabled")?,
+        created_at: from_ms(row.try_get("created_at")?)?,
+    })
+}
+
+fn role_from_row(row: &SqliteRow, grants: &mut GrantsByRole) -> Result<Role> {
+    let id: Uuid = row.try_get("id")?;
+    Ok(Role {
+        id,
+        organization_id: row.try_get("organization_id")?,
+        name: row.try_get("name")?,
+        description: row.try_get("description")?,
+        grants: grants.remove(&id).unwrap_or_default(),
+        created_at: from_ms(row.try_get("created_at")?)?,
+    })
+}
+
+/// The grants of the organization's roles, or of one of them.
+async fn grants_by_role<'e, E>(db: E, org: Uuid, only: Option<Uuid>) -> Result<GrantsByRole>
+where
+    E: Executor<'e, Database = Sqlite>,
+{
+    let found = sqlx::query(
+        "SELECT rg.role_id, rg.permission_id, p.name, rg.resource \
+         FROM role_grants rg JOIN roles r ON r.id = rg.role_id \
+         JOIN permissions p ON p.id = rg.permission_id \
+         WHERE r.organization_id = ? AND (? IS NULL OR r.id = ?) \
+         ORDER BY rg.role_id, rg.position",
+    )
+    .bind(org)
+    .bind(only)
+    .bind(only)
+    .fetch_all(db)
+    .await?;
+    let mut out = GrantsByRole::new();
+    for row in found {
+        let grant = rows::key_grant(row.try_get(1)?, row.try_get(2)?, row.try_get(3)?)?;
+        out.entry(row.try_get(0)?).or_default().push(grant);
+    }
+    Ok(out)
+}
+
+/// Stores a role's grants in order. A permission outside the role's
+/// organization's catalog is a missing reference: it would tie the role to
+/// another tenant.
+async fn insert_role_grants(
+    conn: &mut SqliteConnection,
+    org: Uuid,
+    role: Uuid,
+    grants: &[KeyGrant],
+) -> Result<()> {
+    for (position, grant) in grants.iter().enumerate() {
+        let done = sqlx::query(
+            "INSERT INTO role_grants (role_id, position, permission_id, resource) \
+             SELECT ?, ?, id, ? FROM permissions \
+             WHERE id = ? AND (organization_id IS NULL OR organization_id = ?)",
+        )
+        .bind(role)
+        .bind(position as i64)
+        .bind(grant.resource.to_string())
+        .bind(grant.id)
+        .bind(org)
+        .execute(&mut *conn)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::MissingReference);
+        }
+    }
+    Ok(())
+}
+
+/// Adds a role of the group's organization to the group; fails with
+/// `MissingReference` for a missing group or a role of another organization.
+async fn insert_group_role(conn: &mut SqliteConnection, group: Uuid, role: Uuid) -> Result<()> {
+    let done = sqlx::query(
+        "INSERT INTO group_roles (group_id, role_id) \
+         SELECT g.id, r.id FROM principal_groups g JOIN roles r \
+           ON r.organization_id = g.organization_id \
+         WHERE g.id = ? AND r.id = ? ON CONFLICT DO NOTHING",
+    )
+    .bind(group)
+    .bind(role)
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() == 1 {
+        return Ok(());
+    }
+    let present: Option<i64> =
+        sqlx::query_scalar("SELECT 1 FROM group_roles WHERE group_id = ? AND role_id = ?")
+            .bind(group)
+            .bind(role)
+            .fetch_optional(&mut *conn)
+            .await?;
+    present.map(|_| ()).ok_or(StoreError::MissingReference)
+}
+
+/// Adds a principal of the group's organization to the group; fails with
+/// `MissingReference` for a missing group or a principal outside its
+/// organization.
+async fn insert_group_member(
+    conn: &mut SqliteConnection,
+    group: Uuid,
+    principal: PrincipalRef,
+) -> Result<()> {
+    let (home, column) = principal_home(principal.kind);
+    let done = sqlx::query(&format!(
+        "INSERT INTO group_members (group_id, principal_type, principal_id) \
+         SELECT g.id, ?, ? FROM principal_groups g \
+         WHERE g.id = ? AND EXISTS (SELECT 1 FROM {home} \
+           WHERE organization_id = g.organization_id AND {column} = ?) \
+         ON CONFLICT DO NOTHING"
+    ))
+    .bind(principal.kind.as_str())
+    .bind(principal.id)
+    .bind(group)
+    .bind(principal.id)
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() == 1 {
+        return Ok(());
+    }
+    let present: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 FROM group_members WHERE group_id = ? AND principal_type = ? AND principal_id = ?",
+    )
+    .bind(group)
+    .bind(principal.kind.as_str())
+    .bind(principal.id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    present.map(|_| ()).ok_or(StoreError::MissingReference)
+}
+
+impl SqliteStore {
+    async fn member_in<'e, E>(db: E, org: Uuid, user_id: Uuid) -> Result<Option<Member>>
+    where
+        E: Executor<'e, Database = Sqlite>,
+    {
+        sqlx::query(&format!(
+            "SELECT {USER_COLUMNS}, m.role, m.joined_at FROM memberships m \
+             JOIN users u ON u.id = m.user_id WHERE m.organization_id = ? AND m.user_id = ?"
+        ))
+        .bind(org)
+        .bind(user_id)
+        .fetch_optional(db)
+        .await?
+        .as_ref()
+        .map(member_from_row)
+        .transpose()
+    }
+
+    async fn is_member(conn: &mut SqliteConnection, org: Uuid, user_id: Uuid) -> Result<bool> {
+        let found: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM memberships WHERE organization_id = ? AND user_id = ?",
+        )
+        .bind(org)
+        .bind(user_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+        Ok(found.is_some())
+    }
+
+    async fn groups_where(&self, org: Uuid, only: Option<Uuid>) -> Result<Vec<Group>> {
+        let found = sqlx::query(
+            "SELECT id, organization_id, name, created_at FROM principal_groups \
+             WHERE organization_id = ? AND (? IS NULL OR id = ?) ORDER BY created_at, id",
+        )
+        .bind(org)
+        .bind(only)
+        .bind(only)
+        .fetch_all(&self.reader)
+        .await?;
+        if found.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut roles: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+        for row in sqlx::query(
+            "SELECT gr.group_id, gr.role_id FROM group_roles gr \
+             JOIN principal_groups g ON g.id = gr.group_id \
+             WHERE g.organization_id = ? AND (? IS NULL OR g.id = ?) ORDER BY gr.role_id",
+        )
+        .bind(org)
+        .bind(only)
+        .bind(only)
+        .fetch_all(&self.reader)
+        .await?
+        {
+            roles
+                .entry(row.try_get(0)?)
+                .or_default()
+                .push(row.try_get(1)?);
+        }
+        let mut members: HashMap<Uuid, Vec<PrincipalRef>> = HashMap::new();
+        for row in sqlx::query(
+            "SELECT gm.group_id, gm.principal_type, gm.principal_id FROM group_members gm \
+             JOIN principal_groups g ON g.id = gm.group_id \
+             WHERE g.organization_id = ? AND (? IS NULL OR g.id = ?) \
+             ORDER BY gm.principal_type, gm.principal_id",
+        )
+        .bind(org)
+        .bind(only)
+        .bind(only)
+        .fetch_all(&self.reader)
+        .await?
+        {
+            let principal = PrincipalRef {
+                kind: rows::principal_kind(row.try_get(1)?)?,
+                id: row.try_get(2)?,
+            };
+            members.entry(row.try_get(0)?).or_default().push(principal);
+        }
+        found
+            .iter()
+            .map(|row| {
+                let id: Uuid = row.try_get("id")?;
+                Ok(Group {
+                    id,
+                    organization_id: row.try_get("organization_id")?,
+                    name: row.try_get("name")?,
+                    role_ids: roles.remove(&id).unwrap_or_default(),
+                    members: members.remove(&id).unwrap_or_default(),
+                    created_at: from_ms(row.try_get("created_at")?)?,
+                })
+            })
+            .collect()
+    }
+}
+
+#[async_trait]
+impl AccessStore for SqliteStore {
+    async fn create_user(&self, user: &User, password_hash: &str) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO users (id, email, name, password_hash, enabled, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(user.id)
+        .bind(&user.email)
+        .bind(&user.name)
+        .bind(password_hash)
+        .bind(user.enabled)
+        .bind(ms(user.created_at))
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    async fn user_by_id(&self, id: Uuid) -> Result<Option<User>> {
+        sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM users u WHERE u.id = ?"
+        ))
+        .bind(id)
+        .fetch_optional(&self.reader)
+        .await?
+        .as_ref()
+        .map(user_from_row)
+        .transpose()
+    }
+
+    async fn user_credentials(&self, email: &str) -> Result<Option<(User, String)>> {
+        sqlx::query(&format!(
+            "SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE u.email = ?"
+        ))
+        .bind(email)
+        .fetch_optional(&self.reader)
+        .await?
+        .as_ref()
+        .map(|row| Ok((user_from_row(row)?, row.try_get("password_hash")?)))
+        .transpose()
+    }
+
+    async fn set_user_enabled(&self, id: Uuid, enabled: bool) -> Result<Option<User>> {
+        sqlx::query(
+            "UPDATE users SET enabled = ? WHERE id = ? \
+             RETURNING id, email, name, enabled, created_at",
+        )
+        .bind(enabled)
+        .bind(id)
+        .fetch_optional(&self.writer)
+        .await?
+        .as_ref()
+        .map(user_from_row)
+        .transpose()
+    }
+
+    async fn count_users(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users")
+            .fetch_one(&self.reader)
+            .await?)
+    }
+
+    async fn create_session(
+        &self,
+        token: &KeyHash,
+        user_id: Uuid,
+        created_at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+        )
+        .bind(token.as_bytes().as_slice())
+        .bind(user_id)
+        .bind(ms(created_at))
+        .bind(ms(expires_at))
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    async fn session_user(&self, token: &KeyHash, now: DateTime<Utc>) -> Result<Option<User>> {
+        sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM sessions s JOIN users u ON u.id = s.user_id \
+             WHERE s.token_hash = ? AND s.expires_at > ? AND u.enabled"
+        ))
+        .bind(token.as_bytes().as_slice())
+        .bind(ms(now))
+        .fetch_optional(&self.reader)
+        .await?
+        .as_ref()
+        .map(user_from_row)
+        .transpose()
+    }
+
+    async fn delete_session(&self, token: &KeyHash) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
+            .bind(token.as_bytes().as_slice())
+            .execute(&self.writer)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn add_member(
+        &self,
+        org: Uuid,
+        user_id: Uuid,
+        role: OrgRole,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO memberships (organization_id, user_id, role, joined_at) VALUES (?, ?, ?, ?)",
+        )
+        .bind(org)
+        .bind(user_id)
+        .bind(role.as_str())
+        .bind(ms(at))
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    async fn members(&self, org: Uuid) -> Result<Vec<Member>> {
+        sqlx::query(&format!(
+            "SELECT {USER_COLUMNS}, m.role, m.joined_at FROM memberships m \
+             JOIN users u ON u.id = m.user_id WHERE m.organization_id = ? \
+             ORDER BY m.joined_at, u.id"
+        ))
+        .bind(org)
+        .fetch_all(&self.reader)
+        .await?
+        .iter()
+        .map(member_from_row)
+        .collect()
+    }
+
+    async fn member(&self, org: Uuid, user_id: Uuid) -> Result<Option<Member>> {
+        Self::member_in(&self.reader, org, user_id).await
+    }
+
+    async fn set_member_role(
+        &self,
+        org: Uuid,
+        user_id: Uuid,
+        role: OrgRole,
+    ) -> Result<Option<Member>> {
+        let mut tx = self.writer.begin().await?;
+        // The guard counts owners inside the write that would remove one.
+        let done = sqlx::query(
+            "UPDATE memberships SET role = ? WHERE organization_id = ? AND user_id = ? \
+             AND (? = 'owner' OR role <> 'owner' OR \
+                  (SELECT COUNT(*) FROM memberships WHERE organization_id = ? AND role = 'owner') > 1)",
+        )
+        .bind(role.as_str())
+        .bind(org)
+        .bind(user_id)
+        .bind(role.as_str())
+        .bind(org)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return if Self::is_member(&mut tx, org, user_id).await? {
+                Err(StoreError::LastOwner)
+            } else {
+                Ok(None)
+            };
+        }
+        let member = Self::member_in(&mut *tx, org, user_id).await?;
+        tx.commit().await?;
+        Ok(member)
+    }
+
+    async fn remove_member(&self, org: Uuid, user_id: Uuid, at: DateTime<Utc>) -> Result<bool> {
+        let mut tx = self.writer.begin().await?;
+        let done = sqlx::query(
+            "DELETE FROM memberships WHERE organization_id = ? AND user_id = ? \
+             AND (role <> 'owner' OR \
+                  (SELECT COUNT(*) FROM memberships WHERE organization_id = ? AND role = 'owner') > 1)",
+        )
+        .bind(org)
+        .bind(user_id)
+        .bind(org)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return if Self::is_member(&mut tx, org, user_id).await? {
+                Err(StoreError::LastOwner)
+            } else {
+                Ok(false)
+            };
+        }
+        sqlx::query(
+            "DELETE FROM team_members WHERE user_id = ? \
+             AND team_id IN (SELECT id FROM teams WHERE organization_id = ?)",
+        )
+        .bind(user_id)
+        .bind(org)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "DELETE FROM group_members WHERE principal_type = 'user' AND principal_id = ? \
+             AND group_id IN (SELECT id FROM principal_groups WHERE organization_id = ?)",
+        )
+        .bind(user_id)
+        .bind(org)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "DELETE FROM role_assignments WHERE organization_id = ? \
+             AND principal_type = 'user' AND principal_id = ?",
+        )
+        .bind(org)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE api_keys SET revoked_at = ? WHERE organization_id = ? AND scope = 'user' \
+             AND owner_id = ? AND revoked_at IS NULL",
+        )
+        .bind(ms(at))
+        .bind(org)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn user_orgs(&self, user_id: Uuid) -> Result<Vec<(Organization, OrgRole)>> {
+        sqlx::query(
+            "SELECT o.id, o.name, o.slug, o.key_prefix, o.created_at, m.role \
+             FROM memberships m JOIN organizations o ON o.id = m.organization_id \
+             WHERE m.user_id = ? ORDER BY o.created_at, o.id",
+        )
+        .bind(user_id)
+        .fetch_all(&self.reader)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok((
+                Self::org_from_row(row)?,
+                rows::org_role(row.try_get("role")?)?,
+            ))
+        })
+        .collect()
+    }
+
+    async fn create_invitation(&self, invitation: &Invitation, token: &KeyHash) -> Result<()> {
+        sqlx::query(&format!(
+            "INSERT INTO invitations ({INVITATION_COLUMNS}, token_hash) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        ))
+        .bind(invitation.id)
+        .bind(invitation.organization_id)
+        .bind(&invitation.email)
+        .bind(invitation.role.as_str())
+        .bind(&invitation.created_by)
+        .bind(ms(invitation.created_at))
+        .bind(ms(invitation.expires_at))
+        .bind(invitation.accepted_at.map(ms))
+        .bind(token.as_bytes().as_slice())
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    async fn invitations(&self, org: Uuid) -> Result<Vec<Invitation>> {
+        sqlx::query(&format!(
+            "SELECT {INVITATION_COLUMNS} FROM invitations \
+             WHERE organization_id = ? AND accepted_at IS NULL ORDER BY created_at DESC, id DESC"
+        ))
+        .bind(org)
+        .fetch_all(&self.reader)
+        .await?
+        .iter()
+        .map(invitation_from_row)
+        .collect()
+    }
+
+    async fn delete_invitation(&self, org: Uuid, id: Uuid) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM invitations WHERE organization_id = ? AND id = ?")
+            .bind(org)
+            .bind(id)
+            .execute(&self.writer)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn accept_invitation(
+        &self,
+        token: &KeyHash,
+        now: DateTime<Utc>,
+        candidate: &User,
+        password_hash: &str,
+    ) -> Result<Option<Accepted>> {
+        let mut tx = self.writer.begin().await?;
+        // Claiming the invitation is the first write: a second acceptance
+        // finds it accepted.
+        let claimed = sqlx::query(&format!(
+            "UPDATE invitations SET accepted_at = ? \
+             WHERE token_hash = ? AND accepted_at IS NULL AND expires_at > ? \
+             RETURNING {INVITATION_COLUMNS}"
+        ))
+        .bind(ms(now))
+        .bind(token.as_bytes().as_slice())
+        .bind(ms(now))
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(invitation) = claimed.as_ref().map(invitation_from_row).transpose()? else {
+            return Ok(None);
+        };
+        let created = sqlx::query(
+            "INSERT INTO users (id, email, name, password_hash, enabled, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (email) DO NOTHING \
+             RETURNING id, email, name, enabled, created_at",
+        )
+        .bind(candidate.id)
+        .bind(&invitation.email)
+        .bind(&candidate.name)
+        .bind(password_hash)
+        .bind(candidate.enabled)
+        .bind(ms(candidate.created_at))
+        .fetch_optional(&mut *tx)
+        .await?;
+        let (user, user_created) = match created {
+            Some(row) => (user_from_row(&row)?, true),
+            None => {
+                let row = sqlx::query(&format!(
+                    "SELECT {USER_COLUMNS} FROM users u WHERE u.email = ?"
+                ))
+                .bind(&invitation.email)
+                .fetch_one(&mut *tx)
+                .await?;
+                (user_from_row(&row)?, false)
+            }
+        };
+        // A member already keeps the role they have.
+        sqlx::query(
+            "INSERT INTO memberships (organization_id, user_id, role, joined_at) \
+             VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        )
+        .bind(invitation.organization_id)
+        .bind(user.id)
+        .bind(invitation.role.as_str())
+        .bind(ms(now))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Some(Accepted {
+            invitation,
+            user,
+            user_created,
+        }))
+    }
+
+    async fn create_team(&self, team: &Team) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO teams (id, organization_id, name, created_at) VALUES (?, ?, ?, ?)",
+        )
+        .bind(team.id)
+        .bind(team.organization_id)
+        .bind(&team.name)
+        .bind(ms(team.created_at))
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    async fn teams(&self, org: Uuid) -> Result<Vec<Team>> {
+        sqlx::query("SELECT * FROM teams WHERE organization_id = ? ORDER BY created_at, id")
+            .bind(org)
+            .fetch_all(&self.reader)
+            .await?
+            .iter()
+            .map(team_from_row)
+            .collect()
+    }
+
+    async fn team(&self, org: Uuid, id: Uuid) -> Result<Option<Team>> {
+        sqlx::query("SELECT * FROM teams WHERE organization_id = ? AND id = ?")
+            .bind(org)
+            .bind(id)
+            .fetch_optional(&self.reader)
+            .await?
+            .as_ref()
+            .map(team_from_row)
+            .transpose()
+    }
+
+    async fn delete_team(&self, org: Uuid, id: Uuid, at: DateTime<Utc>) -> Result<bool> {
+        let mut tx = self.writer.begin().await?;
+        let done = sqlx::query("DELETE FROM teams WHERE organization_id = ? AND id = ?")
+            .bind(org)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        sqlx::query(
+            "UPDATE api_keys SET revoked_at = ? WHERE organization_id = ? AND scope = 'team' \
+             AND owner_id = ? AND revoked_at IS NULL",
+        )
+        .bind(ms(at))
+        .bind(org)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn set_team_member(&self, team_id: Uuid, user_id: Uuid, role: TeamRole) -> Result<()> {
+        // Only members of the team's organization can join it.
+        let done = sqlx::query(
+            "INSERT INTO team_members (team_id, user_id, role) \
+             SELECT t.id, m.user_id, ? FROM teams t JOIN memberships m \
+               ON m.organization_id = t.organization_id \
+             WHERE t.id = ? AND m.user_id = ? \
+             ON CONFLICT (team_id, user_id) DO UPDATE SET role = excluded.role",
+        )
+        .bind(role.as_str())
+        .bind(team_id)
+        .bind(user_id)
+        .execute(&self.writer)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::MissingReference);
+        }
+        Ok(())
+    }
+
+    async fn remove_team_member(&self, team_id: Uuid, user_id: Uuid) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM team_members WHERE team_id = ? AND user_id = ?")
+            .bind(team_id)
+            .bind(user_id)
+            .execute(&self.writer)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn team_members(&self, team_id: Uuid) -> Result<Vec<TeamMember>> {
+        sqlx::query(&format!(
+            "SELECT {USER_COLUMNS}, tm.role FROM team_members tm JOIN users u ON u.id = tm.user_id \
+             WHERE tm.team_id = ? ORDER BY u.email, u.id"
+        ))
+        .bind(team_id)
+        .fetch_all(&self.reader)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(TeamMember {
+                user: user_from_row(row)?,
+                role: rows::team_role(row.try_get("role")?)?,
+            })
+        })
+        .collect()
+    }
+
+    async fn create_service_account(&self, account: &ServiceAccount) -> Result<()> {
+        sqlx::query(&format!(
+            "INSERT INTO service_accounts ({SERVICE_ACCOUNT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)"
+        ))
+        .bind(account.id)
+        .bind(account.organization_id)
+        .bind(&account.name)
+        .bind(&account.description)
+        .bind(account.enabled)
+        .bind(ms(account.created_at))
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    async fn service_accounts(&self, org: Uuid) -> Result<Vec<ServiceAccount>> {
+        sqlx::query(&format!(
+            "SELECT {SERVICE_ACCOUNT_COLUMNS} FROM service_accounts WHERE organization_id = ? \
+             ORDER BY created_at, id"
+        ))
+        .bind(org)
+        .fetch_all(&self.reader)
+        .await?
+        .iter()
+        .map(service_account_from_row)
+        .collect()
+    }
+
+    async fn service_account(&self, org: Uuid, id: Uuid) -> Result<Option<ServiceAccount>> {
+        sqlx::query(&format!(
+            "SELECT {SERVICE_ACCOUNT_COLUMNS} FROM service_accounts \
+             WHERE organization_id = ? AND id = ?"
+        ))
+        .bind(org)
+        .bind(id)
+        .fetch_optional(&self.reader)
+        .await?
+        .as_ref()
+        .map(service_account_from_row)
+        .transpose()
+    }
+
+    async fn update_service_account(
+        &self,
+        org: Uuid,
+        id: Uuid,
+        patch: &ServiceAccountPatch,
+    ) -> Result<Option<ServiceAccount>> {
+        sqlx::query(&format!(
+            "UPDATE service_accounts SET name = COALESCE(?, name), \
+               description = COALESCE(?, description), enabled = COALESCE(?, enabled) \
+             WHERE organization_id = ? AND id = ? RETURNING {SERVICE_ACCOUNT_COLUMNS}"
+        ))
+        .bind(patch.name.as_deref())
+        .bind(patch.description.as_deref())
+        .bind(patch.enabled)
+        .bind(org)
+        .bind(id)
+        .fetch_optional(&self.writer)
+        .await?
+        .as_ref()
+        .map(service_account_from_row)
+        .transpose()
+    }
+
+    async fn delete_service_account(&self, org: Uuid, id: Uuid, at: DateTime<Utc>) -> Result<bool> {
+        let mut tx = self.writer.begin().await?;
+        let done = sqlx::query("DELETE FROM service_accounts WHERE organization_id = ? AND id = ?")
+            .bind(org)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        sqlx::query(
+            "DELETE FROM group_members WHERE principal_type = 'service_account' AND principal_id = ?",
+        )
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "DELETE FROM role_assignments WHERE principal_type = 'service_account' \
+             AND principal_id = ?",
+        )
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE api_keys SET revoked_at = ? WHERE organization_id = ? \
+             AND scope = 'service_account' AND owner_id = ? AND revoked_at IS NULL",
+        )
+        .bind(ms(at))
+        .bind(org)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn create_role(&self, role: &Role) -> Result<()> {
+        let mut tx = self.writer.begin().await?;
+        sqlx::query(
+            "INSERT INTO roles (id, organization_id, name, description, created_at) \
+             VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(role.id)
+        .bind(role.organization_id)
+        .bind(&role.name)
+        .bind(&role.description)
+        .bind(ms(role.created_at))
+        .execute(&mut *tx)
+        .await?;
+        insert_role_grants(&mut tx, role.organization_id, role.id, &role.grants).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn roles(&self, org: Uuid) -> Result<Vec<Role>> {
+        let found = sqlx::query(
+            "SELECT id, organization_id, name, description, created_at FROM roles \
+             WHERE organization_id = ? ORDER BY created_at, id",
+        )
+        .bind(org)
+        .fetch_all(&self.reader)
+        .await?;
+        let mut grants = grants_by_role(&self.reader, org, None).await?;
+        found
+            .iter()
+            .map(|row| role_from_row(row, &mut grants))
+            .collect()
+    }
+
+    async fn role(&self, org: Uuid, id: Uuid) -> Result<Option<Role>> {
+        let Some(row) = sqlx::query(
+            "SELECT id, organization_id, name, description, created_at FROM roles \
+             WHERE organization_id = ? AND id = ?",
+        )
+        .bind(org)
+        .bind(id)
+        .fetch_optional(&self.reader)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let mut grants = grants_by_role(&self.reader, org, Some(id)).await?;
+        role_from_row(&row, &mut grants).map(Some)
+    }
+
+    async fn update_role(&self, org: Uuid, id: Uuid, patch: &RolePatch) -> Result<Option<Role>> {
+        let mut tx = self.writer.begin().await?;
+        let Some(row) = sqlx::query(
+            "UPDATE roles SET name = COALESCE(?, name), description = COALESCE(?, description) \
+             WHERE organization_id = ? AND id = ? \
+             RETURNING id, organization_id, name, description, created_at",
+        )
+        .bind(patch.name.as_deref())
+        .bind(patch.description.as_deref())
+        .bind(org)
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?
+        else {
+            return Ok(None);
+        };
+        if let Some(new_grants) = &patch.grants {
+            sqlx::query("DELETE FROM role_grants WHERE role_id = ?")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            insert_role_grants(&mut tx, org, id, new_grants).await?;
+        }
+        let mut grants = grants_by_role(&mut *tx, org, Some(id)).await?;
+        let role = role_from_row(&row, &mut grants)?;
+        tx.commit().await?;
+        Ok(Some(role))
+    }
+
+    async fn delete_role(&self, org: Uuid, id: Uuid) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM roles WHERE organization_id = ? AND id = ?")
+            .bind(org)
+            .bind(id)
+            .execute(&self.writer)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn assign_role(&self, org: Uuid, principal: PrincipalRef, role_id: Uuid) -> Result<()> {
+        let mut tx = self.writer.begin().await?;
+        let (home, column) = principal_home(principal.kind);
+        let done = sqlx::query(&format!(
+            "INSERT INTO role_assignments (organization_id, principal_type, principal_id, role_id) \
+             SELECT r.organization_id, ?, ?, r.id FROM roles r \
+             WHERE r.organization_id = ? AND r.id = ? AND EXISTS (SELECT 1 FROM {home} \
+               WHERE organization_id = r.organization_id AND {column} = ?) \
+             ON CONFLICT DO NOTHING"
+        ))
+        .bind(principal.kind.as_str())
+        .bind(principal.id)
+        .bind(org)
+        .bind(role_id)
+        .bind(principal.id)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            let present: Option<i64> = sqlx::query_scalar(
+                "SELECT 1 FROM role_assignments WHERE organization_id = ? \
+                 AND principal_type = ? AND principal_id = ? AND role_id = ?",
+            )
+            .bind(org)
+            .bind(principal.kind.as_str())
+            .bind(principal.id)
+            .bind(role_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if present.is_none() {
+                return Err(StoreError::MissingReference);
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn unassign_role(
+        &self,
+        org: Uuid,
+        principal: PrincipalRef,
+        role_id: Uuid,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "DELETE FROM role_assignments WHERE organization_id = ? \
+             AND principal_type = ? AND principal_id = ? AND role_id = ?",
+        )
+        .bind(org)
+        .bind(principal.kind.as_str())
+        .bind(principal.id)
+        .bind(role_id)
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn assigned_roles(&self, org: Uuid, principal: PrincipalRef) -> Result<Vec<Uuid>> {
+        Ok(sqlx::query_scalar(
+            "SELECT role_id FROM role_assignments WHERE organization_id = ? \
+             AND principal_type = ? AND principal_id = ? ORDER BY role_id",
+        )
+        .bind(org)
+        .bind(principal.kind.as_str())
+        .bind(principal.id)
+        .fetch_all(&self.reader)
+        .await?)
+    }
+
+    async fn create_group(&self, group: &Group) -> Result<()> {
+        let mut tx = self.writer.begin().await?;
+        sqlx::query(
+            "INSERT INTO principal_groups (id, organization_id, name, created_at) VALUES (?, ?, ?, ?)",
+        )
+        .bind(group.id)
+        .bind(group.organization_id)
+        .bind(&group.name)
+        .bind(ms(group.created_at))
+        .execute(&mut *tx)
+        .await?;
+        for role in &group.role_ids {
+            insert_group_role(&mut tx, group.id, *role).await?;
+        }
+        for member in &group.members {
+            insert_group_member(&mut tx, group.id, *member).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn groups(&self, org: Uuid) -> Result<Vec<Group>> {
+        self.groups_where(org, None).await
+    }
+
+    async fn group(&self, org: Uuid, id: Uuid) -> Result<Option<Group>> {
+        Ok(self.groups_where(org, Some(id)).await?.pop())
+    }
+
+    async fn delete_group(&self, org: Uuid, id: Uuid) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM principal_groups WHERE organization_id = ? AND id = ?")
+            .bind(org)
+            .bind(id)
+            .execute(&self.writer)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn add_group_role(&self, group_id: Uuid, role_id: Uuid) -> Result<()> {
+        let mut tx = self.writer.begin().await?;
+        insert_group_role(&mut tx, group_id, role_id).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn remove_group_role(&self, group_id: Uuid, role_id: Uuid) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM group_roles WHERE group_id = ? AND role_id = ?")
+            .bind(group_id)
+            .bind(role_id)
+            .execute(&self.writer)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn add_group_member(&self, group_id: Uuid, principal: PrincipalRef) -> Result<()> {
+        let mut tx = self.writer.begin().await?;
+        insert_group_member(&mut tx, group_id, principal).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn remove_group_member(&self, group_id: Uuid, principal: PrincipalRef) -> Result<bool> {
+        let done = sqlx::query(
+            "DELETE FROM group_members WHERE group_id = ? AND principal_type = ? AND principal_id = ?",
+        )
+        .bind(group_id)
+        .bind(principal.kind.as_str())
+        .bind(principal.id)
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn principal_access(
+        &self,
+        org: Uuid,
+        principal: PrincipalRef,
+    ) -> Result<Option<PrincipalAccess>> {
+        // One read transaction: every answer below comes from one snapshot.
+        let mut tx = self.reader.begin().await?;
+        let mut access = PrincipalAccess::default();
+        match principal.kind {
+            PrincipalKind::User => {
+                let role: Option<String> = sqlx::query_scalar(
+                    "SELECT m.role FROM memberships m JOIN users u ON u.id = m.user_id \
+                     WHERE m.organization_id = ? AND m.user_id = ? AND u.enabled",
+                )
+                .bind(org)
+                .bind(principal.id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some(role) = role else {
+                    return Ok(None);
+                };
+                access.org_role = Some(rows::org_role(&role)?);
+                access.teams = sqlx::query(
+                    "SELECT tm.team_id, tm.role FROM team_members tm \
+                     JOIN teams t ON t.id = tm.team_id \
+                     WHERE t.organization_id = ? AND tm.user_id = ? ORDER BY tm.team_id",
+                )
+                .bind(org)
+                .bind(principal.id)
+                .fetch_all(&mut *tx)
+                .await?
+                .iter()
+                .map(|row| Ok((row.try_get(0)?, rows::team_role(row.try_get(1)?)?)))
+                .collect::<Result<_>>()?;
+            }
+            PrincipalKind::ServiceAccount => {
+                let enabled: Option<bool> = sqlx::query_scalar(
+                    "SELECT enabled FROM service_accounts WHERE organization_id = ? AND id = ?",
+                )
+                .bind(org)
+                .bind(principal.id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if enabled != Some(true) {
+                    return Ok(None);
+                }
+            }
+        }
+        // Roles held directly and through groups, each counted once, and
+        // only roles and permissions of this organization.
+        access.role_grants = sqlx::query(
+            "SELECT rg.permission_id, p.name, rg.resource FROM role_grants rg \
+             JOIN roles r ON r.id = rg.role_id JOIN permissions p ON p.id = rg.permission_id \
+             WHERE r.organization_id = ? \
+               AND (p.organization_id IS NULL OR p.organization_id = r.organization_id) \
+               AND rg.role_id IN ( \
+                 SELECT ra.role_id FROM role_assignments ra WHERE ra.organization_id = ? \
+                   AND ra.principal_type = ? AND ra.principal_id = ? \
+                 UNION \
+                 SELECT gr.role_id FROM group_roles gr \
+                   JOIN group_members gm ON gm.group_id = gr.group_id \
+                   JOIN principal_groups g ON g.id = gr.group_id \
+                 WHERE g.organization_id = ? AND gm.principal_type = ? AND gm.principal_id = ?) \
+             ORDER BY rg.role_id, rg.position",
+        )
+        .bind(org)
+        .bind(org)
+        .bind(principal.kind.as_str())
+        .bind(principal.id)
+        .bind(org)
+        .bind(principal.kind.as_str())
+        .bind(principal.id)
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|row| Ok(rows::key_grant(row.try_get(0)?, row.try_get(1)?, row.try_get(2)?)?.grant()))
+        .collect::<Result<_>>()?;
+        tx.commit().await?;
+        Ok(Some(access))
+    }
+}

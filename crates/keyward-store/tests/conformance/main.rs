@@ -1,0 +1,76 @@
+//! One conformance suite for the [`Store`](keyward_store::Store) trait: every
+//! test body below runs against SQLite (a fresh file in a temporary
+//! directory) and against PostgreSQL (a fresh schema in the database that
+//! `KEYWARD_TEST_DATABASE_URL` names), as `sqlite::<test>` and
+//! `postgres::<test>`, so the two implementations keep one behaviour.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod fixtures;
+mod harness;
+
+mod catalog;
+mod keys;
+mod limits;
+mod orgs;
+mod secrets;
+mod settings;
+mod usage;
+
+/// Generates `sqlite::<name>` and `postgres::<name>` for each
+/// `module::name`, which is an `async fn name(store: Arc<dyn Store>)`, or,
+/// when followed by `(raw)`, an `async fn name(store: Arc<dyn Store>, raw: Raw)`
+/// that also reads what the backend stored.
+macro_rules! conformance {
+    ($($module:ident :: $name:ident $(($raw:ident))?),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    crate::harness::sqlite(|db| {
+                        crate::$module::$name(db.store() $(, db.$raw())?)
+                    })
+                    .await;
+                }
+            )*
+        }
+
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    crate::harness::postgres(|db| {
+                        crate::$module::$name(db.store() $(, db.$raw())?)
+                    })
+                    .await;
+                }
+            )*
+        }
+    };
+}
+
+conformance! {
+    orgs::org_round_trip,
+    orgs::org_update_changes_only_given_fields,
+    orgs::org_slug_conflict,
+    orgs::org_delete_removes_everything_in_it,
+    catalog::catalog_starts_with_the_builtins,
+    catalog::org_permissions_stay_in_their_org,
+    catalog::duplicate_permission_name_conflicts,
+    keys::key_round_trip,
+    keys::insert_key_rejects_bad_references,
+    keys::duplicate_key_hash_conflicts,
+    keys::list_keys_newest_first_with_paging,
+    keys::list_keys_excludes_revoked,
+    keys::update_key_patch_semantics,
+    keys::update_key_ignores_revoked_unknown_and_foreign,
+    keys::revoke_key_once,
+    usage::record_usage_adds_and_moves_forward,
+    usage::record_usage_sums_repeated_keys_in_a_batch,
+    limits::key_limit_counts_live_keys_only,
+    limits::concurrent_inserts_respect_the_limit,
+    settings::settings_are_set_once,
+    settings::concurrent_set_setting_once_has_one_winner,
+    secrets::no_plaintext_key_at_rest(raw),
+}
+mod access;
