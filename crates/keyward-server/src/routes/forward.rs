@@ -93,9 +93,9 @@ pub async fn forward(
         Ok(outcome) => outcome,
         Err(error) => return ApiError::from(error).into_response(),
     };
-    let key = match outcome {
-        Outcome::Valid(key) => key,
-        Outcome::Insufficient(_) => return denied_by_rules(),
+    let (key, permitted) = match outcome {
+        Outcome::Valid(key) => (key, true),
+        Outcome::Insufficient(key) => (key, false),
         Outcome::NotFound | Outcome::Refused(KeyState::Valid, _) => {
             return ApiError::unauthenticated().into_response();
         }
@@ -108,7 +108,8 @@ pub async fn forward(
         return ApiError::new(Code::ReadOnlyKey, "a read-only key can't change anything")
             .into_response();
     }
-    if matches!(decision, Decision::NoRule) && rules.default == DefaultPolicy::Deny {
+    let no_rule = matches!(decision, Decision::NoRule);
+    if !permitted || (no_rule && rules.default == DefaultPolicy::Deny) {
         return denied_by_rules();
     }
     let record = &key.record;

@@ -1,0 +1,116 @@
+//! keyward's HTTP API, end to end: every test starts the real server on a
+//! random loopback port with a fresh store and talks to it through
+//! `keyward-client`. Each test body runs twice, as `sqlite::<test>` (a
+//! store in a temporary directory) and `postgres::<test>` (a schema of its
+//! own in the database `KEYWARD_TEST_DATABASE_URL` names).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod api;
+mod assertions;
+mod backend;
+mod helpers;
+
+mod catalog;
+mod credentials;
+mod dadosfera;
+mod delegation;
+mod errors;
+mod keys;
+mod limits;
+mod listing;
+mod ops;
+mod orgs;
+mod storage;
+mod usage;
+
+/// Generates `sqlite::<name>` and `postgres::<name>` for each
+/// `module::name`, an `async fn name(backend: Backend)`.
+macro_rules! api_tests {
+    ($($module:ident :: $name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    crate::backend::run(crate::backend::Kind::Sqlite, crate::$module::$name).await;
+                }
+            )*
+        }
+
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    crate::backend::run(crate::backend::Kind::Postgres, crate::$module::$name).await;
+                }
+            )*
+        }
+    };
+}
+
+api_tests! {
+    orgs::create_org_derives_slug_and_default_prefix,
+    orgs::create_org_takes_slug_and_prefix,
+    orgs::orgs_are_read_by_id_and_by_slug,
+    orgs::orgs_are_updated_by_id_and_by_slug,
+    orgs::orgs_are_deleted_by_id_and_by_slug,
+    orgs::duplicate_slug_conflicts,
+    orgs::bad_slug_and_prefix_are_refused,
+    orgs::keys_cannot_create_or_delete_orgs,
+    orgs::a_key_lists_only_its_own_org,
+    catalog::builtin_catalog_on_both_routes,
+    catalog::platform_permissions_are_registered_and_usable,
+    catalog::bad_permission_names_are_refused,
+    catalog::builtin_and_duplicate_names_conflict,
+    keys::created_key_has_the_full_shape,
+    keys::org_prefix_is_used,
+    keys::permissions_by_id_name_and_grant,
+    keys::only_organization_scope_is_served,
+    keys::unknown_scope_is_refused,
+    keys::get_shows_the_key_without_its_secret,
+    keys::patch_changes_name_enabled_expiry_and_metadata,
+    keys::patch_refuses_other_fields_and_unknown_keys,
+    keys::revoke_is_final,
+    listing::list_is_newest_first_without_secrets,
+    listing::cursor_paging_walks_every_key_once,
+    listing::bad_limit_and_cursor_are_refused,
+    credentials::key_works_in_every_header,
+    credentials::missing_and_malformed_credentials_are_refused,
+    credentials::unknown_key_is_refused,
+    credentials::expired_key_is_refused,
+    credentials::disabled_key_is_refused_until_enabled,
+    credentials::revoked_key_is_refused,
+    credentials::key_of_another_org_is_forbidden,
+    delegation::key_without_keys_write_can_only_read,
+    delegation::read_only_key_changes_nothing,
+    delegation::org_key_creates_keys_in_its_own_org,
+    delegation::a_key_never_grants_more_than_it_holds,
+    dadosfera::list_has_the_dadosfera_shape,
+    dadosfera::create_has_the_dadosfera_shape,
+    dadosfera::a_key_uses_its_own_org,
+    dadosfera::unknown_permission_ids_are_named,
+    dadosfera::empty_permission_list_is_refused,
+    dadosfera::delete_revokes_at_once,
+    dadosfera::delete_of_unknown_id_is_the_dadosfera_404,
+    dadosfera::admin_must_name_an_org,
+    errors::malformed_json_is_400,
+    errors::wrong_types_are_422,
+    errors::missing_content_type_is_415,
+    errors::bad_names_are_422,
+    errors::past_expiry_is_422,
+    errors::unknown_and_empty_permissions_are_422,
+    errors::oversized_body_is_413,
+    errors::unknown_route_and_method_answer_json,
+    limits::concurrent_creations_stop_at_the_default_limit,
+    limits::configured_limit_is_honoured,
+    storage::no_plaintext_key_at_rest,
+    storage::data_files_are_private,
+    storage::admin_key_is_generated_once,
+    usage::usage_survives_a_graceful_restart,
+    usage::usage_is_flushed_while_running,
+    ops::health_and_readiness,
+    ops::openapi_lists_every_route,
+    ops::docs_are_html,
+    ops::graceful_stop_closes_the_port,
+}
+mod forward;
