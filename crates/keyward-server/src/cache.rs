@@ -10,6 +10,7 @@ use moka::sync::Cache;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
+use tokio::sync::Notify;
 
 /// A key as verification needs it: its record, its organization and the
 /// grants it holds right now.
@@ -41,6 +42,9 @@ pub struct KeyCache {
     resolved: Cache<KeyHash, Arc<ResolvedKey>>,
     unknown: Cache<KeyHash, ()>,
     generation: AtomicU64,
+    /// Wakes the task that tells other nodes (PostgreSQL `NOTIFY`); several
+    /// changes before it runs make one announcement.
+    announce: Notify,
 }
 
 impl KeyCache {
@@ -55,6 +59,7 @@ impl KeyCache {
                 .time_to_live(Duration::from_secs(60))
                 .build(),
             generation: AtomicU64::new(0),
+            announce: Notify::new(),
         }
     }
 
@@ -85,9 +90,21 @@ impl KeyCache {
         self.unknown.invalidate(hash);
     }
 
-    /// Something changed that may alter answers: retire every entry.
+    /// Something changed that may alter answers: retire every entry here,
+    /// and have the other nodes do the same.
     pub fn retire_all(&self) {
+        self.retire_local();
+        self.announce.notify_one();
+    }
+
+    /// Another node announced a change: retire every entry here.
+    pub fn retire_local(&self) {
         self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Resolves when there is a change to announce.
+    pub async fn next_announcement(&self) {
+        self.announce.notified().await;
     }
 }
 

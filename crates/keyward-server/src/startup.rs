@@ -164,10 +164,33 @@ impl Application {
                 flusher_state.usage.flush(&flusher_state.store).await;
             }
         });
+        let announcer_state = state.clone();
+        let announcer = tokio::spawn(async move {
+            loop {
+                announcer_state.cache.next_announcement().await;
+                if let Err(error) = announcer_state.store.announce_change().await {
+                    tracing::warn!(%error, "could not tell other nodes about a change");
+                }
+            }
+        });
+        let watcher_state = state.clone();
+        let watcher = tokio::spawn(async move {
+            loop {
+                let cache_state = watcher_state.clone();
+                let on_change = Box::new(move || cache_state.cache.retire_local());
+                if let Err(error) = watcher_state.store.watch_changes(on_change).await {
+                    tracing::error!(%error, "listening for other nodes' changes failed; retrying");
+                    watcher_state.cache.retire_local();
+                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                }
+            }
+        });
         let served = axum::serve(self.listener, router(state.clone()))
             .with_graceful_shutdown(shutdown)
             .await;
         flusher.abort();
+        announcer.abort();
+        watcher.abort();
         state.usage.flush(&state.store).await;
         served
     }

@@ -88,6 +88,20 @@ pub trait Store: AccessStore + Send + Sync + 'static {
     async fn revoke_key(&self, org: Uuid, id: Uuid, at: DateTime<Utc>) -> Result<bool>;
     /// Adds usage counts and moves `last_used_at` forward.
     async fn record_usage(&self, usage: &[KeyUsage]) -> Result<()>;
+
+    /// Tells the other nodes sharing this store that their cached answers
+    /// may be stale. A store no other node shares has nothing to do.
+    async fn announce_change(&self) -> Result<()> {
+        Ok(())
+    }
+
+    /// Calls `on_change` whenever another node announces a change, and
+    /// whenever announcements may have been missed. Runs until the process
+    /// ends; a store no other node shares never calls it.
+    async fn watch_changes(&self, on_change: Box<dyn Fn() + Send + Sync>) -> Result<()> {
+        let _ = on_change;
+        std::future::pending().await
+    }
 }
 
 /// Opens the store a URL names: `sqlite://path` or `postgres://…`, and

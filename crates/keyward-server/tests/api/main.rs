@@ -65,7 +65,7 @@ api_tests! {
     keys::created_key_has_the_full_shape,
     keys::org_prefix_is_used,
     keys::permissions_by_id_name_and_grant,
-    keys::only_organization_scope_is_served,
+    keys::other_scopes_need_their_owner,
     keys::unknown_scope_is_refused,
     keys::get_shows_the_key_without_its_secret,
     keys::patch_changes_name_enabled_expiry_and_metadata,
@@ -114,3 +114,4 @@ api_tests! {
     ops::graceful_stop_closes_the_port,
 }
 mod forward;
+mod nodes;

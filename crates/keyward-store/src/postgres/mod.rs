@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use keyward_core::KeyHash;
 use keyward_core::model::{Catalog, KeyPatch, KeyRecord, NewKey, Organization, Permission};
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
+use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions, PgRow};
 use sqlx::{PgPool, Row};
 use std::str::FromStr;
 use std::time::Duration;
@@ -16,6 +16,9 @@ use uuid::Uuid;
 
 const KEY_COLUMNS: &str = "id, organization_id, name, scope, read_only, owner_id, created_by, \
      created_at, expires_at, last_used_at, usage_count, enabled, revoked_at, key_mask, metadata";
+
+/// The channel on which nodes announce changes that may alter cached answers.
+const CHANGES_CHANNEL: &str = "keyward_changes";
 
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
@@ -399,5 +402,30 @@ impl Store for PostgresStore {
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+
+    async fn announce_change(&self) -> Result<()> {
+        sqlx::query("SELECT pg_notify($1, '')")
+            .bind(CHANGES_CHANNEL)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn watch_changes(&self, on_change: Box<dyn Fn() + Send + Sync>) -> Result<()> {
+        let mut listener = PgListener::connect_with(&self.pool).await?;
+        listener.listen(CHANGES_CHANNEL).await?;
+        loop {
+            // `None`: the connection dropped and was re-established, so
+            // announcements may have been missed: treat it as a change.
+            match listener.try_recv().await {
+                Ok(_) => on_change(),
+                Err(error) => {
+                    tracing::warn!(%error, "listening for changes failed; retrying");
+                    on_change();
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+        }
     }
 }
