@@ -7,6 +7,7 @@ use crate::error::{ApiError, ApiResult, Code};
 use crate::state::AppState;
 use chrono::{DateTime, SubsecRound, Utc};
 use keyward_core::model::{Catalog, KeyGrant, KeyRecord, NewKey, Organization, parse_name};
+use keyward_core::access::team_resources;
 use keyward_core::{ApiKey, GrantSet, Resource, Scope};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
@@ -112,6 +113,18 @@ fn permission_not_held(message: String, permission: &str) -> ApiError {
         .with_details(json!({ "permission": permission }))
 }
 
+/// Keys other than one's own personal keys need `keys:write` on what they
+/// cover.
+fn require_keys_write(access: &Access<'_>, resource: &Resource) -> ApiResult<()> {
+    if access.grants.allows("keys:write", resource) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(
+            "creating this key needs the permission keys:write",
+        ))
+    }
+}
+
 fn required(id: Option<Uuid>, field: &str, scope: Scope) -> ApiResult<Uuid> {
     id.ok_or_else(|| ApiError::validation(format!("a `{scope}` key needs `{field}`")))
 }
@@ -155,6 +168,8 @@ async fn owner_for(state: &AppState, access: &Access<'_>, spec: &KeySpec) -> Api
                     "team keys are created by the team's owners and the organization's owners and admins",
                 ));
             }
+            let [team, _] = team_resources(team_id);
+            require_keys_write(access, &team)?;
             Ok(team_id)
         }
         Scope::Organization => {
@@ -163,6 +178,7 @@ async fn owner_for(state: &AppState, access: &Access<'_>, spec: &KeySpec) -> Api
                     "only organization owners may create organization keys",
                 ));
             }
+            require_keys_write(access, &Resource::Any)?;
             Ok(org.id)
         }
         Scope::ServiceAccount => {
