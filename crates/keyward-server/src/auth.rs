@@ -121,7 +121,7 @@ pub async fn authenticate(state: &AppState, text: Option<&str>) -> ApiResult<Cal
     };
     match key.state(now) {
         KeyState::Valid => {
-            state.usage.record(key.record.id, now);
+            state.usage.record(key.record.id, &key.uses, now);
             Ok(Caller::Key(key))
         }
         refused => {

@@ -3,6 +3,7 @@
 //! the generation, which retires every entry resolved before it; the change
 //! and the bump happen in the same request, so the next lookup reloads.
 
+use crate::usage::Uses;
 use keyward_core::access::{PrincipalAccess, team_resources};
 use keyward_core::model::{Catalog, KeyRecord, KeyState, Organization};
 use keyward_core::{GrantSet, KeyHash, Resource, Scope};
@@ -26,6 +27,8 @@ pub struct ResolvedKey {
     pub owner_active: bool,
     /// The owner's display name.
     pub owner_name: String,
+    /// Uses since the last flush of usage.
+    pub uses: Arc<Uses>,
     generation: u64,
 }
 
@@ -38,8 +41,35 @@ impl ResolvedKey {
     }
 }
 
+/// Key hashes are HMAC outputs, uniformly random already: their first eight
+/// bytes are as good a hash as any, at no cost.
+#[derive(Clone, Default)]
+pub struct KeyHashBuilder;
+
+#[derive(Default)]
+pub struct FirstBytes(u64);
+
+impl std::hash::Hasher for FirstBytes {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for (i, b) in bytes.iter().take(8).enumerate() {
+            self.0 ^= u64::from(*b) << (8 * i);
+        }
+    }
+}
+
+impl std::hash::BuildHasher for KeyHashBuilder {
+    type Hasher = FirstBytes;
+    fn build_hasher(&self) -> FirstBytes {
+        FirstBytes::default()
+    }
+}
+
 pub struct KeyCache {
-    resolved: Cache<KeyHash, Arc<ResolvedKey>>,
+    resolved: Cache<KeyHash, Arc<ResolvedKey>, KeyHashBuilder>,
     unknown: Cache<KeyHash, ()>,
     generation: AtomicU64,
     /// Wakes the task that tells other nodes (PostgreSQL `NOTIFY`); several
@@ -52,8 +82,7 @@ impl KeyCache {
         Self {
             resolved: Cache::builder()
                 .max_capacity(capacity)
-                .time_to_idle(Duration::from_secs(15 * 60))
-                .build(),
+                .build_with_hasher(KeyHashBuilder),
             unknown: Cache::builder()
                 .max_capacity(capacity.min(100_000))
                 .time_to_live(Duration::from_secs(60))
@@ -162,6 +191,7 @@ impl ResolvedKey {
             owner: scope.owner,
             owner_active: scope.owner_active,
             owner_name,
+            uses: Arc::default(),
             generation,
         }
     }

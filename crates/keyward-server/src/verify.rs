@@ -75,7 +75,7 @@ pub fn conclude(
         KeyState::Valid => {}
         refused => return Outcome::Refused(refused, key),
     }
-    state.usage.record(key.record.id, now);
+    state.usage.record(key.record.id, &key.uses, now);
     if check.is_some_and(|c| !c.passes(&key)) {
         return Outcome::Insufficient(key);
     }
