@@ -7,8 +7,8 @@ use crate::cache::KeyCache;
 use crate::config::{Config, ConfigError, Settings, StoreLocation};
 use crate::openapi::ApiDoc;
 use crate::routes::{
-    self, dadosfera, forward, health, invitations, keys, members, orgs, permissions, session,
-    teams, users, verify,
+    self, dadosfera, forward, groups, health, invitations, keys, members, orgs, permissions, roles,
+    service_accounts, session, teams, users, verify,
 };
 use crate::secret::{self, SecretError};
 use crate::state::{AppState, Inner};
@@ -82,6 +82,23 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(teams::get, teams::delete))
         .routes(routes!(teams::members))
         .routes(routes!(teams::put_member, teams::remove_member))
+        .routes(routes!(roles::list, roles::create))
+        .routes(routes!(roles::get, roles::update, roles::delete))
+        .routes(routes!(groups::list, groups::create))
+        .routes(routes!(groups::get, groups::delete))
+        .routes(routes!(groups::put_role, groups::remove_role))
+        .routes(routes!(groups::put_member, groups::remove_member))
+        .routes(routes!(service_accounts::list, service_accounts::create))
+        .routes(routes!(
+            service_accounts::get,
+            service_accounts::update,
+            service_accounts::delete
+        ))
+        .routes(routes!(service_accounts::roles))
+        .routes(routes!(
+            service_accounts::put_role,
+            service_accounts::remove_role
+        ))
         .routes(routes!(verify::verify))
         .route(forward::PATH, any(forward::forward))
         .route("/api/v1/auth/forward/{*rest}", any(forward::forward))

@@ -2,12 +2,15 @@
 
 pub mod dadosfera;
 pub mod forward;
+pub mod groups;
 pub mod health;
 pub mod invitations;
 pub mod keys;
 pub mod members;
 pub mod orgs;
 pub mod permissions;
+pub mod roles;
+pub mod service_accounts;
 pub mod session;
 pub mod teams;
 pub mod users;

@@ -1,0 +1,190 @@
+//! `/api/v1/orgs/{org}/roles`: custom roles, named sets of grants that
+//! principals hold directly or through groups.
+
+use super::parse_id;
+use crate::auth::{Grants, OrgAccess, RolesRead, RolesWrite};
+use crate::error::{ApiError, ApiResult, Code, ErrorBody};
+use crate::extract::ApiJson;
+use crate::keys::{check_name, ensure_holds, resolve_permissions, truncate};
+use crate::state::AppState;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use keyward_core::GrantSet;
+use keyward_core::access::Role;
+use keyward_core::model::KeyGrant;
+use keyward_store::RolePatch;
+use serde::Deserialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+const DESCRIPTION_MAX: usize = 1000;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateRoleRequest {
+    /// Unique in the organization, at most 200 characters.
+    pub name: String,
+    pub description: Option<String>,
+    /// Permission ids, names, or `{permission, resource}` objects.
+    #[schema(value_type = Vec<Object>)]
+    pub grants: Vec<Value>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateRoleRequest {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    /// Replaces the role's grants.
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub grants: Option<Vec<Value>>,
+}
+
+pub(super) fn check_description(raw: Option<String>) -> ApiResult<Option<String>> {
+    match raw {
+        Some(d) if d.chars().count() > DESCRIPTION_MAX => Err(ApiError::validation(format!(
+            "description must be at most {DESCRIPTION_MAX} characters"
+        ))),
+        other => Ok(other),
+    }
+}
+
+fn role_not_found(raw: &str) -> ApiError {
+    ApiError::new(Code::NotFound, format!("role {raw} was not found"))
+}
+
+/// The organization's role named by a path segment; 404 for anything else.
+pub(super) async fn role_or_404(state: &AppState, org: Uuid, raw: &str) -> ApiResult<Role> {
+    let id = parse_id(raw).ok_or_else(|| role_not_found(raw))?;
+    state
+        .store
+        .role(org, id)
+        .await?
+        .ok_or_else(|| role_not_found(raw))
+}
+
+/// Refuses to hand out roles whose grants, together, the caller doesn't hold.
+pub(super) fn ensure_holds_roles<'a>(
+    grants: &Grants,
+    roles: impl IntoIterator<Item = &'a Role>,
+) -> ApiResult<()> {
+    let wanted = roles
+        .into_iter()
+        .flat_map(|role| role.grants.iter().map(KeyGrant::grant))
+        .collect();
+    ensure_holds(grants, &GrantSet::new(wanted))
+}
+
+/// Resolves grant references against the catalog and checks the caller holds them.
+async fn resolve_held(
+    state: &AppState,
+    access: &OrgAccess<RolesWrite>,
+    refs: &[Value],
+) -> ApiResult<Vec<KeyGrant>> {
+    let catalog = state.store.catalog(access.org.id).await?;
+    let grants = resolve_permissions(&catalog, refs)?;
+    ensure_holds(
+        &access.grants,
+        &GrantSet::new(grants.iter().map(KeyGrant::grant).collect()),
+    )?;
+    Ok(grants)
+}
+
+/// The organization's custom roles.
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/roles", tag = "roles",
+    params(("org" = String, Path, description = "Organization id or slug")),
+    responses((status = 200, body = Vec<Object>), (status = "4XX", body = ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    access: OrgAccess<RolesRead>,
+) -> ApiResult<ApiJson<Vec<Role>>> {
+    Ok(ApiJson(state.store.roles(access.org.id).await?))
+}
+
+/// Create a role; nobody creates a role with more than they hold.
+#[utoipa::path(post, path = "/api/v1/orgs/{org}/roles", tag = "roles",
+    params(("org" = String, Path, description = "Organization id or slug")),
+    request_body = CreateRoleRequest,
+    responses((status = 201, body = Object), (status = "4XX", body = ErrorBody)))]
+pub async fn create(
+    State(state): State<AppState>,
+    access: OrgAccess<RolesWrite>,
+    ApiJson(body): ApiJson<CreateRoleRequest>,
+) -> ApiResult<(StatusCode, ApiJson<Role>)> {
+    let name = check_name(&body.name)?;
+    let description = check_description(body.description)?.unwrap_or_default();
+    let grants = resolve_held(&state, &access, &body.grants).await?;
+    let role = Role {
+        id: Uuid::now_v7(),
+        organization_id: access.org.id,
+        name,
+        description,
+        grants,
+        created_at: truncate(state.clock.now()),
+    };
+    state.store.create_role(&role).await?;
+    state.cache.retire_all();
+    Ok((StatusCode::CREATED, ApiJson(role)))
+}
+
+/// Read a role.
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/roles/{role}", tag = "roles",
+    params(("org" = String, Path), ("role" = Uuid, Path)),
+    responses((status = 200, body = Object), (status = "4XX", body = ErrorBody)))]
+pub async fn get(
+    State(state): State<AppState>,
+    access: OrgAccess<RolesRead>,
+    Path(path): Path<(String, String)>,
+) -> ApiResult<ApiJson<Role>> {
+    Ok(ApiJson(role_or_404(&state, access.org.id, &path.1).await?))
+}
+
+/// Rename a role, describe it or replace its grants; new grants must be held.
+#[utoipa::path(patch, path = "/api/v1/orgs/{org}/roles/{role}", tag = "roles",
+    params(("org" = String, Path), ("role" = Uuid, Path)),
+    request_body = UpdateRoleRequest,
+    responses((status = 200, body = Object), (status = "4XX", body = ErrorBody)))]
+pub async fn update(
+    State(state): State<AppState>,
+    access: OrgAccess<RolesWrite>,
+    Path(path): Path<(String, String)>,
+    ApiJson(body): ApiJson<UpdateRoleRequest>,
+) -> ApiResult<ApiJson<Role>> {
+    let role = role_or_404(&state, access.org.id, &path.1).await?;
+    let name = body.name.as_deref().map(check_name).transpose()?;
+    let description = check_description(body.description)?;
+    let grants = match &body.grants {
+        Some(refs) => Some(resolve_held(&state, &access, refs).await?),
+        None => None,
+    };
+    let patch = RolePatch {
+        name,
+        description,
+        grants,
+    };
+    let updated = state
+        .store
+        .update_role(access.org.id, role.id, &patch)
+        .await?
+        .ok_or_else(|| role_not_found(&path.1))?;
+    state.cache.retire_all();
+    Ok(ApiJson(updated))
+}
+
+/// Delete a role; whoever held it, directly or through a group, loses it.
+#[utoipa::path(delete, path = "/api/v1/orgs/{org}/roles/{role}", tag = "roles",
+    params(("org" = String, Path), ("role" = Uuid, Path)),
+    responses((status = 204), (status = "4XX", body = ErrorBody)))]
+pub async fn delete(
+    State(state): State<AppState>,
+    access: OrgAccess<RolesWrite>,
+    Path(path): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let id = parse_id(&path.1).ok_or_else(|| role_not_found(&path.1))?;
+    if !state.store.delete_role(access.org.id, id).await? {
+        return Err(role_not_found(&path.1));
+    }
+    state.cache.retire_all();
+    Ok(StatusCode::NO_CONTENT)
+}
