@@ -14,7 +14,7 @@ use keyward_core::model::{Catalog, KeyPatch, KeyRecord, NewKey, Organization, Pe
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
-use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool};
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -142,6 +142,47 @@ impl SqliteStore {
     async fn one_key(&self, row: Option<SqliteRow>) -> Result<Option<KeyRecord>> {
         Ok(self.keys_from_rows(row.into_iter().collect()).await?.pop())
     }
+}
+
+/// Inserts the key's row unless its organization is at `limit` live keys.
+/// The INSERT takes the write lock before it counts, so the limit can't be
+/// raced past, whether it runs alone or first in a transaction.
+async fn insert_key_row(
+    conn: &mut SqliteConnection,
+    key: &NewKey,
+    limit: u32,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let k = &key.record;
+    let inserted = sqlx::query(
+        "INSERT INTO api_keys (id, organization_id, name, scope, read_only, owner_id, created_by, \
+           created_at, expires_at, enabled, key_hash, key_mask, metadata) \
+         SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? \
+         WHERE (SELECT COUNT(*) FROM api_keys WHERE organization_id = ? AND revoked_at IS NULL \
+                AND (expires_at IS NULL OR expires_at > ?)) < ?",
+    )
+    .bind(k.id)
+    .bind(k.organization_id)
+    .bind(&k.name)
+    .bind(k.scope.as_str())
+    .bind(k.read_only)
+    .bind(k.owner_id)
+    .bind(&k.created_by)
+    .bind(ms(k.created_at))
+    .bind(k.expires_at.map(ms))
+    .bind(k.enabled)
+    .bind(key.hash.as_bytes().as_slice())
+    .bind(&k.key_mask)
+    .bind(sqlx::types::Json(&k.metadata))
+    .bind(k.organization_id)
+    .bind(ms(now))
+    .bind(i64::from(limit))
+    .execute(&mut *conn)
+    .await?;
+    if inserted.rows_affected() == 0 {
+        return Err(StoreError::KeyLimitReached);
+    }
+    Ok(())
 }
 
 #[async_trait]
@@ -280,49 +321,24 @@ impl Store for SqliteStore {
     }
 
     async fn insert_key(&self, key: &NewKey, limit: u32, now: DateTime<Utc>) -> Result<()> {
-        let k = &key.record;
+        let grants = &key.record.permissions;
+        if grants.is_empty() {
+            // One statement is a transaction of its own.
+            let mut conn = self.writer.acquire().await?;
+            return insert_key_row(&mut conn, key, limit, now).await;
+        }
         let mut tx = self.writer.begin().await?;
-        // The INSERT is the transaction's first statement, so it holds the
-        // write lock while it counts: the limit can't be raced past.
-        let inserted = sqlx::query(
-            "INSERT INTO api_keys (id, organization_id, name, scope, read_only, owner_id, created_by, \
-               created_at, expires_at, enabled, key_hash, key_mask, metadata) \
-             SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? \
-             WHERE (SELECT COUNT(*) FROM api_keys WHERE organization_id = ? AND revoked_at IS NULL \
-                    AND (expires_at IS NULL OR expires_at > ?)) < ?",
-        )
-        .bind(k.id)
-        .bind(k.organization_id)
-        .bind(&k.name)
-        .bind(k.scope.as_str())
-        .bind(k.read_only)
-        .bind(k.owner_id)
-        .bind(&k.created_by)
-        .bind(ms(k.created_at))
-        .bind(k.expires_at.map(ms))
-        .bind(k.enabled)
-        .bind(key.hash.as_bytes().as_slice())
-        .bind(&k.key_mask)
-        .bind(sqlx::types::Json(&k.metadata))
-        .bind(k.organization_id)
-        .bind(ms(now))
-        .bind(i64::from(limit))
-        .execute(&mut *tx)
-        .await?;
-        if inserted.rows_affected() == 0 {
-            return Err(StoreError::KeyLimitReached);
-        }
-        for (position, grant) in k.permissions.iter().enumerate() {
-            sqlx::query(
-                "INSERT INTO api_key_permissions (key_id, position, permission_id, resource) VALUES (?, ?, ?, ?)",
-            )
-            .bind(k.id)
-            .bind(position as i64)
-            .bind(grant.id)
-            .bind(grant.resource.to_string())
-            .execute(&mut *tx)
-            .await?;
-        }
+        insert_key_row(&mut tx, key, limit, now).await?;
+        let mut query = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO api_key_permissions (key_id, position, permission_id, resource) ",
+        );
+        query.push_values(grants.iter().enumerate(), |mut row, (position, grant)| {
+            row.push_bind(key.record.id)
+                .push_bind(position as i64)
+                .push_bind(grant.id)
+                .push_bind(grant.resource.to_string());
+        });
+        query.build().execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(())
     }
