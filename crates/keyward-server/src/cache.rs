@@ -92,6 +92,11 @@ impl KeyCache {
         }
     }
 
+    /// Resolved keys held, approximately.
+    pub fn entries(&self) -> u64 {
+        self.resolved.entry_count()
+    }
+
     /// The generation to stamp on an entry whose loading starts now.
     pub fn generation(&self) -> u64 {
         self.generation.load(Ordering::Acquire)

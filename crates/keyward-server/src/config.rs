@@ -81,6 +81,11 @@ pub struct Config {
     #[arg(long, env = "KEYWARD_NO_BOOTSTRAP_USER")]
     #[serde(default)]
     pub no_bootstrap_user: bool,
+    /// Mark the portal's session cookie `Secure` (set it when keyward is
+    /// served over HTTPS, e.g. behind a TLS-terminating proxy).
+    #[arg(long, env = "KEYWARD_SECURE_COOKIES")]
+    #[serde(default)]
+    pub secure_cookies: bool,
     /// Forward-auth rules; only in the TOML file.
     #[arg(skip)]
     pub forward_auth: Option<ForwardAuthConfig>,
@@ -130,6 +135,7 @@ pub struct Settings {
     pub log: String,
     pub log_format: LogFormat,
     pub bootstrap_user: bool,
+    pub secure_cookies: bool,
     pub forward_auth: ForwardRules,
 }
 
@@ -213,6 +219,7 @@ impl Config {
             log: self.log.or(file.log).unwrap_or_else(|| "info".into()),
             log_format: self.log_format.or(file.log_format).unwrap_or_default(),
             bootstrap_user: !(self.no_bootstrap_user || file.no_bootstrap_user),
+            secure_cookies: self.secure_cookies || file.secure_cookies,
             forward_auth,
         })
     }

@@ -6,8 +6,8 @@ use crate::auth::{Caller, Grants};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::state::AppState;
 use chrono::{DateTime, SubsecRound, Utc};
-use keyward_core::model::{Catalog, KeyGrant, KeyRecord, NewKey, Organization, parse_name};
 use keyward_core::access::team_resources;
+use keyward_core::model::{Catalog, KeyGrant, KeyRecord, NewKey, Organization, parse_name};
 use keyward_core::{ApiKey, GrantSet, Resource, Scope};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
@@ -284,6 +284,7 @@ pub async fn create(
         .insert_key(&new, state.settings.max_keys_per_org, now)
         .await?;
     state.cache.created(&hash);
+    state.metrics.key_created();
     tracing::info!(key_id = %new.record.id, org = %org.slug.as_str(), scope = %new.record.scope, "key created");
     Ok((new.record, key))
 }

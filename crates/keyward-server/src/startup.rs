@@ -5,6 +5,7 @@
 use crate::bootstrap::{self, BootstrapUser};
 use crate::cache::KeyCache;
 use crate::config::{Config, ConfigError, Settings, StoreLocation};
+use crate::metrics::{self, Metrics};
 use crate::openapi::ApiDoc;
 use crate::routes::{
     self, dadosfera, forward, groups, health, invitations, keys, members, orgs, permissions, roles,
@@ -102,10 +103,12 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(verify::verify))
         .route(forward::PATH, any(forward::forward))
         .route("/api/v1/auth/forward/{*rest}", any(forward::forward))
+        .routes(routes!(metrics::metrics))
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
         .split_for_parts();
     api.merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi))
+        .merge(crate::portal::router())
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -148,6 +151,7 @@ impl Application {
             admin,
             cache: KeyCache::new(CACHE_CAPACITY),
             usage: UsageRecorder::default(),
+            metrics: Metrics::default(),
             settings,
         });
         Ok(Self {

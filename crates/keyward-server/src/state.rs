@@ -2,6 +2,7 @@
 
 use crate::cache::{KeyCache, ResolvedKey, ScopeGrants};
 use crate::config::Settings;
+use crate::metrics::Metrics;
 use crate::usage::UsageRecorder;
 use keyward_core::access::{PrincipalKind, PrincipalRef};
 use keyward_core::model::{Catalog, KeyRecord, Organization};
@@ -22,6 +23,7 @@ pub struct Inner {
     pub admin: KeyHash,
     pub cache: KeyCache,
     pub usage: UsageRecorder,
+    pub metrics: Metrics,
     pub settings: Settings,
 }
 

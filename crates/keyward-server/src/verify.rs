@@ -90,10 +90,11 @@ pub async fn verify(
     org: Option<Uuid>,
     check: Option<&Check<'_>>,
 ) -> Result<Outcome, StoreError> {
-    let key = match lookup(state, text) {
-        Lookup::Junk => return Ok(Outcome::NotFound),
-        Lookup::Cached(key) => key,
-        Lookup::Miss(hash) => state.load_key(&hash).await?,
+    let outcome = match lookup(state, text) {
+        Lookup::Junk => Outcome::NotFound,
+        Lookup::Cached(key) => conclude(state, key, org, check),
+        Lookup::Miss(hash) => conclude(state, state.load_key(&hash).await?, org, check),
     };
-    Ok(conclude(state, key, org, check))
+    state.metrics.verified(&outcome);
+    Ok(outcome)
 }

@@ -3,7 +3,7 @@
 
 use super::parse_id;
 use super::roles::{ensure_holds_roles, role_or_404};
-use crate::auth::{OrgAccess, RolesRead, RolesWrite};
+use crate::auth::{Grants, OrgAccess, RolesRead, RolesWrite};
 use crate::error::{ApiError, ApiResult, Code, ErrorBody};
 use crate::extract::ApiJson;
 use crate::keys::{check_name, truncate};
@@ -123,10 +123,20 @@ pub async fn create(
     access: OrgAccess<RolesWrite>,
     ApiJson(body): ApiJson<CreateGroupRequest>,
 ) -> ApiResult<(StatusCode, ApiJson<Group>)> {
-    let org = access.org.id;
+    let group = create_group(&state, access.org.id, &access.grants, body).await?;
+    Ok((StatusCode::CREATED, ApiJson(group)))
+}
+
+/// Creates a group whose roles the creator holds; shared with the portal.
+pub async fn create_group(
+    state: &AppState,
+    org: Uuid,
+    held: &Grants,
+    body: CreateGroupRequest,
+) -> ApiResult<Group> {
     let name = check_name(&body.name)?;
     let role_ids = dedup(body.roles);
-    let roles = roles_among(&state, org, &role_ids).await?;
+    let roles = roles_among(state, org, &role_ids).await?;
     let unknown: Vec<Uuid> = role_ids
         .iter()
         .filter(|id| !roles.iter().any(|role| role.id == **id))
@@ -145,9 +155,9 @@ pub async fn create(
         id: m.id,
     }));
     for member in &members {
-        ensure_principal(&state, org, *member).await?;
+        ensure_principal(state, org, *member).await?;
     }
-    ensure_holds_roles(&access.grants, &roles)?;
+    ensure_holds_roles(held, &roles)?;
     let group = Group {
         id: Uuid::now_v7(),
         organization_id: org,
@@ -158,7 +168,7 @@ pub async fn create(
     };
     state.store.create_group(&group).await?;
     state.cache.retire_all();
-    Ok((StatusCode::CREATED, ApiJson(group)))
+    Ok(group)
 }
 
 /// Read a group, its roles and its members.
@@ -182,12 +192,18 @@ pub async fn delete(
     access: OrgAccess<RolesWrite>,
     Path(path): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    let id = parse_id(&path.1).ok_or_else(|| group_not_found(&path.1))?;
-    if !state.store.delete_group(access.org.id, id).await? {
-        return Err(group_not_found(&path.1));
+    delete_group(&state, access.org.id, &path.1).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Deletes a group; shared with the portal.
+pub async fn delete_group(state: &AppState, org: Uuid, raw: &str) -> ApiResult<()> {
+    let id = parse_id(raw).ok_or_else(|| group_not_found(raw))?;
+    if !state.store.delete_group(org, id).await? {
+        return Err(group_not_found(raw));
     }
     state.cache.retire_all();
-    Ok(StatusCode::NO_CONTENT)
+    Ok(())
 }
 
 /// Give the group a role; the caller must hold the role's grants.

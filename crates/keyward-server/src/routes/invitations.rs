@@ -3,7 +3,7 @@
 
 use super::members::may_grant_role;
 use super::parse_id;
-use crate::auth::{MembersRead, MembersWrite, OrgAccess};
+use crate::auth::{Grants, MembersRead, MembersWrite, OrgAccess};
 use crate::error::{ApiError, ApiResult, Code, ErrorBody};
 use crate::extract::ApiJson;
 use crate::keys::{check_name, truncate};
@@ -87,9 +87,9 @@ pub async fn create(
     access: OrgAccess<MembersWrite>,
     ApiJson(body): ApiJson<InviteRequest>,
 ) -> ApiResult<(StatusCode, ApiJson<InvitationCreated>)> {
-    may_grant_role(&access.grants, body.role)?;
-    let created = invite(
+    let created = invite_member(
         &state,
+        &access.grants,
         access.org.id,
         &access.caller.id(),
         &body.email,
@@ -97,6 +97,19 @@ pub async fn create(
     )
     .await?;
     Ok((StatusCode::CREATED, ApiJson(created)))
+}
+
+/// Invites someone with a role the inviter may hand out; shared with the portal.
+pub async fn invite_member(
+    state: &AppState,
+    grants: &Grants,
+    org: Uuid,
+    by: &str,
+    email: &str,
+    role: OrgRole,
+) -> ApiResult<InvitationCreated> {
+    may_grant_role(grants, role)?;
+    invite(state, org, by, email, role).await
 }
 
 /// Creates an invitation; shared with the portal.
@@ -152,16 +165,22 @@ pub async fn delete(
     access: OrgAccess<MembersWrite>,
     Path(path): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    let deleted = match parse_id(&path.1) {
-        Some(id) => state.store.delete_invitation(access.org.id, id).await?,
+    withdraw(&state, access.org.id, &path.1).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Withdraws a pending invitation; shared with the portal.
+pub async fn withdraw(state: &AppState, org: Uuid, raw: &str) -> ApiResult<()> {
+    let deleted = match parse_id(raw) {
+        Some(id) => state.store.delete_invitation(org, id).await?,
         None => false,
     };
     if deleted {
-        Ok(StatusCode::NO_CONTENT)
+        Ok(())
     } else {
         Err(ApiError::new(
             Code::NotFound,
-            format!("invitation {} was not found", path.1),
+            format!("invitation {raw} was not found"),
         ))
     }
 }

@@ -11,7 +11,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use keyward_core::Scope;
-use keyward_core::model::KeyPatch;
+use keyward_core::model::{KeyPatch, KeyRecord};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
@@ -42,7 +42,7 @@ pub struct CreateKeyRequest {
     pub service_account_id: Option<Uuid>,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateKeyRequest {
     pub name: Option<String>,
@@ -166,7 +166,18 @@ pub async fn update(
     ApiJson(body): ApiJson<UpdateKeyRequest>,
 ) -> ApiResult<ApiJson<KeyView>> {
     let (_, id) = path;
-    let uuid = manageable(&state, &member, &id).await?;
+    let updated = update_key(&state, &member, &id, body).await?;
+    Ok(ApiJson(KeyView::new(updated, None)))
+}
+
+/// Changes a key the caller may manage; shared with the portal.
+pub async fn update_key(
+    state: &AppState,
+    member: &OrgMember,
+    id: &str,
+    body: UpdateKeyRequest,
+) -> ApiResult<KeyRecord> {
+    let uuid = manageable(state, member, id).await?;
     let now = truncate(state.clock.now());
     let patch = KeyPatch {
         name: body.name.as_deref().map(check_name).transpose()?,
@@ -179,9 +190,7 @@ pub async fn update(
     };
     let updated = state.store.update_key(member.org.id, uuid, &patch).await?;
     state.cache.retire_all();
-    updated
-        .map(|k| ApiJson(KeyView::new(k, None)))
-        .ok_or_else(|| ApiError::key_not_found(id))
+    updated.ok_or_else(|| ApiError::key_not_found(id))
 }
 
 /// Revoke a key for good.
@@ -194,9 +203,15 @@ pub async fn revoke(
     Path(path): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     let (_, id) = path;
-    let uuid = manageable(&state, &member, &id).await?;
-    if keys::revoke(&state, &member.org, uuid).await? {
-        Ok(StatusCode::NO_CONTENT)
+    revoke_key(&state, &member, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Revokes a key the caller may manage; shared with the portal.
+pub async fn revoke_key(state: &AppState, member: &OrgMember, id: &str) -> ApiResult<()> {
+    let uuid = manageable(state, member, id).await?;
+    if keys::revoke(state, &member.org, uuid).await? {
+        Ok(())
     } else {
         Err(ApiError::key_not_found(id))
     }

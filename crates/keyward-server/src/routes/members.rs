@@ -94,17 +94,30 @@ pub async fn update(
     Path(path): Path<(String, String)>,
     ApiJson(body): ApiJson<MemberRoleRequest>,
 ) -> ApiResult<ApiJson<Member>> {
-    let current = member_or_404(&state, access.org.id, &path.1).await?;
-    may_grant_role(&access.grants, current.role)?;
-    may_grant_role(&access.grants, body.role)?;
+    change_role(&state, access.org.id, &access.grants, &path.1, body.role)
+        .await
+        .map(ApiJson)
+}
+
+/// Changes a member's role; shared with the portal.
+pub async fn change_role(
+    state: &AppState,
+    org: Uuid,
+    grants: &Grants,
+    raw: &str,
+    role: OrgRole,
+) -> ApiResult<Member> {
+    let current = member_or_404(state, org, raw).await?;
+    may_grant_role(grants, current.role)?;
+    may_grant_role(grants, role)?;
     let updated = state
         .store
-        .set_member_role(access.org.id, current.user.id, body.role)
+        .set_member_role(org, current.user.id, role)
         .await
         .map_err(last_owner)?
-        .ok_or_else(|| ApiError::new(Code::NotFound, format!("member {} was not found", path.1)))?;
+        .ok_or_else(|| ApiError::new(Code::NotFound, format!("member {raw} was not found")))?;
     state.cache.retire_all();
-    Ok(ApiJson(updated))
+    Ok(updated)
 }
 
 /// Remove a member: their teams, groups, roles and personal keys here go too.
@@ -116,15 +129,26 @@ pub async fn remove(
     access: OrgAccess<MembersWrite>,
     Path(path): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    let current = member_or_404(&state, access.org.id, &path.1).await?;
-    may_grant_role(&access.grants, current.role)?;
+    remove_member(&state, access.org.id, &access.grants, &path.1).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Removes a member; shared with the portal.
+pub async fn remove_member(
+    state: &AppState,
+    org: Uuid,
+    grants: &Grants,
+    raw: &str,
+) -> ApiResult<()> {
+    let current = member_or_404(state, org, raw).await?;
+    may_grant_role(grants, current.role)?;
     state
         .store
-        .remove_member(access.org.id, current.user.id, truncate(state.clock.now()))
+        .remove_member(org, current.user.id, truncate(state.clock.now()))
         .await
         .map_err(last_owner)?;
     state.cache.retire_all();
-    Ok(StatusCode::NO_CONTENT)
+    Ok(())
 }
 
 /// The grants a custom role carries, or 404.

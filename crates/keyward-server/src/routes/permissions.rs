@@ -56,6 +56,16 @@ pub async fn create(
     access: OrgAccess<OrgWrite>,
     ApiJson(body): ApiJson<CreatePermissionRequest>,
 ) -> ApiResult<(StatusCode, ApiJson<PermissionView>)> {
+    let created = register(&state, access.org.id, body).await?;
+    Ok((StatusCode::CREATED, ApiJson(created.into())))
+}
+
+/// Registers a platform permission in the catalog; shared with the portal.
+pub async fn register(
+    state: &AppState,
+    org: uuid::Uuid,
+    body: CreatePermissionRequest,
+) -> ApiResult<keyward_core::model::Permission> {
     let name =
         PermissionName::parse(&body.name).map_err(|e| ApiError::validation(e.to_string()))?;
     if is_builtin(name.as_str()) {
@@ -75,8 +85,8 @@ pub async fn create(
         description,
         read_only: body.read_only,
     };
-    let created = state.store.create_permission(access.org.id, &new).await?;
+    let created = state.store.create_permission(org, &new).await?;
     // Owner-level keys hold every catalog permission: their grants grew.
     state.cache.retire_all();
-    Ok((StatusCode::CREATED, ApiJson(created.into())))
+    Ok(created)
 }

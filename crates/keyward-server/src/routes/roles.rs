@@ -79,13 +79,14 @@ pub(super) fn ensure_holds_roles<'a>(
 /// Resolves grant references against the catalog and checks the caller holds them.
 async fn resolve_held(
     state: &AppState,
-    access: &OrgAccess<RolesWrite>,
+    org: Uuid,
+    held: &Grants,
     refs: &[Value],
 ) -> ApiResult<Vec<KeyGrant>> {
-    let catalog = state.store.catalog(access.org.id).await?;
+    let catalog = state.store.catalog(org).await?;
     let grants = resolve_permissions(&catalog, refs)?;
     ensure_holds(
-        &access.grants,
+        held,
         &GrantSet::new(grants.iter().map(KeyGrant::grant).collect()),
     )?;
     Ok(grants)
@@ -112,12 +113,23 @@ pub async fn create(
     access: OrgAccess<RolesWrite>,
     ApiJson(body): ApiJson<CreateRoleRequest>,
 ) -> ApiResult<(StatusCode, ApiJson<Role>)> {
+    let role = create_role(&state, access.org.id, &access.grants, body).await?;
+    Ok((StatusCode::CREATED, ApiJson(role)))
+}
+
+/// Creates a role holding no more than the creator holds; shared with the portal.
+pub async fn create_role(
+    state: &AppState,
+    org: Uuid,
+    held: &Grants,
+    body: CreateRoleRequest,
+) -> ApiResult<Role> {
     let name = check_name(&body.name)?;
     let description = check_description(body.description)?.unwrap_or_default();
-    let grants = resolve_held(&state, &access, &body.grants).await?;
+    let grants = resolve_held(state, org, held, &body.grants).await?;
     let role = Role {
         id: Uuid::now_v7(),
-        organization_id: access.org.id,
+        organization_id: org,
         name,
         description,
         grants,
@@ -125,7 +137,7 @@ pub async fn create(
     };
     state.store.create_role(&role).await?;
     state.cache.retire_all();
-    Ok((StatusCode::CREATED, ApiJson(role)))
+    Ok(role)
 }
 
 /// Read a role.
@@ -155,7 +167,7 @@ pub async fn update(
     let name = body.name.as_deref().map(check_name).transpose()?;
     let description = check_description(body.description)?;
     let grants = match &body.grants {
-        Some(refs) => Some(resolve_held(&state, &access, refs).await?),
+        Some(refs) => Some(resolve_held(&state, access.org.id, &access.grants, refs).await?),
         None => None,
     };
     let patch = RolePatch {
@@ -181,10 +193,16 @@ pub async fn delete(
     access: OrgAccess<RolesWrite>,
     Path(path): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    let id = parse_id(&path.1).ok_or_else(|| role_not_found(&path.1))?;
-    if !state.store.delete_role(access.org.id, id).await? {
-        return Err(role_not_found(&path.1));
+    delete_role(&state, access.org.id, &path.1).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Deletes a role; shared with the portal.
+pub async fn delete_role(state: &AppState, org: Uuid, raw: &str) -> ApiResult<()> {
+    let id = parse_id(raw).ok_or_else(|| role_not_found(raw))?;
+    if !state.store.delete_role(org, id).await? {
+        return Err(role_not_found(raw));
     }
     state.cache.retire_all();
-    Ok(StatusCode::NO_CONTENT)
+    Ok(())
 }

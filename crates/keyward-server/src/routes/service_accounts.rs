@@ -24,7 +24,7 @@ pub struct CreateServiceAccountRequest {
     pub description: Option<String>,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateServiceAccountRequest {
     pub name: Option<String>,
@@ -104,9 +104,24 @@ pub async fn create(
     access: OrgAccess<MembersWrite>,
     ApiJson(body): ApiJson<CreateServiceAccountRequest>,
 ) -> ApiResult<(StatusCode, ApiJson<ServiceAccountView>)> {
+    let account = create_account(&state, access.org.id, body).await?;
+    let created = ServiceAccountView {
+        account,
+        role_ids: Vec::new(),
+        group_ids: Vec::new(),
+    };
+    Ok((StatusCode::CREATED, ApiJson(created)))
+}
+
+/// Creates a service account; shared with the portal.
+pub async fn create_account(
+    state: &AppState,
+    org: Uuid,
+    body: CreateServiceAccountRequest,
+) -> ApiResult<ServiceAccount> {
     let account = ServiceAccount {
         id: Uuid::now_v7(),
-        organization_id: access.org.id,
+        organization_id: org,
         name: check_name(&body.name)?,
         description: check_description(body.description)?.unwrap_or_default(),
         enabled: true,
@@ -114,12 +129,7 @@ pub async fn create(
     };
     state.store.create_service_account(&account).await?;
     state.cache.retire_all();
-    let created = ServiceAccountView {
-        account,
-        role_ids: Vec::new(),
-        group_ids: Vec::new(),
-    };
-    Ok((StatusCode::CREATED, ApiJson(created)))
+    Ok(account)
 }
 
 /// Read a service account, its roles and its groups.
@@ -146,7 +156,18 @@ pub async fn update(
     Path(path): Path<(String, String)>,
     ApiJson(body): ApiJson<UpdateServiceAccountRequest>,
 ) -> ApiResult<ApiJson<ServiceAccountView>> {
-    let id = parse_id(&path.1).ok_or_else(|| account_not_found(&path.1))?;
+    let account = update_account(&state, access.org.id, &path.1, body).await?;
+    Ok(ApiJson(view(&state, account).await?))
+}
+
+/// Renames, describes, disables or enables a service account; shared with the portal.
+pub async fn update_account(
+    state: &AppState,
+    org: Uuid,
+    raw: &str,
+    body: UpdateServiceAccountRequest,
+) -> ApiResult<ServiceAccount> {
+    let id = parse_id(raw).ok_or_else(|| account_not_found(raw))?;
     let patch = ServiceAccountPatch {
         name: body.name.as_deref().map(check_name).transpose()?,
         description: check_description(body.description)?,
@@ -154,11 +175,11 @@ pub async fn update(
     };
     let account = state
         .store
-        .update_service_account(access.org.id, id, &patch)
+        .update_service_account(org, id, &patch)
         .await?
-        .ok_or_else(|| account_not_found(&path.1))?;
+        .ok_or_else(|| account_not_found(raw))?;
     state.cache.retire_all();
-    Ok(ApiJson(view(&state, account).await?))
+    Ok(account)
 }
 
 /// Delete a service account; its keys are revoked.
@@ -170,17 +191,19 @@ pub async fn delete(
     access: OrgAccess<MembersWrite>,
     Path(path): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    let id = parse_id(&path.1).ok_or_else(|| account_not_found(&path.1))?;
+    delete_account(&state, access.org.id, &path.1).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Deletes a service account and revokes its keys; shared with the portal.
+pub async fn delete_account(state: &AppState, org: Uuid, raw: &str) -> ApiResult<()> {
+    let id = parse_id(raw).ok_or_else(|| account_not_found(raw))?;
     let at = truncate(state.clock.now());
-    if !state
-        .store
-        .delete_service_account(access.org.id, id, at)
-        .await?
-    {
-        return Err(account_not_found(&path.1));
+    if !state.store.delete_service_account(org, id, at).await? {
+        return Err(account_not_found(raw));
     }
     state.cache.retire_all();
-    Ok(StatusCode::NO_CONTENT)
+    Ok(())
 }
 
 /// The ids of the roles assigned to the account directly (not through groups).

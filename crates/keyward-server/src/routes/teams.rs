@@ -1,7 +1,7 @@
 //! `/api/v1/orgs/{org}/teams`: teams and their members.
 
 use super::parse_id;
-use crate::auth::{OrgAccess, TeamAccess, TeamsRead, TeamsWrite};
+use crate::auth::{Caller, OrgAccess, TeamAccess, TeamsRead, TeamsWrite};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiJson;
 use crate::keys::{check_name, truncate};
@@ -48,21 +48,32 @@ pub async fn create(
     access: OrgAccess<TeamsWrite>,
     ApiJson(body): ApiJson<CreateTeamRequest>,
 ) -> ApiResult<(StatusCode, ApiJson<Team>)> {
+    let team = create_team(&state, access.org.id, &access.caller, &body.name).await?;
+    Ok((StatusCode::CREATED, ApiJson(team)))
+}
+
+/// Creates a team whose signed-in creator becomes its owner; shared with the portal.
+pub async fn create_team(
+    state: &AppState,
+    org: Uuid,
+    caller: &Caller,
+    name: &str,
+) -> ApiResult<Team> {
     let team = Team {
         id: Uuid::now_v7(),
-        organization_id: access.org.id,
-        name: check_name(&body.name)?,
+        organization_id: org,
+        name: check_name(name)?,
         created_at: truncate(state.clock.now()),
     };
     state.store.create_team(&team).await?;
-    if let Some(user) = access.caller.user_id() {
+    if let Some(user) = caller.user_id() {
         state
             .store
             .set_team_member(team.id, user, TeamRole::Owner)
             .await?;
     }
     state.cache.retire_all();
-    Ok((StatusCode::CREATED, ApiJson(team)))
+    Ok(team)
 }
 
 /// Read a team.
@@ -81,12 +92,18 @@ pub async fn delete(
     State(state): State<AppState>,
     access: TeamAccess<TeamsWrite>,
 ) -> ApiResult<StatusCode> {
+    delete_team(&state, &access.team).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Deletes a team and revokes its keys; shared with the portal.
+pub async fn delete_team(state: &AppState, team: &Team) -> ApiResult<()> {
     state
         .store
-        .delete_team(access.org.id, access.team.id, truncate(state.clock.now()))
+        .delete_team(team.organization_id, team.id, truncate(state.clock.now()))
         .await?;
     state.cache.retire_all();
-    Ok(StatusCode::NO_CONTENT)
+    Ok(())
 }
 
 /// The team's members.
@@ -120,18 +137,32 @@ pub async fn put_member(
     Path(path): Path<(String, String, String)>,
     ApiJson(body): ApiJson<TeamMemberRequest>,
 ) -> ApiResult<StatusCode> {
-    let user = user_id(&path.2)?;
-    if state.store.member(access.org.id, user).await?.is_none() {
+    put_team_member(&state, &access.team, &path.2, body.role).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Adds an organization member to a team or changes their team role;
+/// shared with the portal.
+pub async fn put_team_member(
+    state: &AppState,
+    team: &Team,
+    raw: &str,
+    role: TeamRole,
+) -> ApiResult<()> {
+    let user = user_id(raw)?;
+    if state
+        .store
+        .member(team.organization_id, user)
+        .await?
+        .is_none()
+    {
         return Err(ApiError::validation(format!(
             "user {user} is not a member of this organization"
         )));
     }
-    state
-        .store
-        .set_team_member(access.team.id, user, body.role)
-        .await?;
+    state.store.set_team_member(team.id, user, role).await?;
     state.cache.retire_all();
-    Ok(StatusCode::NO_CONTENT)
+    Ok(())
 }
 
 /// Remove a member from the team.
@@ -143,13 +174,19 @@ pub async fn remove_member(
     access: TeamAccess<TeamsWrite>,
     Path(path): Path<(String, String, String)>,
 ) -> ApiResult<StatusCode> {
-    let user = user_id(&path.2)?;
-    if !state.store.remove_team_member(access.team.id, user).await? {
+    remove_team_member(&state, &access.team, &path.2).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Takes a user out of a team; shared with the portal.
+pub async fn remove_team_member(state: &AppState, team: &Team, raw: &str) -> ApiResult<()> {
+    let user = user_id(raw)?;
+    if !state.store.remove_team_member(team.id, user).await? {
         return Err(ApiError::new(
             crate::error::Code::NotFound,
             format!("user {user} is not in this team"),
         ));
     }
     state.cache.retire_all();
-    Ok(StatusCode::NO_CONTENT)
+    Ok(())
 }

@@ -24,8 +24,19 @@ pub async fn key_without_keys_write_can_only_read(backend: Backend) {
     let path = keys_path("acme");
     assert_status(&client.get(&path).await, 200);
     assert_status(&client.get("/api-key").await, 200);
-    let create = client.post(&path, key_body("more")).await;
-    assert_error(&create, 403, "FORBIDDEN");
+    assert_status(&client.post(&path, key_body("more")).await, 403);
+    // Not even a key with only what it holds itself: minting keys is keys:write.
+    let subset = client.post(&path, narrowed(json!(["keys:read"]))).await;
+    assert_error(&subset, 403, "FORBIDDEN");
+    let dadosfera = client.post("/api-key", json!({ "permissions": [1] })).await;
+    assert_error(&dadosfera, 403, "FORBIDDEN");
+    assert_eq!(
+        app.admin.get(&path).await.body["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
     let own = key_path("acme", text(&created, "id"));
     assert_status(&client.get(&own).await, 200);
     assert_error(&client.delete(&own).await, 403, "FORBIDDEN");

@@ -68,6 +68,8 @@ pub async fn spawn_app_with(backend: &Backend, configure: impl FnOnce(&mut Confi
             .new_database_url()
             .await
             .map(|url| url.parse().expect("any text is a secret")),
+        // A fresh store holds only what the test puts in it.
+        no_bootstrap_user: true,
         ..Default::default()
     };
     configure(&mut config);

@@ -137,15 +137,25 @@ pub async fn permissions_by_id_name_and_grant(backend: Backend) {
     assert_eq!(read.body["permissions"], created["permissions"]);
 }
 
-pub async fn only_organization_scope_is_served(backend: Backend) {
+pub async fn other_scopes_need_their_owner(backend: Backend) {
     let app = spawn_app(&backend).await;
     app.create_org("Acme").await;
+    // The admin key is no user, and names no team or service account here.
     for scope in ["user", "team", "service_account"] {
         let response = app
             .admin
             .post(&keys_path("acme"), json!({ "name": "x", "scope": scope }))
             .await;
-        assert_validation(&response, &format!("scope `{scope}`"));
+        assert_validation(&response, &format!("`{scope}`"));
+    }
+    let nowhere = "0192e4c4-5b7a-7000-8000-000000000000";
+    for (scope, field) in [
+        ("team", "team_id"),
+        ("service_account", "service_account_id"),
+    ] {
+        let body = json!({ "name": "x", "scope": scope, field: nowhere });
+        let response = app.admin.post(&keys_path("acme"), body).await;
+        assert_validation(&response, "not in this organization");
     }
     let page = app.admin.get(&keys_path("acme")).await;
     assert_eq!(page.body["items"], json!([]));

@@ -115,3 +115,7 @@ api_tests! {
 }
 mod forward;
 mod nodes;
+mod access;
+mod eviction;
+mod metrics;
+mod portal;

@@ -1,0 +1,80 @@
+//! Prometheus metrics at `/metrics`: what verification answered, keys
+//! created, and the cache. Counters are plain atomics, cheap on the hot path.
+
+use crate::state::AppState;
+use crate::verify::Outcome;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use keyward_core::model::KeyState;
+use std::fmt::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+const CODES: [&str; 6] = [
+    "VALID",
+    "NOT_FOUND",
+    "EXPIRED",
+    "REVOKED",
+    "DISABLED",
+    "INSUFFICIENT_PERMISSIONS",
+];
+
+#[derive(Default)]
+pub struct Metrics {
+    verifications: [AtomicU64; 6],
+    keys_created: AtomicU64,
+}
+
+impl Metrics {
+    pub fn verified(&self, outcome: &Outcome) {
+        let index = match outcome {
+            Outcome::Valid(_) => 0,
+            Outcome::NotFound => 1,
+            Outcome::Refused(KeyState::Expired, _) => 2,
+            Outcome::Refused(KeyState::Revoked, _) => 3,
+            Outcome::Refused(_, _) => 4,
+            Outcome::Insufficient(_) => 5,
+        };
+        self.verifications[index].fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn key_created(&self) {
+        self.keys_created.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// The metrics in Prometheus' text format.
+#[utoipa::path(get, path = "/metrics", tag = "health", responses((status = 200, content_type = "text/plain")))]
+pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    let m = &state.metrics;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "# HELP keyward_verifications_total Verifications (verify endpoint and forward-auth) by answer."
+    );
+    let _ = writeln!(out, "# TYPE keyward_verifications_total counter");
+    for (code, count) in CODES.iter().zip(&m.verifications) {
+        let _ = writeln!(
+            out,
+            "keyward_verifications_total{{code=\"{code}\"}} {}",
+            count.load(Ordering::Relaxed)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "# HELP keyward_keys_created_total Keys created since start."
+    );
+    let _ = writeln!(out, "# TYPE keyward_keys_created_total counter");
+    let _ = writeln!(
+        out,
+        "keyward_keys_created_total {}",
+        m.keys_created.load(Ordering::Relaxed)
+    );
+    let _ = writeln!(
+        out,
+        "# HELP keyward_cached_keys Keys held in the verification cache."
+    );
+    let _ = writeln!(out, "# TYPE keyward_cached_keys gauge");
+    let _ = writeln!(out, "keyward_cached_keys {}", state.cache.entries());
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)
+}

@@ -1,0 +1,524 @@
+//! "Your account » API keys" (personal keys) and "Organization » Settings »
+//! API keys" (team, organization and service-account keys): the lists,
+//! "+ Generate new key", the secret shown once, disabling, enabling and
+//! revoking. Keys are made by `keys::create`, the API's one creation path.
+
+use super::errors::{FieldErrors, PageResult};
+use super::form::{FormData, PostForm};
+use super::page::{Layout, Portal, done, render, render_with};
+use super::picker::Picker;
+use super::views::{KeyCard, Names, all_keys};
+use crate::auth::{KeysRead, OrgAccess, OrgMember};
+use crate::keys::{self as domain, KeySpec};
+use crate::routes::keys::{UpdateKeyRequest, revoke_key, update_key};
+use crate::state::AppState;
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Redirect;
+use axum::routing::get;
+use chrono::{NaiveDate, NaiveTime};
+use keyward_core::Scope;
+use keyward_core::model::KeyRecord;
+use serde::Deserialize;
+use uuid::Uuid;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/orgs/{org}", get(org_home))
+        .route(
+            "/orgs/{org}/account/keys",
+            get(personal).post(create_personal),
+        )
+        .route("/orgs/{org}/account/keys/new", get(new_personal))
+        .route("/orgs/{org}/settings/keys", get(shared).post(create_shared))
+        .route("/orgs/{org}/settings/keys/new", get(new_shared))
+        .route("/orgs/{org}/keys/{id}/enable", axum::routing::post(enable))
+        .route(
+            "/orgs/{org}/keys/{id}/disable",
+            axum::routing::post(disable),
+        )
+        .route(
+            "/orgs/{org}/keys/{id}/revoke",
+            get(confirm_revoke).post(revoke),
+        )
+}
+
+/// The two key pages.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Section {
+    Personal,
+    Shared,
+}
+
+impl Section {
+    fn of(key: &KeyRecord) -> Self {
+        if key.scope == Scope::User {
+            Section::Personal
+        } else {
+            Section::Shared
+        }
+    }
+
+    fn path(self) -> &'static str {
+        match self {
+            Section::Personal => "/account/keys",
+            Section::Shared => "/settings/keys",
+        }
+    }
+
+    fn nav(self) -> &'static str {
+        match self {
+            Section::Personal => "account-keys",
+            Section::Shared => "settings-keys",
+        }
+    }
+
+    fn title(self) -> &'static str {
+        match self {
+            Section::Personal => "Your API keys",
+            Section::Shared => "Organization API keys",
+        }
+    }
+
+    fn shows(self, key: &KeyRecord, me: Uuid) -> bool {
+        match self {
+            Section::Personal => key.scope == Scope::User && key.owner_id == me,
+            Section::Shared => key.scope != Scope::User,
+        }
+    }
+}
+
+async fn org_home(Path(org): Path<String>) -> Redirect {
+    Redirect::to(&format!("/orgs/{org}/account/keys"))
+}
+
+#[derive(Template)]
+#[template(path = "keys.html")]
+struct KeyList {
+    layout: Layout,
+    personal: bool,
+    base: String,
+    new_url: String,
+    keys: Vec<KeyCard>,
+}
+
+async fn list<T: super::page::InOrg>(
+    state: &AppState,
+    page: &Portal<T>,
+    member: &OrgMember,
+    section: Section,
+) -> PageResult {
+    let me = page.user.session.user.id;
+    let names = Names::load(state, member.org.id).await?;
+    let now = state.clock.now();
+    let keys = all_keys(state, member.org.id)
+        .await?
+        .iter()
+        .filter(|k| section.shows(k, me))
+        .map(|k| KeyCard::new(k, &names, &member.access(), now))
+        .collect();
+    let view = KeyList {
+        layout: page.layout(state, section.title(), section.nav()).await?,
+        personal: section == Section::Personal,
+        base: page.org_path(""),
+        new_url: page.org_path(&format!("{}/new", section.path())),
+        keys,
+    };
+    Ok(render(&view))
+}
+
+fn as_member<A>(access: &OrgAccess<A>) -> OrgMember {
+    OrgMember {
+        caller: access.caller.clone(),
+        org: access.org.clone(),
+        grants: access.grants.clone(),
+    }
+}
+
+async fn personal(State(state): State<AppState>, page: Portal<OrgMember>) -> PageResult {
+    list(&state, &page, &page.access, Section::Personal).await
+}
+
+async fn shared(State(state): State<AppState>, page: Portal<OrgAccess<KeysRead>>) -> PageResult {
+    let member = as_member(&page.access);
+    list(&state, &page, &member, Section::Shared).await
+}
+
+pub struct ScopeOption {
+    pub value: &'static str,
+    pub label: &'static str,
+    pub hint: &'static str,
+}
+
+pub struct Choice {
+    pub id: String,
+    pub name: String,
+}
+
+/// The "+ Generate new key" form, with what it offers and what was typed.
+pub struct KeyForm {
+    pub name: String,
+    pub scope: String,
+    pub read_only: bool,
+    pub expires: String,
+    pub team_id: String,
+    pub service_account_id: String,
+    pub scopes: Vec<ScopeOption>,
+    pub teams: Vec<Choice>,
+    pub accounts: Vec<Choice>,
+    pub picker: Picker,
+    pub errors: FieldErrors,
+}
+
+impl KeyForm {
+    /// What this user may create in this section.
+    async fn offer(state: &AppState, member: &OrgMember, section: Section) -> PageResult<Self> {
+        let catalog = state.store.catalog(member.org.id).await?;
+        let mut form = KeyForm {
+            name: String::new(),
+            scope: String::new(),
+            read_only: false,
+            expires: String::new(),
+            team_id: String::new(),
+            service_account_id: String::new(),
+            scopes: Vec::new(),
+            teams: Vec::new(),
+            accounts: Vec::new(),
+            picker: Picker::new(&member.grants, &catalog),
+            errors: FieldErrors::default(),
+        };
+        if section == Section::Personal {
+            form.scope = Scope::User.as_str().to_owned();
+            return Ok(form);
+        }
+        let grants = &member.grants;
+        for team in state.store.teams(member.org.id).await? {
+            if grants.is_team_owner(team.id) {
+                form.teams.push(Choice {
+                    id: team.id.to_string(),
+                    name: team.name,
+                });
+            }
+        }
+        if grants.allows("members:write", &keyward_core::Resource::Any) {
+            for account in state.store.service_accounts(member.org.id).await? {
+                form.accounts.push(Choice {
+                    id: account.id.to_string(),
+                    name: account.name,
+                });
+            }
+        }
+        if !form.teams.is_empty() {
+            form.scopes.push(ScopeOption {
+                value: "team",
+                label: "Team",
+                hint: "Owner-level rights on one team and its resources.",
+            });
+        }
+        if grants.is_org_owner() {
+            form.scopes.push(ScopeOption {
+                value: "organization",
+                label: "Organization",
+                hint: "Owner-level rights on the whole organization. Only owners create these.",
+            });
+        }
+        if !form.accounts.is_empty() {
+            form.scopes.push(ScopeOption {
+                value: "service_account",
+                label: "Service account",
+                hint: "Acts with the service account's roles and groups.",
+            });
+        }
+        form.scope = form
+            .scopes
+            .first()
+            .map(|s| s.value.to_owned())
+            .unwrap_or_default();
+        Ok(form)
+    }
+
+    /// Keeps what was submitted, so nothing is lost on an error.
+    fn fill(&mut self, form: &FormData) {
+        self.name = form.get("name").to_owned();
+        if !form.get("scope").is_empty() {
+            self.scope = form.get("scope").to_owned();
+        }
+        self.read_only = form.checked("read_only");
+        self.expires = form.get("expires").to_owned();
+        self.team_id = form.get("team_id").to_owned();
+        self.service_account_id = form.get("service_account_id").to_owned();
+        self.picker.fill(form);
+    }
+
+    /// The domain's request, or the fields the portal itself can't read.
+    fn spec(&mut self, form: &FormData) -> Option<KeySpec> {
+        let scope = self.scope.parse::<Scope>().ok();
+        if scope.is_none() {
+            self.errors.add("scope", "Choose a scope.");
+        }
+        let expires_at = match self.expires.trim() {
+            "" => None,
+            text => match NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+                // The key works through the whole chosen day, in UTC.
+                Ok(day) => Some(
+                    day.and_time(NaiveTime::MIN).and_utc() + chrono::Duration::days(1)
+                        - chrono::Duration::milliseconds(1),
+                ),
+                Err(_) => {
+                    self.errors.add("expires", "Give the date as YYYY-MM-DD.");
+                    None
+                }
+            },
+        };
+        let id = |text: &str| Uuid::parse_str(text).ok();
+        let scope = scope.filter(|_| self.errors.is_empty())?;
+        Some(KeySpec {
+            name: self.name.clone(),
+            scope,
+            read_only: self.read_only,
+            permissions: Picker::refs(form),
+            expires_at,
+            metadata: Default::default(),
+            team_id: (scope == Scope::Team).then(|| id(&self.team_id)).flatten(),
+            service_account_id: (scope == Scope::ServiceAccount)
+                .then(|| id(&self.service_account_id))
+                .flatten(),
+        })
+    }
+}
+
+#[derive(Template)]
+#[template(path = "key_form.html")]
+struct NewKey {
+    layout: Layout,
+    personal: bool,
+    action: String,
+    cancel: String,
+    form: KeyForm,
+}
+
+#[derive(Deserialize, Default)]
+struct Preset {
+    scope: Option<String>,
+    team_id: Option<String>,
+    service_account_id: Option<String>,
+}
+
+async fn new_form(
+    state: &AppState,
+    page: &Portal<OrgMember>,
+    section: Section,
+    form: KeyForm,
+    status: StatusCode,
+) -> PageResult {
+    let list = page.org_path(section.path());
+    let view = NewKey {
+        layout: page
+            .layout(state, "Generate a new key", section.nav())
+            .await?,
+        personal: section == Section::Personal,
+        action: list.clone(),
+        cancel: list,
+        form,
+    };
+    Ok(render_with(status, &view))
+}
+
+async fn new_personal(State(state): State<AppState>, page: Portal<OrgMember>) -> PageResult {
+    let form = KeyForm::offer(&state, &page.access, Section::Personal).await?;
+    new_form(&state, &page, Section::Personal, form, StatusCode::OK).await
+}
+
+async fn new_shared(
+    State(state): State<AppState>,
+    page: Portal<OrgMember>,
+    Query(preset): Query<Preset>,
+) -> PageResult {
+    let mut form = KeyForm::offer(&state, &page.access, Section::Shared).await?;
+    if let Some(scope) = preset.scope {
+        form.scope = scope;
+    }
+    form.team_id = preset.team_id.unwrap_or_default();
+    form.service_account_id = preset.service_account_id.unwrap_or_default();
+    new_form(&state, &page, Section::Shared, form, StatusCode::OK).await
+}
+
+#[derive(Template)]
+#[template(path = "key_created.html")]
+struct Created {
+    layout: Layout,
+    secret: String,
+    key: KeyCard,
+    back: String,
+}
+
+/// Creates the key and shows its secret in this response only: never in a
+/// URL, never cached, gone on reload.
+async fn create(
+    state: &AppState,
+    page: Portal<OrgMember>,
+    form: FormData,
+    section: Section,
+) -> PageResult {
+    let member = &page.access;
+    let mut view = KeyForm::offer(state, member, section).await?;
+    view.fill(&form);
+    if section == Section::Personal {
+        view.scope = Scope::User.as_str().to_owned();
+    }
+    let Some(spec) = view.spec(&form) else {
+        return new_form(
+            state,
+            &page,
+            section,
+            view,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    };
+    match domain::create(state, &member.access(), spec).await {
+        Ok((record, key)) => {
+            let names = Names::load(state, member.org.id).await?;
+            let card = KeyCard::new(&record, &names, &member.access(), state.clock.now());
+            let created = Created {
+                layout: page.layout(state, "Your new key", section.nav()).await?,
+                secret: key.expose().to_owned(),
+                key: card,
+                back: page.org_path(section.path()),
+            };
+            Ok(render_with(StatusCode::CREATED, &created))
+        }
+        Err(e) => {
+            view.errors = FieldErrors::from_api(
+                e,
+                &[
+                    ("expires", "expires"),
+                    ("name", "name"),
+                    ("resource", "permissions"),
+                    ("service account", "service_account"),
+                    ("service_account", "service_account"),
+                    ("team", "team"),
+                    ("organization keys", "scope"),
+                    ("scope", "scope"),
+                ],
+            )?;
+            new_form(
+                state,
+                &page,
+                section,
+                view,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
+}
+
+async fn create_personal(
+    State(state): State<AppState>,
+    page: Portal<OrgMember>,
+    PostForm(form): PostForm,
+) -> PageResult {
+    create(&state, page, form, Section::Personal).await
+}
+
+async fn create_shared(
+    State(state): State<AppState>,
+    page: Portal<OrgMember>,
+    PostForm(form): PostForm,
+) -> PageResult {
+    create(&state, page, form, Section::Shared).await
+}
+
+/// The key of the path, if the organization has it live.
+async fn live_key(state: &AppState, member: &OrgMember, id: &str) -> PageResult<KeyRecord> {
+    let found = match Uuid::parse_str(id) {
+        Ok(uuid) => state.store.key(member.org.id, uuid).await?,
+        Err(_) => None,
+    };
+    found
+        .filter(|k| k.revoked_at.is_none())
+        .ok_or_else(|| crate::error::ApiError::key_not_found(id).into())
+}
+
+async fn set_enabled(
+    state: &AppState,
+    page: &Portal<OrgMember>,
+    id: &str,
+    enabled: bool,
+) -> PageResult {
+    let change = UpdateKeyRequest {
+        enabled: Some(enabled),
+        ..UpdateKeyRequest::default()
+    };
+    let key = update_key(state, &page.access, id, change).await?;
+    let notice = if enabled {
+        "key-enabled"
+    } else {
+        "key-disabled"
+    };
+    Ok(done(&page.org_path(Section::of(&key).path()), notice))
+}
+
+async fn enable(
+    State(state): State<AppState>,
+    page: Portal<OrgMember>,
+    Path((_, id)): Path<(String, String)>,
+    PostForm(_): PostForm,
+) -> PageResult {
+    set_enabled(&state, &page, &id, true).await
+}
+
+async fn disable(
+    State(state): State<AppState>,
+    page: Portal<OrgMember>,
+    Path((_, id)): Path<(String, String)>,
+    PostForm(_): PostForm,
+) -> PageResult {
+    set_enabled(&state, &page, &id, false).await
+}
+
+#[derive(Template)]
+#[template(path = "revoke.html")]
+struct ConfirmRevoke {
+    layout: Layout,
+    key: KeyCard,
+    action: String,
+    cancel: String,
+}
+
+/// The confirmation, as a page, for browsers without JavaScript (with it,
+/// the list opens the same question in a dialog).
+async fn confirm_revoke(
+    State(state): State<AppState>,
+    page: Portal<OrgMember>,
+    Path((_, id)): Path<(String, String)>,
+) -> PageResult {
+    let member = &page.access;
+    let key = live_key(&state, member, &id).await?;
+    let section = Section::of(&key);
+    let names = Names::load(&state, member.org.id).await?;
+    let view = ConfirmRevoke {
+        layout: page.layout(&state, "Revoke key", section.nav()).await?,
+        key: KeyCard::new(&key, &names, &member.access(), state.clock.now()),
+        action: page.org_path(&format!("/keys/{id}/revoke")),
+        cancel: page.org_path(section.path()),
+    };
+    Ok(render(&view))
+}
+
+async fn revoke(
+    State(state): State<AppState>,
+    page: Portal<OrgMember>,
+    Path((_, id)): Path<(String, String)>,
+    PostForm(_): PostForm,
+) -> PageResult {
+    let key = live_key(&state, &page.access, &id).await?;
+    revoke_key(&state, &page.access, &id).await?;
+    Ok(done(
+        &page.org_path(Section::of(&key).path()),
+        "key-revoked",
+    ))
+}

@@ -1,0 +1,253 @@
+//! Signing in and out, the start page, and accepting an invitation.
+
+use super::csrf;
+use super::errors::{FieldErrors, PageResult};
+use super::form::PostForm;
+use super::page::{Layout, SignedIn, done, render, render_with};
+use crate::auth::SESSION_COOKIE;
+use crate::error::Code;
+use crate::routes::invitations::accept_invitation;
+use crate::sessions::{self, SESSION_TTL};
+use crate::state::AppState;
+use askama::Template;
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/account/keys", get(home))
+        .route("/login", get(login_page).post(login))
+        .route("/logout", axum::routing::post(logout))
+        .route(
+            crate::routes::invitations::ACCEPT_PATH,
+            get(accept_page).post(accept),
+        )
+}
+
+/// Whether cookies must be `Secure`: configured, or the request came over
+/// TLS to the proxy in front of keyward.
+pub fn secure(state: &AppState, headers: &HeaderMap) -> bool {
+    state.settings.secure_cookies
+        || headers
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.eq_ignore_ascii_case("https"))
+}
+
+/// A `Set-Cookie` value: HttpOnly, SameSite=Strict, for the whole site;
+/// `max_age` of `Some(0)` deletes the cookie, `None` lasts the browser session.
+pub fn cookie_header(
+    name: &str,
+    value: &str,
+    max_age: Option<i64>,
+    secure: bool,
+) -> Option<HeaderValue> {
+    let mut text = format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict");
+    if let Some(seconds) = max_age {
+        text.push_str(&format!("; Max-Age={seconds}"));
+    }
+    if secure {
+        text.push_str("; Secure");
+    }
+    HeaderValue::from_str(&text).ok()
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct Home {
+    layout: Layout,
+}
+
+/// The start page: a user's first organization's personal keys.
+async fn home(State(state): State<AppState>, user: SignedIn) -> PageResult {
+    let orgs = state.store.user_orgs(user.session.user.id).await?;
+    match orgs.first() {
+        Some((org, _)) => {
+            Ok(Redirect::to(&format!("/orgs/{}/account/keys", org.slug.as_str())).into_response())
+        }
+        None => {
+            let layout = user.layout(&state, "Welcome", "", None).await?;
+            Ok(render(&Home { layout }))
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct Login {
+    layout: Layout,
+    email: String,
+    errors: FieldErrors,
+}
+
+fn login_form(
+    state: &AppState,
+    headers: &HeaderMap,
+    email: String,
+    errors: FieldErrors,
+    notice: Option<&'static str>,
+) -> Response {
+    let (token, set_cookie) = csrf::anonymous(state, headers, secure(state, headers));
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNAUTHORIZED
+    };
+    let page = Login {
+        layout: Layout {
+            csrf: token,
+            notice,
+            ..Layout::bare("Sign in")
+        },
+        email,
+        errors,
+    };
+    let mut response = render_with(status, &page);
+    if let Some(value) = set_cookie {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
+}
+
+async fn login_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    user: Result<SignedIn, super::errors::PortalError>,
+    uri: axum::http::Uri,
+) -> Response {
+    if user.is_ok() {
+        return Redirect::to("/").into_response();
+    }
+    let notice = super::page::notice_in(uri.query());
+    login_form(
+        &state,
+        &headers,
+        String::new(),
+        FieldErrors::default(),
+        notice,
+    )
+}
+
+async fn login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    PostForm(form): PostForm,
+) -> PageResult {
+    let email = form.get("email").trim().to_owned();
+    match sessions::sign_in(&state, &email, form.get("password")).await {
+        Ok(session) => {
+            let mut response = Redirect::to("/").into_response();
+            let value = cookie_header(
+                SESSION_COOKIE,
+                session.token.expose(),
+                Some(SESSION_TTL.num_seconds()),
+                secure(&state, &headers),
+            );
+            if let Some(value) = value {
+                response.headers_mut().append(header::SET_COOKIE, value);
+            }
+            Ok(response)
+        }
+        Err(e) if e.code == Code::Unauthenticated => {
+            let errors = FieldErrors::general(e.message);
+            Ok(login_form(&state, &headers, email, errors, None))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Ends the session server-side and forgets the cookie.
+async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    user: SignedIn,
+    PostForm(_): PostForm,
+) -> PageResult {
+    sessions::sign_out(&state, &user.session.token).await?;
+    let mut response = Redirect::to("/login?notice=signed-out").into_response();
+    if let Some(value) = cookie_header(SESSION_COOKIE, "", Some(0), secure(&state, &headers)) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    Ok(response)
+}
+
+#[derive(Template)]
+#[template(path = "accept.html")]
+struct Accept {
+    layout: Layout,
+    token: String,
+    name: String,
+    errors: FieldErrors,
+}
+
+fn accept_form(
+    state: &AppState,
+    headers: &HeaderMap,
+    token: String,
+    name: String,
+    errors: FieldErrors,
+) -> Response {
+    let (csrf_token, set_cookie) = csrf::anonymous(state, headers, secure(state, headers));
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let page = Accept {
+        layout: Layout {
+            csrf: csrf_token,
+            ..Layout::bare("Accept your invitation")
+        },
+        token,
+        name,
+        errors,
+    };
+    let mut response = render_with(status, &page);
+    if let Some(value) = set_cookie {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
+}
+
+async fn accept_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    accept_form(
+        &state,
+        &headers,
+        String::new(),
+        String::new(),
+        FieldErrors::default(),
+    )
+}
+
+async fn accept(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    PostForm(form): PostForm,
+) -> PageResult {
+    let token = form.get("token").trim().to_owned();
+    let name = form.get("name").to_owned();
+    let password = form.get("password");
+    if password != form.get("password_again") {
+        let mut errors = FieldErrors::default();
+        errors.add("password_again", "The two passwords differ.");
+        return Ok(accept_form(&state, &headers, token, name, errors));
+    }
+    match accept_invitation(&state, &token, &name, password).await {
+        Ok(_) => Ok(done("/login", "invitation-accepted")),
+        Err(e) => {
+            let errors = FieldErrors::from_api(
+                e,
+                &[
+                    ("invitation", "token"),
+                    ("name", "name"),
+                    ("password", "password"),
+                ],
+            )?;
+            Ok(accept_form(&state, &headers, token, name, errors))
+        }
+    }
+}

@@ -1,0 +1,101 @@
+//! Administration in the browser: the catalog, a role, a service account in
+//! a group, and a key for it that holds exactly the role's grant.
+
+use super::browser::run;
+use super::{OWNER, PASSWORD, org_path, portal_app};
+use serde_json::json;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_gives_a_service_account_a_role_and_a_key() {
+    let app = portal_app().await;
+    run(
+        "an_admin_gives_a_service_account_a_role_and_a_key",
+        &app.address,
+        async |b| {
+            b.sign_in(OWNER, PASSWORD).await;
+            b.goto(&org_path("/admin/permissions")).await;
+            b.fill("#permission-form input[name=name]", "dataproducts:read")
+                .await;
+            b.fill(
+                "#permission-form input[name=description]",
+                "Read data products",
+            )
+            .await;
+            b.click("#permission-form input[name=read_only]").await;
+            b.submit("#permission-form button[type=submit]", ".notice")
+                .await;
+            assert!(b.text("main table").await.contains("dataproducts:read"));
+
+            b.goto(&org_path("/admin/roles")).await;
+            assert!(b.text("main").await.contains("No custom roles yet"));
+            b.fill("#role-form input[name=name]", "reader").await;
+            b.click("#role-form input[name=permission][value='dataproducts:read']")
+                .await;
+            b.fill(
+                "#role-form input[name='resource.dataproducts:read']",
+                "dataproducts/42",
+            )
+            .await;
+            b.submit("#role-form button[type=submit]", ".notice").await;
+            assert!(
+                b.text("main .cards")
+                    .await
+                    .contains("dataproducts:read on dataproducts/42")
+            );
+
+            b.goto(&org_path("/admin/service-accounts")).await;
+            b.fill("#account-form input[name=name]", "etl").await;
+            b.submit("#account-form button[type=submit]", ".notice")
+                .await;
+
+            b.goto(&org_path("/admin/groups")).await;
+            b.fill("#group-form input[name=name]", "readers").await;
+            b.click("#group-form input[name=role]").await;
+            let etl = b
+                .find("#group-form input[name=member][value^='service_account:']")
+                .await;
+            etl.click().await.unwrap();
+            b.submit("#group-form button[type=submit]", ".notice").await;
+            let row = b.text("main table").await;
+            assert!(row.contains("reader") && row.contains("etl"), "{row}");
+
+            b.goto(&org_path("/admin/service-accounts")).await;
+            b.click("a[href*='scope=service_account']").await;
+            b.find("#key-form").await;
+            assert!(
+                b.find("input[name=scope][value=service_account]")
+                    .await
+                    .is_selected()
+                    .await
+                    .unwrap()
+            );
+            b.fill("input[name=name]", "etl nightly").await;
+            b.submit("#key-form button[type=submit]", "#secret").await;
+            let secret = b.value("#secret").await;
+            let verify = |permission: &'static str, resource: &'static str| {
+                let admin = app.admin.clone();
+                let secret = secret.clone();
+                async move {
+                    let body =
+                        json!({"key": secret, "permission": permission, "resource": resource});
+                    admin.post("/api/v1/keys/verify", body).await.body
+                }
+            };
+            assert_eq!(
+                verify("dataproducts:read", "dataproducts/42").await["valid"],
+                true
+            );
+            assert_eq!(
+                verify("dataproducts:read", "dataproducts/7").await["valid"],
+                false
+            );
+            b.goto(&org_path("/settings/keys")).await;
+            let card = b.text(".card.key").await;
+            assert!(
+                card.contains("Service account") && card.contains("etl"),
+                "{card}"
+            );
+        },
+    )
+    .await;
+}
