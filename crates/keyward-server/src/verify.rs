@@ -49,11 +49,19 @@ pub enum Lookup {
 
 /// Gate, hash, cache: everything short of the store.
 pub fn lookup(state: &AppState, text: &str) -> Lookup {
-    match ApiKey::check(text) {
-        Ok(prefix_len) if &text[..prefix_len] != SESSION_PREFIX => {}
-        _ => return Lookup::Junk,
+    if !is_key(text) {
+        return Lookup::Junk;
     }
-    let hash = state.hasher.hash(text);
+    lookup_hashed(state, state.hasher.hash(text))
+}
+
+/// Whether `text` passes the format and checksum gate as a key.
+pub fn is_key(text: &str) -> bool {
+    matches!(ApiKey::check(text), Ok(prefix_len) if &text[..prefix_len] != SESSION_PREFIX)
+}
+
+/// [`lookup`] for a key that passed [`is_key`] and whose hash is known.
+pub fn lookup_hashed(state: &AppState, hash: KeyHash) -> Lookup {
     match state.cache.get(&hash) {
         Some(hit) => Lookup::Cached(hit),
         None => Lookup::Miss(hash),
@@ -90,7 +98,17 @@ pub async fn verify(
     org: Option<Uuid>,
     check: Option<&Check<'_>>,
 ) -> Result<Outcome, StoreError> {
-    let outcome = match lookup(state, text) {
+    verify_lookup(state, lookup(state, text), org, check).await
+}
+
+/// Finishes a verification begun with [`lookup`] or [`lookup_hashed`].
+pub async fn verify_lookup(
+    state: &AppState,
+    lookup: Lookup,
+    org: Option<Uuid>,
+    check: Option<&Check<'_>>,
+) -> Result<Outcome, StoreError> {
+    let outcome = match lookup {
         Lookup::Junk => Outcome::NotFound,
         Lookup::Cached(key) => conclude(state, key, org, check),
         Lookup::Miss(hash) => conclude(state, state.load_key(&hash).await?, org, check),

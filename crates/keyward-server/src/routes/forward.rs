@@ -73,7 +73,9 @@ pub async fn forward(
         method.to_ascii_uppercase().as_str(),
         "GET" | "HEAD" | "OPTIONS"
     );
-    if state.admin.ct_eq(&state.hasher.hash(text)) {
+    // One hash serves both the admin check and the key lookup.
+    let hash = state.hasher.hash(text);
+    if state.admin.ct_eq(&hash) {
         return allowed([
             ("x-keyward-key-id", "admin".into()),
             ("x-keyward-org", String::new()),
@@ -89,7 +91,12 @@ pub async fn forward(
         Decision::BadResource => return denied_by_rules(),
         Decision::NoRule => None,
     };
-    let outcome = match verify::verify(&state, text, None, check.as_ref()).await {
+    let lookup = if verify::is_key(text) {
+        verify::lookup_hashed(&state, hash)
+    } else {
+        verify::Lookup::Junk
+    };
+    let outcome = match verify::verify_lookup(&state, lookup, None, check.as_ref()).await {
         Ok(outcome) => outcome,
         Err(error) => return ApiError::from(error).into_response(),
     };

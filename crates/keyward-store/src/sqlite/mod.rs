@@ -20,6 +20,9 @@ use std::str::FromStr;
 use std::time::Duration;
 use uuid::Uuid;
 
+/// Usage rows per UPDATE: three bound values each.
+const USAGE_CHUNK: usize = 5_000;
+
 const KEY_COLUMNS: &str = "id, organization_id, name, scope, read_only, owner_id, created_by, \
      created_at, expires_at, last_used_at, usage_count, enabled, revoked_at, key_mask, metadata";
 
@@ -416,16 +419,21 @@ impl Store for SqliteStore {
 
     async fn record_usage(&self, usage: &[KeyUsage]) -> Result<()> {
         let mut tx = self.writer.begin().await?;
-        for u in usage {
-            sqlx::query(
-                "UPDATE api_keys SET usage_count = usage_count + ?, \
-                   last_used_at = MAX(COALESCE(last_used_at, 0), ?) WHERE id = ?",
-            )
-            .bind(u.count)
-            .bind(ms(u.last_used_at))
-            .bind(u.key_id)
-            .execute(&mut *tx)
-            .await?;
+        // One statement per chunk (SQLite binds at most 32,766 values);
+        // a key listed twice has its uses summed.
+        for chunk in usage.chunks(USAGE_CHUNK) {
+            let mut query = QueryBuilder::<Sqlite>::new(
+                "UPDATE api_keys SET usage_count = usage_count + u.uses, \
+                   last_used_at = MAX(COALESCE(last_used_at, 0), u.used) \
+                 FROM (SELECT column1 AS id, SUM(column2) AS uses, MAX(column3) AS used FROM (",
+            );
+            query.push_values(chunk, |mut row, u| {
+                row.push_bind(u.key_id)
+                    .push_bind(u.count)
+                    .push_bind(ms(u.last_used_at));
+            });
+            query.push(") GROUP BY column1) AS u WHERE api_keys.id = u.id");
+            query.build().execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(())
