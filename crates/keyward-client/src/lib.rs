@@ -11,6 +11,7 @@ mod path;
 mod types;
 
 pub use error::ClientError;
+pub use path::encode as encode_segment;
 pub use reqwest::Method;
 pub use reqwest::header::HeaderMap;
 pub use types::{CreatedKey, ErrorBody, Key, KeyGrant, KeyPage, NewKey, NewOrg, Org, Permission};
@@ -246,7 +247,7 @@ impl Client {
     }
 
     /// [`Client::send`], with any non-2xx answer turned into [`ClientError::Api`].
-    async fn call(
+    pub async fn call(
         &self,
         method: Method,
         path: &str,

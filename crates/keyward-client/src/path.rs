@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 /// Percent-encodes everything but RFC 3986's unreserved characters, so an
 /// org slug or key id can't add path segments or a query.
-pub(crate) fn encode(value: &str) -> String {
+pub fn encode(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for byte in value.bytes() {
         if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {

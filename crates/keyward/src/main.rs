@@ -1,10 +1,14 @@
-//! The keyward binary: runs the server, applies migrations, and manages
-//! organizations and keys of a running server over HTTP.
+//! The keyward binary: runs the server, applies migrations, and manages a
+//! running server over HTTP: organizations, keys, and the access model
+//! (sessions, members, teams, service accounts, roles, groups).
 
 mod commands;
 
 use clap::{Parser, Subcommand};
-use commands::{ClientArgs, KeysCommand, OrgsCommand};
+use commands::{
+    GroupsCommand, KeysCommand, Login, Logout, Me, MembersCommand, OrgsCommand, Remote, RemoteArgs,
+    RolesCommand, ServiceAccountsCommand, TeamsCommand, UsersCommand,
+};
 use keyward_client::ClientError;
 use std::process::ExitCode;
 
@@ -21,20 +25,29 @@ enum Command {
     Serve(keyward_server::Config),
     /// Apply the store's migrations, then exit.
     Migrate(keyward_server::Config),
+    /// Sign in with email and password; prints a session `token` that works
+    /// as `--api-key`/`KEYWARD_API_KEY`.
+    Login(RemoteArgs<Login>),
+    /// End the session whose token is the API key.
+    Logout(RemoteArgs<Logout>),
+    /// Show the signed-in user and their organizations.
+    Me(RemoteArgs<Me>),
     /// Manage organizations.
-    Orgs {
-        #[command(flatten)]
-        client: ClientArgs,
-        #[command(subcommand)]
-        command: OrgsCommand,
-    },
-    /// Manage API keys.
-    Keys {
-        #[command(flatten)]
-        client: ClientArgs,
-        #[command(subcommand)]
-        command: KeysCommand,
-    },
+    Orgs(Remote<OrgsCommand>),
+    /// Manage and verify API keys.
+    Keys(Remote<KeysCommand>),
+    /// Disable or enable users (admin key).
+    Users(Remote<UsersCommand>),
+    /// Manage an organization's members, invitations and member roles.
+    Members(Remote<MembersCommand>),
+    /// Manage teams and their members.
+    Teams(Remote<TeamsCommand>),
+    /// Manage service accounts and their roles.
+    ServiceAccounts(Remote<ServiceAccountsCommand>),
+    /// Manage custom roles.
+    Roles(Remote<RolesCommand>),
+    /// Manage groups: roles given to users and service accounts together.
+    Groups(Remote<GroupsCommand>),
 }
 
 #[tokio::main]
@@ -52,8 +65,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(config) => keyward_server::serve(config).await?,
         Command::Migrate(config) => keyward_server::migrate(config).await?,
-        Command::Orgs { client, command } => command.run(&client.client()).await?,
-        Command::Keys { client, command } => command.run(&client.client()).await?,
+        Command::Login(command) => command.run().await?,
+        Command::Logout(command) => command.run().await?,
+        Command::Me(command) => command.run().await?,
+        Command::Orgs(command) => command.run().await?,
+        Command::Keys(command) => command.run().await?,
+        Command::Users(command) => command.run().await?,
+        Command::Members(command) => command.run().await?,
+        Command::Teams(command) => command.run().await?,
+        Command::ServiceAccounts(command) => command.run().await?,
+        Command::Roles(command) => command.run().await?,
+        Command::Groups(command) => command.run().await?,
     }
     Ok(())
 }
@@ -68,5 +90,36 @@ fn report(err: &anyhow::Error) {
     };
     if let Some(details) = details {
         eprintln!("details: {details}");
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    fn parse(line: &str) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("keyward").chain(line.split_whitespace()))
+    }
+
+    #[test]
+    fn every_client_command_is_wired_with_the_client_flags() {
+        for line in [
+            "login --email a@b.io --password pw --url http://k:1",
+            "logout --api-key kw_session",
+            "me --url http://k:1",
+            "users --url http://k:1 disable u1",
+            "members list --org acme --api-key k",
+            "members accept --token t --name N --password pw",
+            "teams --api-key k list --org acme",
+            "service-accounts list --org acme",
+            "roles list --org acme --url http://k:1",
+            "groups list --org acme",
+            "keys verify kw_x --permission a:read",
+        ] {
+            assert!(parse(line).is_ok(), "{line:?}: {:?}", parse(line).err());
+        }
+        assert!(parse("teams").is_err());
+        assert!(parse("service_accounts list --org acme").is_err());
     }
 }

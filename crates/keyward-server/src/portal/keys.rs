@@ -5,11 +5,11 @@
 
 use super::errors::{FieldErrors, PageResult};
 use super::form::{FormData, PostForm};
+use super::key_form::KeyForm;
 use super::page::{Layout, Portal, done, render, render_with};
-use super::picker::Picker;
 use super::views::{KeyCard, Names, all_keys};
 use crate::auth::{KeysRead, OrgAccess, OrgMember};
-use crate::keys::{self as domain, KeySpec};
+use crate::keys as domain;
 use crate::routes::keys::{UpdateKeyRequest, revoke_key, update_key};
 use crate::state::AppState;
 use askama::Template;
@@ -18,7 +18,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Redirect;
 use axum::routing::get;
-use chrono::{NaiveDate, NaiveTime};
 use keyward_core::Scope;
 use keyward_core::model::KeyRecord;
 use serde::Deserialize;
@@ -146,149 +145,6 @@ async fn shared(State(state): State<AppState>, page: Portal<OrgAccess<KeysRead>>
     list(&state, &page, &member, Section::Shared).await
 }
 
-pub struct ScopeOption {
-    pub value: &'static str,
-    pub label: &'static str,
-    pub hint: &'static str,
-}
-
-pub struct Choice {
-    pub id: String,
-    pub name: String,
-}
-
-/// The "+ Generate new key" form, with what it offers and what was typed.
-pub struct KeyForm {
-    pub name: String,
-    pub scope: String,
-    pub read_only: bool,
-    pub expires: String,
-    pub team_id: String,
-    pub service_account_id: String,
-    pub scopes: Vec<ScopeOption>,
-    pub teams: Vec<Choice>,
-    pub accounts: Vec<Choice>,
-    pub picker: Picker,
-    pub errors: FieldErrors,
-}
-
-impl KeyForm {
-    /// What this user may create in this section.
-    async fn offer(state: &AppState, member: &OrgMember, section: Section) -> PageResult<Self> {
-        let catalog = state.store.catalog(member.org.id).await?;
-        let mut form = KeyForm {
-            name: String::new(),
-            scope: String::new(),
-            read_only: false,
-            expires: String::new(),
-            team_id: String::new(),
-            service_account_id: String::new(),
-            scopes: Vec::new(),
-            teams: Vec::new(),
-            accounts: Vec::new(),
-            picker: Picker::new(&member.grants, &catalog),
-            errors: FieldErrors::default(),
-        };
-        if section == Section::Personal {
-            form.scope = Scope::User.as_str().to_owned();
-            return Ok(form);
-        }
-        let grants = &member.grants;
-        for team in state.store.teams(member.org.id).await? {
-            if grants.is_team_owner(team.id) {
-                form.teams.push(Choice {
-                    id: team.id.to_string(),
-                    name: team.name,
-                });
-            }
-        }
-        if grants.allows("members:write", &keyward_core::Resource::Any) {
-            for account in state.store.service_accounts(member.org.id).await? {
-                form.accounts.push(Choice {
-                    id: account.id.to_string(),
-                    name: account.name,
-                });
-            }
-        }
-        if !form.teams.is_empty() {
-            form.scopes.push(ScopeOption {
-                value: "team",
-                label: "Team",
-                hint: "Owner-level rights on one team and its resources.",
-            });
-        }
-        if grants.is_org_owner() {
-            form.scopes.push(ScopeOption {
-                value: "organization",
-                label: "Organization",
-                hint: "Owner-level rights on the whole organization. Only owners create these.",
-            });
-        }
-        if !form.accounts.is_empty() {
-            form.scopes.push(ScopeOption {
-                value: "service_account",
-                label: "Service account",
-                hint: "Acts with the service account's roles and groups.",
-            });
-        }
-        form.scope = form
-            .scopes
-            .first()
-            .map(|s| s.value.to_owned())
-            .unwrap_or_default();
-        Ok(form)
-    }
-
-    /// Keeps what was submitted, so nothing is lost on an error.
-    fn fill(&mut self, form: &FormData) {
-        self.name = form.get("name").to_owned();
-        if !form.get("scope").is_empty() {
-            self.scope = form.get("scope").to_owned();
-        }
-        self.read_only = form.checked("read_only");
-        self.expires = form.get("expires").to_owned();
-        self.team_id = form.get("team_id").to_owned();
-        self.service_account_id = form.get("service_account_id").to_owned();
-        self.picker.fill(form);
-    }
-
-    /// The domain's request, or the fields the portal itself can't read.
-    fn spec(&mut self, form: &FormData) -> Option<KeySpec> {
-        let scope = self.scope.parse::<Scope>().ok();
-        if scope.is_none() {
-            self.errors.add("scope", "Choose a scope.");
-        }
-        let expires_at = match self.expires.trim() {
-            "" => None,
-            text => match NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-                // The key works through the whole chosen day, in UTC.
-                Ok(day) => Some(
-                    day.and_time(NaiveTime::MIN).and_utc() + chrono::Duration::days(1)
-                        - chrono::Duration::milliseconds(1),
-                ),
-                Err(_) => {
-                    self.errors.add("expires", "Give the date as YYYY-MM-DD.");
-                    None
-                }
-            },
-        };
-        let id = |text: &str| Uuid::parse_str(text).ok();
-        let scope = scope.filter(|_| self.errors.is_empty())?;
-        Some(KeySpec {
-            name: self.name.clone(),
-            scope,
-            read_only: self.read_only,
-            permissions: Picker::refs(form),
-            expires_at,
-            metadata: Default::default(),
-            team_id: (scope == Scope::Team).then(|| id(&self.team_id)).flatten(),
-            service_account_id: (scope == Scope::ServiceAccount)
-                .then(|| id(&self.service_account_id))
-                .flatten(),
-        })
-    }
-}
-
 #[derive(Template)]
 #[template(path = "key_form.html")]
 struct NewKey {
@@ -327,7 +183,7 @@ async fn new_form(
 }
 
 async fn new_personal(State(state): State<AppState>, page: Portal<OrgMember>) -> PageResult {
-    let form = KeyForm::offer(&state, &page.access, Section::Personal).await?;
+    let form = KeyForm::offer(&state, &page.access, true).await?;
     new_form(&state, &page, Section::Personal, form, StatusCode::OK).await
 }
 
@@ -336,7 +192,7 @@ async fn new_shared(
     page: Portal<OrgMember>,
     Query(preset): Query<Preset>,
 ) -> PageResult {
-    let mut form = KeyForm::offer(&state, &page.access, Section::Shared).await?;
+    let mut form = KeyForm::offer(&state, &page.access, false).await?;
     if let Some(scope) = preset.scope {
         form.scope = scope;
     }
@@ -363,7 +219,7 @@ async fn create(
     section: Section,
 ) -> PageResult {
     let member = &page.access;
-    let mut view = KeyForm::offer(state, member, section).await?;
+    let mut view = KeyForm::offer(state, member, section == Section::Personal).await?;
     view.fill(&form);
     if section == Section::Personal {
         view.scope = Scope::User.as_str().to_owned();

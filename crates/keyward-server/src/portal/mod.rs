@@ -9,6 +9,7 @@ mod assets;
 mod csrf;
 mod errors;
 mod form;
+mod key_form;
 mod keys;
 mod page;
 mod picker;

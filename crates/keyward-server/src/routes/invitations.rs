@@ -108,7 +108,7 @@ pub async fn invite_member(
     email: &str,
     role: OrgRole,
 ) -> ApiResult<InvitationCreated> {
-    may_grant_role(grants, role)?;
+    may_grant_role(state, org, grants, role).await?;
     invite(state, org, by, email, role).await
 }
 

@@ -8,9 +8,9 @@ use crate::keys::{ensure_holds, truncate};
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use keyward_core::GrantSet;
 use keyward_core::access::{Member, OrgRole, PrincipalKind, PrincipalRef};
 use keyward_core::model::KeyGrant;
+use keyward_core::{GrantSet, Resource};
 use keyward_store::StoreError;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -24,20 +24,31 @@ pub struct MemberRoleRequest {
     pub role: OrgRole,
 }
 
-/// Only owners make or unmake owners; only admins and owners make admins.
-pub fn may_grant_role(grants: &Grants, role: OrgRole) -> ApiResult<()> {
+/// Only owners make or unmake owners; only admins and owners make admins;
+/// and as these roles hold every permission, whoever hands them out must
+/// hold every permission too (a narrowed owner's key can't).
+pub async fn may_grant_role(
+    state: &AppState,
+    org: Uuid,
+    grants: &Grants,
+    role: OrgRole,
+) -> ApiResult<()> {
     let allowed = match role {
         OrgRole::Owner => grants.is_org_owner(),
         OrgRole::Admin => grants.is_org_admin(),
-        OrgRole::Member => true,
+        OrgRole::Member => return Ok(()),
     };
-    if allowed {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden(format!(
+    if !allowed {
+        return Err(ApiError::forbidden(format!(
             "only higher roles may hand out the role {role}"
-        )))
+        )));
     }
+    let everything = state
+        .store
+        .catalog(org)
+        .await?
+        .everything_on(&[Resource::Any]);
+    ensure_holds(grants, &everything)
 }
 
 fn last_owner(e: StoreError) -> ApiError {
@@ -108,8 +119,8 @@ pub async fn change_role(
     role: OrgRole,
 ) -> ApiResult<Member> {
     let current = member_or_404(state, org, raw).await?;
-    may_grant_role(grants, current.role)?;
-    may_grant_role(grants, role)?;
+    may_grant_role(state, org, grants, current.role).await?;
+    may_grant_role(state, org, grants, role).await?;
     let updated = state
         .store
         .set_member_role(org, current.user.id, role)
@@ -141,7 +152,7 @@ pub async fn remove_member(
     raw: &str,
 ) -> ApiResult<()> {
     let current = member_or_404(state, org, raw).await?;
-    may_grant_role(grants, current.role)?;
+    may_grant_role(state, org, grants, current.role).await?;
     state
         .store
         .remove_member(org, current.user.id, truncate(state.clock.now()))

@@ -65,6 +65,12 @@ pub async fn login(
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "sessions",
     responses((status = 204), (status = "4XX", body = ErrorBody)))]
 pub async fn logout(State(state): State<AppState>, caller: Caller) -> ApiResult<StatusCode> {
+    if caller.read_only() {
+        return Err(ApiError::new(
+            Code::ReadOnlyKey,
+            "a read-only key can't change anything",
+        ));
+    }
     match caller {
         Caller::User(session) => {
             sessions::sign_out(&state, &session.token).await?;

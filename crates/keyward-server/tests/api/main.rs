@@ -113,9 +113,9 @@ api_tests! {
     ops::docs_are_html,
     ops::graceful_stop_closes_the_port,
 }
-mod forward;
-mod nodes;
 mod access;
 mod eviction;
+mod forward;
 mod metrics;
+mod nodes;
 mod portal;

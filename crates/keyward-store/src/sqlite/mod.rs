@@ -14,7 +14,7 @@ use keyward_core::model::{Catalog, KeyPatch, KeyRecord, NewKey, Organization, Pe
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
-use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool};
+use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -147,45 +147,50 @@ impl SqliteStore {
     }
 }
 
-/// Inserts the key's row unless its organization is at `limit` live keys.
-/// The INSERT takes the write lock before it counts, so the limit can't be
-/// raced past, whether it runs alone or first in a transaction.
-async fn insert_key_row(
-    conn: &mut SqliteConnection,
+/// Appends the INSERT of the key's row, which inserts nothing when the
+/// organization is at `limit` live keys. The INSERT takes the write lock
+/// before it counts, so the limit can't be raced past.
+fn push_key_row(
+    query: &mut QueryBuilder<'_, Sqlite>,
     key: &NewKey,
     limit: u32,
     now: DateTime<Utc>,
-) -> Result<()> {
+) {
     let k = &key.record;
-    let inserted = sqlx::query(
+    query.push(
         "INSERT INTO api_keys (id, organization_id, name, scope, read_only, owner_id, created_by, \
-           created_at, expires_at, enabled, key_hash, key_mask, metadata) \
-         SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? \
-         WHERE (SELECT COUNT(*) FROM api_keys WHERE organization_id = ? AND revoked_at IS NULL \
-                AND (expires_at IS NULL OR expires_at > ?)) < ?",
-    )
-    .bind(k.id)
-    .bind(k.organization_id)
-    .bind(&k.name)
-    .bind(k.scope.as_str())
-    .bind(k.read_only)
-    .bind(k.owner_id)
-    .bind(&k.created_by)
-    .bind(ms(k.created_at))
-    .bind(k.expires_at.map(ms))
-    .bind(k.enabled)
-    .bind(key.hash.as_bytes().as_slice())
-    .bind(&k.key_mask)
-    .bind(sqlx::types::Json(&k.metadata))
-    .bind(k.organization_id)
-    .bind(ms(now))
-    .bind(i64::from(limit))
-    .execute(&mut *conn)
-    .await?;
-    if inserted.rows_affected() == 0 {
-        return Err(StoreError::KeyLimitReached);
+           created_at, expires_at, enabled, key_hash, key_mask, metadata) SELECT ",
+    );
+    let mut values = query.separated(", ");
+    values
+        .push_bind(k.id)
+        .push_bind(k.organization_id)
+        .push_bind(k.name.clone())
+        .push_bind(k.scope.as_str())
+        .push_bind(k.read_only)
+        .push_bind(k.owner_id)
+        .push_bind(k.created_by.clone())
+        .push_bind(ms(k.created_at))
+        .push_bind(k.expires_at.map(ms))
+        .push_bind(k.enabled)
+        .push_bind(key.hash.as_bytes().to_vec())
+        .push_bind(k.key_mask.clone())
+        .push_bind(sqlx::types::Json(k.metadata.clone()));
+    query.push(" WHERE (SELECT COUNT(*) FROM api_keys WHERE organization_id = ");
+    query.push_bind(k.organization_id);
+    query.push(" AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ");
+    query.push_bind(ms(now));
+    query.push(")) < ");
+    query.push_bind(i64::from(limit));
+}
+
+/// No row inserted means the limit was reached.
+fn key_inserted(rows: u64) -> Result<()> {
+    if rows == 0 {
+        Err(StoreError::KeyLimitReached)
+    } else {
+        Ok(())
     }
-    Ok(())
 }
 
 #[async_trait]
@@ -324,16 +329,21 @@ impl Store for SqliteStore {
     }
 
     async fn insert_key(&self, key: &NewKey, limit: u32, now: DateTime<Utc>) -> Result<()> {
+        let mut conn = self.writer.acquire().await?;
         let grants = &key.record.permissions;
         if grants.is_empty() {
             // One statement is a transaction of its own.
-            let mut conn = self.writer.acquire().await?;
-            return insert_key_row(&mut conn, key, limit, now).await;
+            let mut query = QueryBuilder::<Sqlite>::new("");
+            push_key_row(&mut query, key, limit, now);
+            return key_inserted(query.build().execute(&mut *conn).await?.rows_affected());
         }
-        let mut tx = self.writer.begin().await?;
-        insert_key_row(&mut tx, key, limit, now).await?;
-        let mut query = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO api_key_permissions (key_id, position, permission_id, resource) ",
+        // The key and its grants in one round trip and one transaction; the
+        // grants go in only if the key did.
+        let mut query = QueryBuilder::<Sqlite>::new("BEGIN IMMEDIATE; ");
+        push_key_row(&mut query, key, limit, now);
+        query.push(
+            "; INSERT INTO api_key_permissions (key_id, position, permission_id, resource) \
+             SELECT column1, column2, column3, column4 FROM (",
         );
         query.push_values(grants.iter().enumerate(), |mut row, (position, grant)| {
             row.push_bind(key.record.id)
@@ -341,9 +351,17 @@ impl Store for SqliteStore {
                 .push_bind(grant.id)
                 .push_bind(grant.resource.to_string());
         });
-        query.build().execute(&mut *tx).await?;
-        tx.commit().await?;
-        Ok(())
+        query.push(") WHERE EXISTS (SELECT 1 FROM api_keys WHERE id = ");
+        query.push_bind(key.record.id);
+        query.push("); COMMIT");
+        match query.build().execute(&mut *conn).await {
+            Ok(done) => key_inserted(done.rows_affected()),
+            Err(error) => {
+                // Leave no transaction open on the shared writer connection.
+                let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+                Err(error.into())
+            }
+        }
     }
 
     async fn list_keys(

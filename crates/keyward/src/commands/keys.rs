@@ -1,7 +1,9 @@
 //! `keyward keys …`
 
-use super::print_json;
-use keyward_client::{Client, NewKey};
+use super::parse::parse_permission;
+use super::request::Request;
+use super::{Run, print_json};
+use keyward_client::{Client, Method, NewKey};
 use serde_json::{Value, json};
 
 #[derive(Debug, Clone, clap::Subcommand)]
@@ -61,10 +63,22 @@ pub enum KeysCommand {
         org: String,
         id: String,
     },
+    /// Check a key as a protected service would (needs the admin key or a key
+    /// with `keys:verify`); `valid` and `code` say how it went.
+    Verify {
+        /// The key's secret.
+        key: String,
+        /// A permission, or a query: `a:read AND (b:edit OR b:admin)`.
+        #[arg(long)]
+        permission: Option<String>,
+        /// The resource the permission is asked about (`datasets/42`); `*` by default.
+        #[arg(long)]
+        resource: Option<String>,
+    },
 }
 
-impl KeysCommand {
-    pub async fn run(self, client: &Client) -> anyhow::Result<()> {
+impl Run for KeysCommand {
+    async fn run(self, client: &Client) -> anyhow::Result<()> {
         match self {
             KeysCommand::Create {
                 org,
@@ -98,28 +112,17 @@ impl KeysCommand {
                 // DELETE answers 204 with no body; say what happened instead.
                 print_json(&json!({ "id": id, "revoked": true }))
             }
+            KeysCommand::Verify {
+                key,
+                permission,
+                resource,
+            } => {
+                let body = json!({ "key": key, "permission": permission, "resource": resource });
+                let verify = Request::new(Method::POST, &["keys", "verify"]).json(body);
+                verify.send(client).await
+            }
         }
     }
-}
-
-/// `3` → a catalog id, `keys:read` → a name, `name@resource` → a grant.
-fn parse_permission(raw: &str) -> Result<Value, String> {
-    let raw = raw.trim();
-    if let Some((name, resource)) = raw.split_once('@') {
-        if name.is_empty() || resource.is_empty() {
-            return Err(format!(
-                "{raw:?}: expected PERMISSION@RESOURCE, e.g. datasets:edit@datasets/42"
-            ));
-        }
-        return Ok(json!({ "permission": name, "resource": resource }));
-    }
-    if raw.is_empty() {
-        return Err("a permission can't be empty".to_owned());
-    }
-    Ok(match raw.parse::<i64>() {
-        Ok(id) => json!(id),
-        Err(_) => json!(raw),
-    })
 }
 
 fn parse_rfc3339(raw: &str) -> Result<String, String> {
@@ -140,18 +143,23 @@ fn parse_metadata(raw: &str) -> Result<Value, String> {
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
+    use crate::commands::testing::parse;
 
     #[test]
-    fn permissions_by_id_name_or_grant() {
-        assert_eq!(parse_permission("3").unwrap(), json!(3));
-        assert_eq!(parse_permission("keys:read").unwrap(), json!("keys:read"));
-        assert_eq!(
-            parse_permission("datasets:edit@teams/7/*").unwrap(),
-            json!({"permission": "datasets:edit", "resource": "teams/7/*"})
-        );
-        assert!(parse_permission("@datasets/1").is_err());
-        assert!(parse_permission("datasets:edit@").is_err());
-        assert!(parse_permission("").is_err());
+    fn verify_takes_the_key_and_an_optional_query() {
+        let line = "verify kw_secret --permission a:read --resource datasets/42";
+        let KeysCommand::Verify {
+            key,
+            permission,
+            resource,
+        } = parse::<KeysCommand>(line).unwrap()
+        else {
+            panic!("{line:?} is not verify")
+        };
+        assert_eq!(key, "kw_secret");
+        assert_eq!(permission.as_deref(), Some("a:read"));
+        assert_eq!(resource.as_deref(), Some("datasets/42"));
+        assert!(parse::<KeysCommand>("verify").is_err());
     }
 
     #[test]

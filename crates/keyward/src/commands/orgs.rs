@@ -1,6 +1,6 @@
 //! `keyward orgs …`
 
-use super::print_json;
+use super::{Run, print_json};
 use keyward_client::{Client, NewOrg};
 
 #[derive(Debug, Clone, clap::Subcommand)]
@@ -22,8 +22,8 @@ pub enum OrgsCommand {
     Get { org: String },
 }
 
-impl OrgsCommand {
-    pub async fn run(self, client: &Client) -> anyhow::Result<()> {
+impl Run for OrgsCommand {
+    async fn run(self, client: &Client) -> anyhow::Result<()> {
         match self {
             OrgsCommand::Create {
                 name,

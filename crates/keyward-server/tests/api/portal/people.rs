@@ -175,3 +175,39 @@ async fn a_read_only_team_key_is_refused_on_a_write() {
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bootstrap_owner_signs_in_to_default() {
+    let data = tempfile::tempdir().unwrap();
+    let config = keyward_server::Config {
+        listen: Some("127.0.0.1:0".parse().unwrap()),
+        data_dir: Some(data.path().to_owned()),
+        ..Default::default()
+    };
+    let mut app = keyward_server::Application::build(config.resolve().unwrap())
+        .await
+        .unwrap();
+    let owner = app
+        .new_owner
+        .take()
+        .expect("a first start creates the owner");
+    let address = format!("http://{}", app.local_addr().unwrap());
+    let server = tokio::spawn(app.run_until_stopped(std::future::pending()));
+    run(
+        "the_bootstrap_owner_signs_in_to_default",
+        &address,
+        async |b| {
+            b.sign_in(&owner.email, &owner.password).await;
+            assert_eq!(owner.email, "owner@keyward.local");
+            assert_eq!(b.path().await, "/orgs/default/account/keys");
+            assert!(
+                b.exists("nav.tabs a[href='/orgs/default/admin/members']")
+                    .await,
+                "the owner administers"
+            );
+            generate_personal_in(b, "default", "first key", &[]).await;
+        },
+    )
+    .await;
+    server.abort();
+}

@@ -1,0 +1,57 @@
+// keyward portal: the two things that need JavaScript. Everything else is
+// plain forms and links, and works without this file.
+"use strict";
+
+document.addEventListener("click", (event) => {
+  const target = event.target instanceof Element ? event.target : null;
+  if (!target) return;
+
+  // Copy button: copies the text of the input it names.
+  const copy = target.closest("[data-copy]");
+  if (copy) {
+    const input = document.getElementById(copy.dataset.copy);
+    if (!input) return;
+    input.select();
+    const done = () => {
+      copy.textContent = "Copied";
+      setTimeout(() => { copy.textContent = "Copy"; }, 2000);
+    };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(input.value).then(done, () => {
+        document.execCommand("copy");
+        done();
+      });
+    } else {
+      document.execCommand("copy");
+      done();
+    }
+    return;
+  }
+
+  // A link that has a confirmation dialog opens it instead of its page.
+  const opener = target.closest("[data-dialog]");
+  if (opener) {
+    const dialog = document.getElementById(opener.dataset.dialog);
+    if (dialog && typeof dialog.showModal === "function") {
+      event.preventDefault();
+      dialog.showModal();
+    }
+    return;
+  }
+
+  const close = target.closest("[data-close]");
+  if (close) {
+    const dialog = close.closest("dialog");
+    if (dialog) dialog.close();
+  }
+});
+
+// The invitation link carries its token in the fragment, which browsers
+// never send to a server: move it into the form.
+window.addEventListener("DOMContentLoaded", () => {
+  const token = document.getElementById("invitation-token");
+  if (token && !token.value && location.hash.length > 1) {
+    token.value = decodeURIComponent(location.hash.slice(1));
+    history.replaceState(null, "", location.pathname);
+  }
+});
