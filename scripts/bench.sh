@@ -46,6 +46,17 @@ end
 LUA
 sed -i "s/ADMIN/\"$ADMIN\"/" "$WORK/verify.lua"
 
+cat > "$WORK/empty.lua" <<'LUA'
+local keys = {}
+function init(args)
+  for line in io.lines(args[1]) do keys[#keys + 1] = line end
+  math.randomseed(os.time() + math.floor(os.clock() * 1e6))
+end
+function request()
+  return wrk.format("GET", "/healthz", { ["x-api-key"] = keys[math.random(#keys)] })
+end
+LUA
+
 cat > "$WORK/forward.lua" <<'LUA'
 local keys = {}
 function init(args)
@@ -98,22 +109,26 @@ for keys in $sizes; do
   start_server "$dir"
   # Warm the cache with every sampled key once.
   wrk -t2 -c$CONNECTIONS -d3s -s "$WORK/verify.lua" "http://127.0.0.1:$PORT" -- "$dir/sample.txt" >/dev/null
-  load "empty handler (GET /healthz)" "http://127.0.0.1:$PORT/healthz"
+  load "empty handler (GET /healthz)" "http://127.0.0.1:$PORT" "$WORK/empty.lua" "$dir/sample.txt"
   load "POST /api/v1/keys/verify" "http://127.0.0.1:$PORT" "$WORK/verify.lua" "$dir/sample.txt"
   load "forward-auth" "http://127.0.0.1:$PORT" "$WORK/forward.lua" "$dir/sample.txt"
   stop_server
 done
 
-echo "== key creation through the API (SQLite)"
+echo "== key creation through the API (SQLite), spread over 100 organizations"
 dir="$WORK/create"; rm -rf "$dir"
-start_server "$dir" --max-keys-per-org 100000000
-curl -sf -X POST http://127.0.0.1:$PORT/api/v1/orgs -H "x-api-key: $ADMIN" -H 'content-type: application/json' \
-  -d '{"name": "Bench", "slug": "bench"}' >/dev/null
+start_server "$dir" --max-keys-per-org 1000
+for i in $(seq 1 100); do
+  curl -sf -X POST http://127.0.0.1:$PORT/api/v1/orgs -H "x-api-key: $ADMIN" -H 'content-type: application/json' \
+    -d "{\"name\": \"Bench $i\", \"slug\": \"bench-$i\"}" >/dev/null
+done
 cat > "$WORK/create.lua" <<LUA
-wrk.method = "POST"
-wrk.headers["x-api-key"] = "$ADMIN"
-wrk.headers["content-type"] = "application/json"
-wrk.body = '{"name": "load", "scope": "organization", "permissions": ["keys:read"]}'
+function request()
+  return wrk.format("POST", "/api/v1/orgs/bench-" .. math.random(100) .. "/keys",
+    { ["x-api-key"] = "$ADMIN", ["content-type"] = "application/json" },
+    '{"name": "load", "scope": "organization", "permissions": ["keys:read"]}')
+end
 LUA
-load "POST /api/v1/orgs/bench/keys" "http://127.0.0.1:$PORT/api/v1/orgs/bench/keys" "$WORK/create.lua" /dev/null
+load "POST /api/v1/orgs/{org}/keys" "http://127.0.0.1:$PORT" "$WORK/create.lua" /dev/null
+echo "   keys stored: $(curl -sf "http://127.0.0.1:$PORT/metrics" | awk '/^keyward_keys_created_total/ {print $2}')"
 stop_server
