@@ -5,6 +5,7 @@
 #
 #   scripts/bench.sh            everything (seeding 1,000,000 keys takes a few minutes once)
 #   QUICK=1 scripts/bench.sh    HTTP figures only, 1,000 keys
+#   HTTP_ONLY=1 scripts/bench.sh  HTTP figures only, both store sizes
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,7 +21,7 @@ mkdir -p "$WORK"
 echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(date -u +%F)"
 cargo build --release -q -p keyward -p keyward-server --example seed
 
-if [ -z "${QUICK:-}" ]; then
+if [ -z "${QUICK:-}${HTTP_ONLY:-}" ]; then
   echo "== criterion (in-process)"
   cargo bench -q -p keyward-core --bench core -- --warm-up-time 1 --measurement-time 5 2>/dev/null | grep -E 'time:|^[a-zA-Z]'
   cargo bench -q -p keyward-server --bench verify -- --warm-up-time 2 --measurement-time 5 2>/dev/null | grep -E 'time:|^[a-zA-Z]'
@@ -105,13 +106,16 @@ for keys in $sizes; do
     target/release/examples/seed "$dir" "$keys" "$dir/sample.txt" 10000
     touch "$dir/seeded"
   fi
-  echo "== HTTP, $keys keys in the store, $CONNECTIONS connections, $DURATION each"
+  # The same number of distinct keys in use (1,000, spread over the whole
+  # store) for every store size, so the background usage writes match too.
+  awk -v every="$(( $(wc -l < "$dir/sample.txt") / 1000 ))" 'NR % every == 0' "$dir/sample.txt" | head -n 1000 > "$dir/in-use.txt"
+  echo "== HTTP, $keys keys in the store ($(wc -l < "$dir/in-use.txt") in use), $CONNECTIONS connections, $DURATION each"
   start_server "$dir"
   # Warm the cache with every sampled key once.
-  wrk -t2 -c$CONNECTIONS -d3s -s "$WORK/verify.lua" "http://127.0.0.1:$PORT" -- "$dir/sample.txt" >/dev/null
-  load "empty handler (GET /healthz)" "http://127.0.0.1:$PORT" "$WORK/empty.lua" "$dir/sample.txt"
-  load "POST /api/v1/keys/verify" "http://127.0.0.1:$PORT" "$WORK/verify.lua" "$dir/sample.txt"
-  load "forward-auth" "http://127.0.0.1:$PORT" "$WORK/forward.lua" "$dir/sample.txt"
+  wrk -t2 -c$CONNECTIONS -d3s -s "$WORK/verify.lua" "http://127.0.0.1:$PORT" -- "$dir/in-use.txt" >/dev/null
+  load "empty handler (GET /healthz)" "http://127.0.0.1:$PORT" "$WORK/empty.lua" "$dir/in-use.txt"
+  load "POST /api/v1/keys/verify" "http://127.0.0.1:$PORT" "$WORK/verify.lua" "$dir/in-use.txt"
+  load "forward-auth" "http://127.0.0.1:$PORT" "$WORK/forward.lua" "$dir/in-use.txt"
   stop_server
 done
 
