@@ -19,7 +19,7 @@ ADMIN=bench-admin-bench-admin-bench-admin-0123456
 mkdir -p "$WORK"
 
 echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(date -u +%F)"
-cargo build --release -q -p keyward -p keyward-server --example seed
+cargo build --release -q -p keyward -p keyward-server --example seed --example revocation
 
 if [ -z "${QUICK:-}${HTTP_ONLY:-}" ]; then
   echo "== criterion (in-process)"
@@ -136,3 +136,10 @@ LUA
 load "POST /api/v1/orgs/{org}/keys" "http://127.0.0.1:$PORT" "$WORK/create.lua" /dev/null
 echo "   keys stored: $(curl -sf "http://127.0.0.1:$PORT/metrics" | awk '/^keyward_keys_created_total/ {print $2}')"
 stop_server
+
+if [ -n "${KEYWARD_BENCH_DATABASE_URL:-}" ]; then
+  echo "== revocation across two nodes (PostgreSQL)"
+  target/release/examples/revocation 200
+else
+  echo "== revocation across nodes: skipped (set KEYWARD_BENCH_DATABASE_URL=postgres://…)"
+fi
