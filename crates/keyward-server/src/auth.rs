@@ -6,13 +6,14 @@
 use crate::cache::ResolvedKey;
 use crate::error::{ApiError, ApiResult, Code};
 use crate::state::AppState;
+use crate::verify::{self, Lookup, Outcome};
 use axum::extract::{FromRequestParts, RawPathParams};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method};
 use keyward_core::access::{
     OrgRole, PrincipalAccess, PrincipalKind, PrincipalRef, TeamRole, User, team_resources,
 };
-use keyward_core::model::{KeyState, Organization};
+use keyward_core::model::Organization;
 use keyward_core::{ApiKey, GrantSet, KeyHash, Resource, Scope};
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -103,34 +104,42 @@ pub async fn authenticate(state: &AppState, text: Option<&str>) -> ApiResult<Cal
     if state.admin.ct_eq(&hash) {
         return Ok(Caller::Admin);
     }
-    let parsed = match ApiKey::parse(text) {
-        Ok(parsed) => parsed,
+    match ApiKey::check(text) {
+        Ok(prefix_len) if &text[..prefix_len] == SESSION_PREFIX => session(state, hash).await,
+        Ok(_) => key(state, hash).await,
         Err(reason) => {
             tracing::debug!(%reason, "malformed credential");
-            return Err(ApiError::unauthenticated());
+            Err(ApiError::unauthenticated())
         }
-    };
-    let now = state.clock.now();
-    if parsed.prefix() == SESSION_PREFIX {
-        return match state.store.session_user(&hash, now).await? {
-            Some(user) => Ok(Caller::User(Arc::new(Session { user, token: hash }))),
-            None => {
-                tracing::debug!("unknown or expired session");
-                Err(ApiError::unauthenticated())
-            }
-        };
     }
-    let Some(key) = state.resolve_key(&hash).await? else {
-        tracing::debug!("unknown key");
-        return Err(ApiError::unauthenticated());
-    };
-    match key.state(now) {
-        KeyState::Valid => {
-            state.usage.record(key.record.id, &key.uses, now);
-            Ok(Caller::Key(key))
+}
+
+async fn session(state: &AppState, hash: KeyHash) -> ApiResult<Caller> {
+    match state.store.session_user(&hash, state.clock.now()).await? {
+        Some(user) => Ok(Caller::User(Arc::new(Session { user, token: hash }))),
+        None => {
+            tracing::debug!("unknown or expired session");
+            Err(ApiError::unauthenticated())
         }
-        refused => {
+    }
+}
+
+/// A key, through the verification path: cache, store on a miss, state
+/// checks and usage counting.
+async fn key(state: &AppState, hash: KeyHash) -> ApiResult<Caller> {
+    let found = match verify::lookup_hashed(state, hash) {
+        Lookup::Cached(found) => found,
+        Lookup::Miss(hash) => state.load_key(&hash).await?,
+        Lookup::Junk => None,
+    };
+    match verify::conclude(state, found, None, None) {
+        Outcome::Valid(key) => Ok(Caller::Key(key)),
+        Outcome::Refused(refused, key) => {
             tracing::info!(key_id = %key.record.id, state = ?refused, "key refused");
+            Err(ApiError::unauthenticated())
+        }
+        _ => {
+            tracing::debug!("unknown key");
             Err(ApiError::unauthenticated())
         }
     }

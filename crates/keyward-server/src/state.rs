@@ -83,17 +83,6 @@ impl AppState {
         .unwrap_or_default())
     }
 
-    /// The key stored under `hash`, from the cache or, on a miss, the store.
-    pub async fn resolve_key(
-        &self,
-        hash: &KeyHash,
-    ) -> Result<Option<Arc<ResolvedKey>>, StoreError> {
-        match self.cache.get(hash) {
-            Some(hit) => Ok(hit),
-            None => self.load_key(hash).await,
-        }
-    }
-
     /// Loads a key from the store and caches the answer.
     pub async fn load_key(&self, hash: &KeyHash) -> Result<Option<Arc<ResolvedKey>>, StoreError> {
         let generation = self.cache.generation();
