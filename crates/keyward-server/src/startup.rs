@@ -206,7 +206,8 @@ impl Application {
                 }
             }
         });
-        let served = axum::serve(self.listener, router(state.clone()))
+        let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+        let served = axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)
             .await;
         flusher.abort();
