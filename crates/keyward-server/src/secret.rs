@@ -9,6 +9,10 @@ use std::path::Path;
 const SECRET_FILE: &str = "secret";
 pub const ADMIN_KEY_SETTING: &str = "admin_key_hash";
 pub const ADMIN_KEY_PREFIX: &str = "kwadmin";
+pub const FINGERPRINT_SETTING: &str = "server_secret_fingerprint";
+/// What the fingerprint is an HMAC of: a label, so the stored value says
+/// nothing about the secret or any key.
+const FINGERPRINT_LABEL: &str = "keyward server secret fingerprint v1";
 
 #[derive(Debug, thiserror::Error)]
 pub enum SecretError {
@@ -19,6 +23,12 @@ pub enum SecretError {
     },
     #[error("{0}")]
     Invalid(String),
+    #[error(
+        "this node's server secret is not the one the store was first started with, so it \
+         could verify none of the store's keys; start every node with the same KEYWARD_SECRET \
+         (the first node's secret is in the `secret` file of its data folder)"
+    )]
+    Mismatch,
     #[error(transparent)]
     Store(#[from] keyward_store::StoreError),
 }
@@ -61,36 +71,90 @@ pub fn create_private_file(path: &Path) -> Result<(), SecretError> {
     set_mode(path, 0o600)
 }
 
-/// `KEYWARD_SECRET`, or the secret in the data folder, generated on first start.
-pub fn server_secret(settings: &Settings) -> Result<ServerSecret, SecretError> {
+/// The server secret, and whether it was generated just now (to be saved
+/// with [`save_generated`] once the store has accepted it).
+pub struct LoadedSecret {
+    pub secret: ServerSecret,
+    pub generated: bool,
+}
+
+/// `KEYWARD_SECRET`, the secret in the data folder, or a new one on the
+/// first start.
+pub fn server_secret(settings: &Settings) -> Result<LoadedSecret, SecretError> {
     if let Some(text) = &settings.secret {
-        return ServerSecret::from_bytes(text.expose().as_bytes().to_vec()).ok_or_else(|| {
-            SecretError::Invalid("KEYWARD_SECRET must be at least 32 characters".into())
+        let secret =
+            ServerSecret::from_bytes(text.expose().as_bytes().to_vec()).ok_or_else(|| {
+                SecretError::Invalid("KEYWARD_SECRET must be at least 32 characters".into())
+            })?;
+        return Ok(LoadedSecret {
+            secret,
+            generated: false,
         });
     }
     let path = settings.data_dir.join(SECRET_FILE);
     if path.exists() {
         let text = std::fs::read_to_string(&path).map_err(io_error(&path))?;
-        return ServerSecret::from_bytes(text.trim().as_bytes().to_vec()).ok_or_else(|| {
-            SecretError::Invalid(format!("{} holds fewer than 32 characters", path.display()))
+        let secret =
+            ServerSecret::from_bytes(text.trim().as_bytes().to_vec()).ok_or_else(|| {
+                SecretError::Invalid(format!("{} holds fewer than 32 characters", path.display()))
+            })?;
+        return Ok(LoadedSecret {
+            secret,
+            generated: false,
         });
     }
-    let generated = ServerSecret::generate();
-    let text: String = generated
+    let text: String = ServerSecret::generate()
         .expose()
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
+    let secret = ServerSecret::from_bytes(text.into_bytes())
+        .ok_or_else(|| SecretError::Invalid("generated secret too short".into()))?;
+    Ok(LoadedSecret {
+        secret,
+        generated: true,
+    })
+}
+
+/// Writes a generated secret into the data folder, readable by the owner only.
+pub fn save_generated(settings: &Settings, secret: &ServerSecret) -> Result<(), SecretError> {
+    let path = settings.data_dir.join(SECRET_FILE);
     create_private_file(&path)?;
     let mut file = std::fs::OpenOptions::new()
         .write(true)
         .open(&path)
         .map_err(io_error(&path))?;
-    file.write_all(text.as_bytes()).map_err(io_error(&path))?;
+    file.write_all(secret.expose()).map_err(io_error(&path))?;
     file.sync_all().map_err(io_error(&path))?;
     tracing::info!(path = %path.display(), "generated the server secret");
-    ServerSecret::from_bytes(text.into_bytes())
-        .ok_or_else(|| SecretError::Invalid("generated secret too short".into()))
+    Ok(())
+}
+
+/// Records the server secret's fingerprint on the store's first start, and
+/// refuses a secret that doesn't match it: nodes with different secrets
+/// would silently fail each other's keys.
+pub async fn check_fingerprint(store: &dyn Store, hasher: &KeyHasher) -> Result<(), SecretError> {
+    let ours = hasher.hash(FINGERPRINT_LABEL);
+    let recorded = match store.setting(FINGERPRINT_SETTING).await? {
+        Some(recorded) => recorded,
+        None if store
+            .set_setting_once(FINGERPRINT_SETTING, ours.as_bytes())
+            .await? =>
+        {
+            return Ok(());
+        }
+        // Another node recorded its own first.
+        None => store
+            .setting(FINGERPRINT_SETTING)
+            .await?
+            .unwrap_or_default(),
+    };
+    let recorded = KeyHash::from_slice(&recorded).ok_or(SecretError::Mismatch)?;
+    if ours.ct_eq(&recorded) {
+        Ok(())
+    } else {
+        Err(SecretError::Mismatch)
+    }
 }
 
 /// The admin key's hash; on the first start of a store without one and with

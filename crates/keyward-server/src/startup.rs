@@ -4,7 +4,7 @@
 
 use crate::bootstrap::{self, BootstrapUser};
 use crate::cache::KeyCache;
-use crate::config::{Config, ConfigError, Settings, StoreLocation};
+use crate::config::{Config, ConfigError, LogFormat, Settings, StoreLocation};
 use crate::metrics::{self, Metrics};
 use crate::openapi::ApiDoc;
 use crate::routes::{
@@ -43,6 +43,11 @@ pub enum StartupError {
     Secret(#[from] SecretError),
     #[error("store: {0}")]
     Store(#[from] StoreError),
+    #[error("{address} is not available ({source}); choose another address with --listen")]
+    Listen {
+        address: SocketAddr,
+        source: std::io::Error,
+    },
     #[error("{0}")]
     Io(#[from] std::io::Error),
     #[error("bootstrap: {0}")]
@@ -132,18 +137,30 @@ impl Application {
         settings: Settings,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, StartupError> {
+        // The port first: a start that can't serve creates nothing, so no
+        // one-time secret is ever made that nobody saw.
+        let listener =
+            TcpListener::bind(settings.listen)
+                .await
+                .map_err(|source| StartupError::Listen {
+                    address: settings.listen,
+                    source,
+                })?;
         secret::create_private_dir(&settings.data_dir)?;
-        let server_secret = secret::server_secret(&settings)?;
-        let hasher = KeyHasher::new(&server_secret)
-            .map_err(|_| SecretError::Invalid("the server secret can't key an HMAC".into()))?;
         let store = open_store(&settings).await?;
+        let loaded = secret::server_secret(&settings)?;
+        let hasher = KeyHasher::new(&loaded.secret)
+            .map_err(|_| SecretError::Invalid("the server secret can't key an HMAC".into()))?;
+        secret::check_fingerprint(store.as_ref(), &hasher).await?;
+        if loaded.generated {
+            secret::save_generated(&settings, &loaded.secret)?;
+        }
         let (admin, new_admin_key) = secret::admin_key(&settings, store.as_ref(), &hasher).await?;
         let new_owner = if settings.bootstrap_user {
             bootstrap::owner(store.as_ref(), clock.as_ref()).await?
         } else {
             None
         };
-        let listener = TcpListener::bind(settings.listen).await?;
         let state = AppState::new(Inner {
             store,
             hasher,
@@ -251,23 +268,52 @@ pub async fn shutdown_signal() {
 pub async fn serve(config: Config) -> Result<(), StartupError> {
     let settings = config.resolve()?;
     telemetry::init(&settings.log, settings.log_format);
+    let log_format = settings.log_format;
     let app = Application::build(settings).await?;
-    if let Some(key) = &app.new_admin_key {
-        // Shown once, on the terminal, never through the log.
-        eprintln!(
-            "\n  keyward generated the admin key. It is shown this once and stored only as a hash:\n\n    {}\n\n  Keep it safe (or set KEYWARD_ADMIN_KEY to choose your own).\n",
-            key.expose()
-        );
-    }
-    if let Some(owner) = &app.new_owner {
-        eprintln!(
-            "  Sign in to the portal as {} with the password {} (organization `{}`).\n  It is shown this once.\n",
-            owner.email, owner.password, owner.organization
-        );
-    }
+    show_once(&app, log_format);
     tracing::info!(address = %app.local_addr()?, "keyward is listening");
     app.run_until_stopped(shutdown_signal()).await?;
     Ok(())
+}
+
+/// Shows the secrets made on this start, once, on stderr and never through
+/// the log: as text for a person, or as one JSON object beside JSON logs.
+fn show_once(app: &Application, format: LogFormat) {
+    if app.new_admin_key.is_none() && app.new_owner.is_none() {
+        return;
+    }
+    match format {
+        LogFormat::Json => {
+            let owner = app.new_owner.as_ref().map(|owner| {
+                serde_json::json!({
+                    "email": owner.email,
+                    "password": owner.password,
+                    "organization": owner.organization,
+                })
+            });
+            let shown = serde_json::json!({
+                "one_time_secrets": {
+                    "admin_key": app.new_admin_key.as_ref().map(ApiKey::expose),
+                    "owner": owner,
+                }
+            });
+            eprintln!("{shown}");
+        }
+        LogFormat::Text => {
+            if let Some(key) = &app.new_admin_key {
+                eprintln!(
+                    "\n  keyward generated the admin key. It is shown this once and stored only as a hash:\n\n    {}\n\n  Keep it safe (or set KEYWARD_ADMIN_KEY to choose your own).\n",
+                    key.expose()
+                );
+            }
+            if let Some(owner) = &app.new_owner {
+                eprintln!(
+                    "  Sign in to the portal as {} with the password {} (organization `{}`).\n  It is shown this once.\n",
+                    owner.email, owner.password, owner.organization
+                );
+            }
+        }
+    }
 }
 
 /// `keyward migrate`: applies the store's migrations and exits.

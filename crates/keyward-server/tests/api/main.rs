@@ -21,6 +21,7 @@ mod limits;
 mod listing;
 mod ops;
 mod orgs;
+mod startup;
 mod storage;
 mod usage;
 
@@ -112,6 +113,8 @@ api_tests! {
     ops::openapi_lists_every_route,
     ops::docs_are_html,
     ops::graceful_stop_closes_the_port,
+    startup::failed_first_start_creates_nothing,
+    startup::mismatched_node_secrets_refuse_to_start,
 }
 mod access;
 mod eviction;
