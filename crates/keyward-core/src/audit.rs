@@ -369,7 +369,8 @@ mod tests {
     #[test]
     fn every_field_and_the_previous_hash_change_the_hash() {
         let base = chain_hash(&GENESIS, &fixed());
-        let changes: Vec<(&str, fn(&mut AuditEvent))> = vec![
+        type Change = (&'static str, fn(&mut AuditEvent));
+        let changes: Vec<Change> = vec![
             ("id", |e| e.id = Uuid::from_u128(9)),
             ("at", |e| e.at += chrono::Duration::milliseconds(1)),
             ("organization_id", |e| e.organization_id = None),

@@ -37,7 +37,7 @@ fn event(org: Option<Uuid>, action: &str, at: DateTime<Utc>, n: usize) -> AuditE
         name: format!("key {n}"),
     });
     event.request_id = Some(format!("req-{n}"));
-    event.ip = Some(if n % 2 == 0 {
+    event.ip = Some(if n.is_multiple_of(2) {
         "203.0.113.7".parse().unwrap()
     } else {
         "2001:db8::1".parse().unwrap()
