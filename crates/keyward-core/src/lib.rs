@@ -3,6 +3,7 @@
 //! the records the store keeps. No I/O lives here.
 
 pub mod access;
+pub mod audit;
 mod base62;
 pub mod clock;
 pub mod grant;

@@ -3,6 +3,7 @@
 //! one behaviour, kept equal by the conformance suite in `tests/`.
 
 mod access;
+mod audit;
 mod error;
 mod postgres;
 mod rows;
@@ -16,6 +17,7 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 pub use access::{Accepted, AccessStore, RolePatch, ServiceAccountPatch};
+pub use audit::{AuditQuery, AuditStore, ChainCheck};
 pub use error::StoreError;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
@@ -46,7 +48,7 @@ pub struct KeyUsage {
 }
 
 #[async_trait]
-pub trait Store: AccessStore + Send + Sync + 'static {
+pub trait Store: AccessStore + AuditStore + Send + Sync + 'static {
     /// Whether the store answers; for readiness.
     async fn ping(&self) -> Result<()>;
 

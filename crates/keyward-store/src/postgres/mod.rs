@@ -1,6 +1,7 @@
 //! PostgreSQL, for several keyward nodes sharing one database.
 
 mod access;
+mod audit;
 
 use crate::rows::{self, GrantsByKey};
 use crate::{KeyUsage, NewPermission, OrgPatch, Result, Store, StoreError};

@@ -3,6 +3,7 @@
 //! the database lock; reads use a pool of their own.
 
 mod access;
+mod audit;
 
 use crate::error::corrupt;
 use crate::rows::{self, GrantsByKey};

@@ -9,6 +9,7 @@
 mod fixtures;
 mod harness;
 
+mod audit;
 mod catalog;
 mod keys;
 mod limits;
@@ -72,5 +73,13 @@ conformance! {
     settings::settings_are_set_once,
     settings::concurrent_set_setting_once_has_one_winner,
     secrets::no_plaintext_key_at_rest(raw),
+    audit::audit_events_round_trip_newest_first_with_filters_and_paging,
+    audit::audit_export_streams_oldest_first_within_the_window,
+    audit::audit_chain_verifies_when_intact,
+    audit::audit_chain_tampering_names_the_changed_event(raw),
+    audit::audit_concurrent_appends_keep_one_contiguous_chain,
+    audit::audit_chains_are_independent,
+    audit::audit_organization_less_events_have_their_own_chain,
+    audit::audit_pruning_removes_older_events_and_keeps_chains_verifiable,
 }
 mod access;
