@@ -272,7 +272,13 @@ mod tests {
 
     #[test]
     fn canonical_paths_are_borrowed() {
-        for path in ["/", "/api/dataproducts/1", "/api/a%20b/", "/x/%C3%A9", "/a.b/..c/~"] {
+        for path in [
+            "/",
+            "/api/dataproducts/1",
+            "/api/a%20b/",
+            "/x/%C3%A9",
+            "/a.b/..c/~",
+        ] {
             let canonical = canonical_path(path).unwrap();
             assert_eq!(canonical.as_str(), path);
             assert!(!canonical.is_rewritten(), "{path}");
@@ -315,7 +321,10 @@ mod tests {
             ("/api/admin%2Fx", PathError::EncodedSlash),
             ("/api/admin%2fx", PathError::EncodedSlash),
             ("/api/public/..%2fadmin/secret", PathError::EncodedSlash),
-            ("/api/public/%2e%2e/admin/secret", PathError::EncodedDotSegment),
+            (
+                "/api/public/%2e%2e/admin/secret",
+                PathError::EncodedDotSegment,
+            ),
             ("/api/public/.%2E/admin", PathError::EncodedDotSegment),
             ("/api/%2e/admin", PathError::EncodedDotSegment),
             ("/api/public\\..\\admin", PathError::Backslash),

@@ -95,9 +95,9 @@ fn literal_ok(segment: &str) -> bool {
     !segment.is_empty()
         && segment != "."
         && segment != ".."
-        && segment.bytes().all(|b| {
-            b.is_ascii_alphanumeric() || b"-._~!$&'()+,;=:@".contains(&b)
-        })
+        && segment
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~!$&'()+,;=:@".contains(&b))
 }
 
 fn parse_template(template: &str, segments: &[Segment]) -> Result<Vec<Template>, String> {
@@ -241,7 +241,9 @@ impl RuleSet {
         let rules = rules
             .iter()
             .enumerate()
-            .map(|(i, rule)| Rule::compile(rule).map_err(|e| format!("forward_auth.rules[{i}]: {e}")))
+            .map(|(i, rule)| {
+                Rule::compile(rule).map_err(|e| format!("forward_auth.rules[{i}]: {e}"))
+            })
             .collect::<Result<_, _>>()?;
         Ok(Self { default, rules })
     }

@@ -36,7 +36,12 @@ fn decide(rules: &RuleSet, method: &str, uri: &str) -> Result<String, PathError>
     let path = canonical_path(uri)?;
     Ok(match rules.decide(method, &path) {
         Decision::Require(req) => {
-            let names: Vec<&str> = req.permission.permissions().iter().map(|p| p.as_str()).collect();
+            let names: Vec<&str> = req
+                .permission
+                .permissions()
+                .iter()
+                .map(|p| p.as_str())
+                .collect();
             format!("{} on {}", names.join(","), req.resource)
         }
         Decision::BadResource => "bad resource".into(),
@@ -126,16 +131,24 @@ fn captures_and_literals_use_the_decoded_segment() {
 fn bad_rules_are_refused_with_their_index() {
     let refused = |rules: &[RuleConfig]| RuleSet::compile(DefaultPolicy::Deny, rules).unwrap_err();
     let bad_query = refused(&[rule(&["GET"], "/x/{id}", "x:read AND", None)]);
-    assert!(bad_query.starts_with("forward_auth.rules[0]"), "{bad_query}");
+    assert!(
+        bad_query.starts_with("forward_auth.rules[0]"),
+        "{bad_query}"
+    );
     let unknown_capture = refused(&[
         rule(&["GET"], "/x", "x:read", None),
         rule(&["GET"], "/x/{id}", "x:read", Some("x/{other}")),
     ]);
     assert!(unknown_capture.starts_with("forward_auth.rules[1]"));
     assert!(unknown_capture.contains("{other}"), "{unknown_capture}");
-    for path in ["x", "/a/../b", "/a//b", "/a/%61", "/a/b*", "/a?x", "/A\\b", "/{}"] {
+    for path in [
+        "x", "/a/../b", "/a//b", "/a/%61", "/a/b*", "/a?x", "/A\\b", "/{}",
+    ] {
         let error = refused(&[rule(&["GET"], path, "x:read", None)]);
-        assert!(error.starts_with("forward_auth.rules[0]"), "{path}: {error}");
+        assert!(
+            error.starts_with("forward_auth.rules[0]"),
+            "{path}: {error}"
+        );
     }
     let bad_resource = refused(&[rule(&["GET"], "/x/{id}", "x:read", Some("x y/{id}"))]);
     assert!(bad_resource.contains("resource"), "{bad_resource}");
