@@ -29,6 +29,8 @@ fi
 
 cat > "$WORK/forward.toml" <<'TOML'
 [forward_auth]
+# forward.lua asks as Traefik does (X-Forwarded-Method, X-Forwarded-Uri).
+proxy = "traefik"
 default = "allow-authenticated"
 TOML
 

@@ -1,9 +1,12 @@
-//! The pure parts of verification: parsing a key, hashing it, and
-//! evaluating a permission over 50 grants.
+//! The pure parts of verification: parsing a key, hashing it, evaluating a
+//! permission over 50 grants, and forward-auth's path canonicalisation and
+//! rule matching.
 #![allow(clippy::unwrap_used)]
 
 use criterion::{Criterion, black_box, criterion_group, criterion_main};
 use hmac::{Hmac, Mac};
+use keyward_core::forward_path::canonical_path;
+use keyward_core::forward_rules::{DefaultPolicy, RuleConfig, RuleSet};
 use keyward_core::{
     ApiKey, Grant, GrantSet, KeyHasher, PermissionName, Prefix, Resource, ServerSecret,
 };
@@ -56,5 +59,40 @@ fn evaluation(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, parsing, hashing, evaluation);
+fn forward_auth(c: &mut Criterion) {
+    let canonical = "/api/dataproducts/42?fields=name";
+    let disguised = "/api/public/..//%64ataproducts/42?fields=name";
+    c.bench_function("canonical_path, already canonical", |b| {
+        b.iter(|| canonical_path(black_box(canonical)))
+    });
+    c.bench_function("canonical_path, rewritten", |b| {
+        b.iter(|| canonical_path(black_box(disguised)))
+    });
+    let rule =
+        |methods: &[&str], path: &str, permission: &str, resource: Option<&str>| RuleConfig {
+            methods: methods.iter().map(|m| (*m).to_owned()).collect(),
+            path: path.into(),
+            permission: permission.into(),
+            resource: resource.map(str::to_owned),
+        };
+    let rules = RuleSet::compile(
+        DefaultPolicy::Deny,
+        &[
+            rule(&["*"], "/api/admin/**", "org:write", None),
+            rule(
+                &["GET"],
+                "/api/dataproducts/{id}",
+                "dataproducts:read",
+                Some("dataproducts/{id}"),
+            ),
+        ],
+    )
+    .unwrap();
+    let path = canonical_path(canonical).unwrap();
+    c.bench_function("forward-auth decide, second rule matches", |b| {
+        b.iter(|| rules.decide(black_box("GET"), black_box(&path)))
+    });
+}
+
+criterion_group!(benches, parsing, hashing, evaluation, forward_auth);
 criterion_main!(benches);

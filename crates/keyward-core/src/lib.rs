@@ -1,11 +1,14 @@
 //! keyward's domain, pure: the key format (mint, parse, checksum, mask, hash),
-//! permission names, resources and grants, scopes and their evaluation, and
-//! the records the store keeps. No I/O lives here.
+//! permission names, resources and grants, scopes and their evaluation, the
+//! records the store keeps, and forward-auth's canonical paths and rules. No
+//! I/O lives here.
 
 pub mod access;
 pub mod audit;
 mod base62;
 pub mod clock;
+pub mod forward_path;
+pub mod forward_rules;
 pub mod grant;
 pub mod key;
 pub mod model;

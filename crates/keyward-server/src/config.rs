@@ -1,7 +1,7 @@
 //! Configuration: one struct from flags, `KEYWARD_*` environment variables
 //! and an optional TOML file (flags and variables win over the file).
 
-use crate::forward::{ForwardAuthConfig, ForwardRules};
+use crate::forward::{ForwardAuth, ForwardAuthConfig};
 use serde::Deserialize;
 use std::fmt;
 use std::net::SocketAddr;
@@ -86,7 +86,7 @@ pub struct Config {
     #[arg(long, env = "KEYWARD_SECURE_COOKIES")]
     #[serde(default)]
     pub secure_cookies: bool,
-    /// Forward-auth rules; only in the TOML file.
+    /// Forward-auth's proxy dialect, trusted proxies and rules; only in the TOML file.
     #[arg(skip)]
     pub forward_auth: Option<ForwardAuthConfig>,
 }
@@ -136,7 +136,7 @@ pub struct Settings {
     pub log_format: LogFormat,
     pub bootstrap_user: bool,
     pub secure_cookies: bool,
-    pub forward_auth: ForwardRules,
+    pub forward_auth: ForwardAuth,
 }
 
 impl Config {

@@ -1,295 +1,193 @@
-//! Forward-auth rules: method and path pattern → permission query and
-//! resource. Read from the `[forward_auth]` table of the TOML file:
+//! Forward-auth configuration and trust: which proxy dialect carries the
+//! original request, which peers may ask, and the rules (compiled by
+//! [`keyward_core::forward_rules`]). Read from the `[forward_auth]` table of
+//! the TOML file:
 //!
 //! ```toml
 //! [forward_auth]
+//! proxy = "nginx"                   # or "traefik", "envoy"; nginx by default
+//! trusted_proxies = ["127.0.0.1/32"] # CIDRs; loopback by default
 //! default = "deny"                  # or "allow-authenticated"
 //! [[forward_auth.rules]]
-//! methods = ["GET", "HEAD"]         # or ["*"]
-//! path = "/api/dataproducts/{id}"   # {name}: one segment; a trailing /**: any rest
-//! permission = "dataproducts:read"  # a name or a query with AND, OR, ()
-//! resource = "dataproducts/{id}"    # optional; "*" by default
+//! methods = ["GET", "HEAD"]
+//! path = "/api/dataproducts/{id}"
+//! permission = "dataproducts:read"
+//! resource = "dataproducts/{id}"
 //! ```
 
-use keyward_core::{PermissionQuery, Resource};
+use crate::error::ApiError;
+use axum::http::{HeaderMap, Method, Uri};
+use ipnet::IpNet;
+use keyward_core::forward_path::{CanonicalPath, canonical_path};
+use keyward_core::forward_rules::{DefaultPolicy, RuleConfig, RuleSet};
 use serde::Deserialize;
-use std::collections::HashMap;
+use std::fmt;
+use std::net::IpAddr;
 
+/// The forward-auth route, and its prefix form for Envoy, which appends the
+/// original path.
+pub const PATH: &str = "/api/v1/auth/forward";
+
+/// Which proxy calls forward-auth, and so where the original request is.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum DefaultPolicy {
-    /// No rule matched: 403.
+#[serde(rename_all = "lowercase")]
+pub enum Proxy {
+    /// `auth_request`: `X-Original-Method` and `X-Original-URI`.
     #[default]
-    Deny,
-    /// No rule matched: any valid key passes.
-    AllowAuthenticated,
+    Nginx,
+    /// `forwardAuth`: `X-Forwarded-Method` and `X-Forwarded-Uri`.
+    Traefik,
+    /// `ext_authz`: this request's own method, and the original path after [`PATH`].
+    Envoy,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ForwardAuthConfig {
-    #[serde(default)]
-    pub default: DefaultPolicy,
-    #[serde(default)]
-    pub rules: Vec<RuleConfig>,
+const NGINX_HEADERS: [&str; 2] = ["x-original-method", "x-original-uri"];
+const TRAEFIK_HEADERS: [&str; 2] = ["x-forwarded-method", "x-forwarded-uri"];
+
+impl fmt::Display for Proxy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Proxy::Nginx => "nginx",
+            Proxy::Traefik => "traefik",
+            Proxy::Envoy => "envoy",
+        })
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RuleConfig {
-    pub methods: Vec<String>,
-    pub path: String,
-    pub permission: String,
-    pub resource: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Segment {
-    Literal(String),
-    Capture(String),
-}
-
-/// A rule, checked once at start-up.
-#[derive(Debug, Clone)]
-pub struct Rule {
-    /// Upper-case; empty for any method.
-    methods: Vec<String>,
-    segments: Vec<Segment>,
-    /// The pattern ends in `/**`.
-    rest: bool,
-    pub permission: PermissionQuery,
-    resource: Option<String>,
-}
-
-/// What a matching rule asks of the key.
-#[derive(Debug)]
-pub struct Requirement<'a> {
-    pub permission: &'a PermissionQuery,
-    pub resource: Resource,
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct ForwardRules {
+#[serde(default, deny_unknown_fields)]
+pub struct ForwardAuthConfig {
+    pub proxy: Proxy,
+    /// CIDRs (or single addresses) of the proxies allowed to ask.
+    pub trusted_proxies: Vec<String>,
     pub default: DefaultPolicy,
-    rules: Vec<Rule>,
+    pub rules: Vec<RuleConfig>,
 }
 
-fn captures_in(template: &str) -> Vec<&str> {
-    template
-        .split('{')
-        .skip(1)
-        .filter_map(|part| part.split_once('}').map(|(name, _)| name))
-        .collect()
+impl Default for ForwardAuthConfig {
+    fn default() -> Self {
+        Self {
+            proxy: Proxy::default(),
+            trusted_proxies: vec!["127.0.0.0/8".into(), "::1/128".into()],
+            default: DefaultPolicy::default(),
+            rules: Vec::new(),
+        }
+    }
 }
 
-impl Rule {
-    fn compile(index: usize, config: &RuleConfig) -> Result<Self, String> {
-        let at = |msg: String| format!("forward_auth.rules[{index}]: {msg}");
-        let permission =
-            PermissionQuery::parse(&config.permission).map_err(|e| at(e.to_string()))?;
-        let path = config.path.as_str();
-        if !path.starts_with('/') {
-            return Err(at(format!("path {path:?} must start with /")));
-        }
-        let (path, rest) = match path.strip_suffix("/**") {
-            Some(stem) => (stem, true),
-            None => (path, false),
-        };
-        let mut segments = Vec::new();
-        for raw in path.split('/').skip(1).filter(|s| !s.is_empty()) {
-            let segment = match raw.strip_prefix('{').and_then(|r| r.strip_suffix('}')) {
-                Some(name) if !name.is_empty() => Segment::Capture(name.to_owned()),
-                _ if raw.contains(['{', '}', '*']) => {
-                    return Err(at(format!("bad path segment {raw:?}")));
-                }
-                _ => Segment::Literal(raw.to_owned()),
-            };
-            segments.push(segment);
-        }
-        if let Some(resource) = &config.resource {
-            for name in captures_in(resource) {
-                if !segments.contains(&Segment::Capture(name.to_owned())) {
-                    return Err(at(format!(
-                        "resource names {{{name}}}, which the path does not capture"
-                    )));
-                }
-            }
-        }
-        let methods = config
-            .methods
-            .iter()
-            .map(|m| m.to_ascii_uppercase())
-            .collect::<Vec<_>>();
-        if methods.is_empty() {
-            return Err(at("methods must name at least one method, or \"*\"".into()));
-        }
-        Ok(Self {
-            methods: if methods.iter().any(|m| m == "*") {
-                Vec::new()
-            } else {
-                methods
-            },
-            segments,
-            rest,
-            permission,
-            resource: config.resource.clone(),
-        })
-    }
+/// Forward-auth's checked settings.
+#[derive(Debug, Clone)]
+pub struct ForwardAuth {
+    pub proxy: Proxy,
+    trusted_proxies: Vec<IpNet>,
+    pub rules: RuleSet,
+}
 
-    /// The path's captures if the rule matches.
-    fn matches<'p>(&self, method: &str, path: &'p str) -> Option<HashMap<&str, &'p str>> {
-        if !self.methods.is_empty() && !self.methods.iter().any(|m| m.eq_ignore_ascii_case(method))
-        {
-            return None;
-        }
-        let mut parts = path.split('/').skip(1).filter(|s| !s.is_empty());
-        let mut captures = HashMap::new();
-        for segment in &self.segments {
-            let part = parts.next()?;
-            match segment {
-                Segment::Literal(literal) if literal == part => {}
-                Segment::Literal(_) => return None,
-                Segment::Capture(name) => {
-                    captures.insert(name.as_str(), part);
-                }
-            }
-        }
-        (self.rest || parts.next().is_none()).then_some(captures)
-    }
-
-    fn resource(&self, captures: &HashMap<&str, &str>) -> Option<Resource> {
-        let Some(template) = &self.resource else {
-            return Some(Resource::Any);
-        };
-        let mut out = template.clone();
-        for (name, value) in captures {
-            out = out.replace(&format!("{{{name}}}"), value);
-        }
-        Resource::parse(&out).ok()
-    }
+/// The request a proxy asks about.
+#[derive(Debug)]
+pub struct Original<'r> {
+    pub method: &'r str,
+    pub path: CanonicalPath<'r>,
 }
 
 impl ForwardAuthConfig {
-    pub fn compile(&self) -> Result<ForwardRules, String> {
-        let rules = self
-            .rules
+    pub fn compile(&self) -> Result<ForwardAuth, String> {
+        let trusted_proxies = self
+            .trusted_proxies
             .iter()
             .enumerate()
-            .map(|(i, rule)| Rule::compile(i, rule))
-            .collect::<Result<_, _>>()?;
-        Ok(ForwardRules {
-            default: self.default,
-            rules,
+            .map(|(i, text)| {
+                text.parse::<IpNet>()
+                    .or_else(|_| text.parse::<IpAddr>().map(IpNet::from))
+                    .map_err(|_| {
+                        format!(
+                            "forward_auth.trusted_proxies[{i}]: {text:?} is not a CIDR such as 10.0.0.0/8"
+                        )
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if trusted_proxies.is_empty() {
+            return Err(
+                "forward_auth.trusted_proxies must name at least one proxy's address".into(),
+            );
+        }
+        Ok(ForwardAuth {
+            proxy: self.proxy,
+            trusted_proxies,
+            rules: RuleSet::compile(self.default, &self.rules)?,
         })
     }
 }
 
-/// How a request fares against the rules.
-#[derive(Debug)]
-pub enum Decision<'a> {
-    /// The first matching rule's requirement.
-    Require(Requirement<'a>),
-    /// A rule matched but its resource could not be built from the path.
-    BadResource,
-    /// No rule matched.
-    NoRule,
+fn bad_request(message: impl Into<String>) -> ApiError {
+    ApiError::new(crate::error::Code::BadRequest, message)
 }
 
-impl ForwardRules {
-    /// The first rule that matches wins.
-    pub fn decide(&self, method: &str, path: &str) -> Decision<'_> {
-        let path = path.split(['?', '#']).next().unwrap_or_default();
-        for rule in &self.rules {
-            if let Some(captures) = rule.matches(method, path) {
-                return match rule.resource(&captures) {
-                    Some(resource) => Decision::Require(Requirement {
-                        permission: &rule.permission,
-                        resource,
-                    }),
-                    None => Decision::BadResource,
-                };
+/// The one value of header `name`, if it is there; several are ambiguous.
+fn single<'r>(headers: &'r HeaderMap, name: &str) -> Result<Option<&'r str>, ApiError> {
+    let mut values = headers.get_all(name).iter();
+    let Some(value) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err(bad_request(format!("{name} is given more than once")));
+    }
+    value
+        .to_str()
+        .map(Some)
+        .map_err(|_| bad_request(format!("{name} is not visible ASCII")))
+}
+
+impl ForwardAuth {
+    /// Whether `peer` may call forward-auth.
+    pub fn trusts(&self, peer: IpAddr) -> bool {
+        let peer = peer.to_canonical();
+        self.trusted_proxies.iter().any(|net| net.contains(&peer))
+    }
+
+    /// The original method and canonical path, from the configured dialect
+    /// only. Another dialect's headers, or a missing or ambiguous method or
+    /// path, are a 400: a proxy that sets them is misconfigured, and a
+    /// client may have written them.
+    pub fn original<'r>(
+        &self,
+        method: &'r Method,
+        uri: &'r Uri,
+        headers: &'r HeaderMap,
+    ) -> Result<Original<'r>, ApiError> {
+        for (dialect, names) in [
+            (Proxy::Nginx, NGINX_HEADERS),
+            (Proxy::Traefik, TRAEFIK_HEADERS),
+        ] {
+            if dialect != self.proxy && names.iter().any(|name| headers.contains_key(*name)) {
+                return Err(bad_request(format!(
+                    "the request carries {dialect}'s headers, but forward-auth is configured for {}",
+                    self.proxy
+                )));
             }
         }
-        Decision::NoRule
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn rules(toml_text: &str) -> ForwardRules {
-        #[derive(Deserialize)]
-        struct File {
-            forward_auth: ForwardAuthConfig,
-        }
-        let file: File = toml::from_str(toml_text).unwrap();
-        file.forward_auth.compile().unwrap()
-    }
-
-    const EXAMPLE: &str = r#"
-        [forward_auth]
-        [[forward_auth.rules]]
-        methods = ["GET", "HEAD"]
-        path = "/api/dataproducts/{id}"
-        permission = "dataproducts:read"
-        resource = "dataproducts/{id}"
-        [[forward_auth.rules]]
-        methods = ["*"]
-        path = "/api/admin/**"
-        permission = "admin:all OR (a:b AND c:d)"
-    "#;
-
-    #[test]
-    fn first_matching_rule_wins_and_builds_the_resource() {
-        let rules = rules(EXAMPLE);
-        match rules.decide("get", "/api/dataproducts/42?x=1") {
-            Decision::Require(req) => assert_eq!(req.resource.to_string(), "dataproducts/42"),
-            other => panic!("{other:?}"),
-        }
-        assert!(matches!(
-            rules.decide("POST", "/api/dataproducts/42"),
-            Decision::NoRule
-        ));
-        assert!(matches!(
-            rules.decide("GET", "/api/dataproducts/42/x"),
-            Decision::NoRule
-        ));
-        match rules.decide("DELETE", "/api/admin/a/b/c") {
-            Decision::Require(req) => assert_eq!(req.resource, Resource::Any),
-            other => panic!("{other:?}"),
-        }
-        assert!(matches!(
-            rules.decide("GET", "/api/admin"),
-            Decision::Require(_)
-        ));
-    }
-
-    #[test]
-    fn bad_rules_are_refused_with_their_index() {
-        let bad = ForwardAuthConfig {
-            default: DefaultPolicy::Deny,
-            rules: vec![RuleConfig {
-                methods: vec!["GET".into()],
-                path: "/x/{id}".into(),
-                permission: "x:read AND".into(),
-                resource: None,
-            }],
+        let (method, uri) = match self.proxy {
+            Proxy::Nginx | Proxy::Traefik => {
+                let [method_header, uri_header] = match self.proxy {
+                    Proxy::Traefik => TRAEFIK_HEADERS,
+                    _ => NGINX_HEADERS,
+                };
+                (
+                    single(headers, method_header)?.unwrap_or_default(),
+                    single(headers, uri_header)?.unwrap_or_default(),
+                )
+            }
+            Proxy::Envoy => {
+                let own = uri.path_and_query().map_or("", |p| p.as_str());
+                let rest = own.strip_prefix(PATH).unwrap_or_default();
+                (method.as_str(), rest)
+            }
         };
-        assert!(
-            bad.compile()
-                .unwrap_err()
-                .starts_with("forward_auth.rules[0]")
-        );
-        let unknown_capture = ForwardAuthConfig {
-            default: DefaultPolicy::Deny,
-            rules: vec![RuleConfig {
-                methods: vec!["GET".into()],
-                path: "/x/{id}".into(),
-                permission: "x:read".into(),
-                resource: Some("x/{other}".into()),
-            }],
-        };
-        assert!(unknown_capture.compile().unwrap_err().contains("{other}"));
+        if method.is_empty() || Method::from_bytes(method.as_bytes()).is_err() {
+            return Err(bad_request("the original method is missing or malformed"));
+        }
+        let path = canonical_path(uri)
+            .map_err(|e| bad_request(format!("the original URI is refused: {e}")))?;
+        Ok(Original { method, path })
     }
 }

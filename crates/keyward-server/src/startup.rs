@@ -17,7 +17,6 @@ use crate::telemetry;
 use crate::usage::{FLUSH_INTERVAL, UsageRecorder};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::any;
 use keyward_core::{ApiKey, Clock, KeyHasher, SystemClock};
 use keyward_store::{Store, StoreError};
 use std::future::Future;
@@ -106,8 +105,8 @@ pub fn router(state: AppState) -> Router {
             service_accounts::remove_role
         ))
         .routes(routes!(verify::verify))
-        .route(forward::PATH, any(forward::forward))
-        .route("/api/v1/auth/forward/{*rest}", any(forward::forward))
+        .route(forward::PATH, forward::methods())
+        .route("/api/v1/auth/forward/{*rest}", forward::methods())
         .routes(routes!(metrics::metrics))
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))

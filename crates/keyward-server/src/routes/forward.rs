@@ -1,42 +1,34 @@
 //! `/api/v1/auth/forward`: forward-auth for nginx `auth_request`, Traefik
 //! `forwardAuth` and Envoy `ext_authz` (HTTP). 200 with identity headers,
-//! or 401/403 with the common error body.
+//! or 400/401/403 with the common error body.
 
 use crate::auth::credential;
 use crate::error::{ApiError, Code};
-use crate::forward::{Decision, DefaultPolicy};
 use crate::state::AppState;
 use crate::verify::{self, Check, Outcome};
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodFilter, MethodRouter, on};
+use keyward_core::forward_rules::{Decision, DefaultPolicy};
 use keyward_core::model::KeyState;
+use std::net::SocketAddr;
 
-/// The route, and its prefix form for Envoy, which appends the original path.
-pub const PATH: &str = "/api/v1/auth/forward";
+pub use crate::forward::PATH;
 
-fn header<'a>(headers: &'a HeaderMap, names: &[&str]) -> Option<&'a str> {
-    names
-        .iter()
-        .find_map(|name| headers.get(*name).and_then(|v| v.to_str().ok()))
-}
-
-/// The original request: Traefik's `X-Forwarded-*`, nginx's `X-Original-*`,
-/// or (Envoy) this request's own method and the path after [`PATH`].
-fn original(method: &Method, uri: &Uri, headers: &HeaderMap) -> (String, String) {
-    let method = header(headers, &["x-forwarded-method", "x-original-method"])
-        .map_or_else(|| method.as_str().to_owned(), str::to_owned);
-    let path = header(headers, &["x-forwarded-uri", "x-original-uri"]).map_or_else(
-        || {
-            let own = uri.path_and_query().map_or("/", |p| p.as_str());
-            match own.strip_prefix(PATH) {
-                Some(rest) if rest.starts_with('/') => rest.to_owned(),
-                _ => "/".to_owned(),
-            }
-        },
-        str::to_owned,
-    );
-    (method, path)
+/// The methods a proxy asks with; any other (TRACE, CONNECT, …) is a 405.
+pub fn methods() -> MethodRouter<AppState> {
+    let filter = [
+        MethodFilter::HEAD,
+        MethodFilter::POST,
+        MethodFilter::PUT,
+        MethodFilter::PATCH,
+        MethodFilter::DELETE,
+        MethodFilter::OPTIONS,
+    ]
+    .into_iter()
+    .fold(MethodFilter::GET, MethodFilter::or);
+    on(filter, forward)
 }
 
 fn allowed(headers: [(&'static str, String); 4]) -> Response {
@@ -54,25 +46,37 @@ fn denied_by_rules() -> Response {
 }
 
 /// Decide whether the forwarded request may pass.
-#[utoipa::path(get, path = "/api/v1/auth/forward", tag = "verification",
+#[utoipa::path(method(get, head, post, put, patch, delete, options),
+    path = "/api/v1/auth/forward", tag = "verification",
     responses((status = 200, description = "allowed; identity in X-Keyward-* headers"),
-              (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
+              (status = 400, description = "the original request is missing, ambiguous or in another proxy's headers",
+               body = crate::error::ErrorBody),
+              (status = 401, body = crate::error::ErrorBody),
+              (status = 403, description = "not allowed, or the caller is not a trusted proxy",
+               body = crate::error::ErrorBody)))]
 pub async fn forward(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    let (method, path) = original(&method, &uri, &headers);
+    let settings = &state.settings.forward_auth;
+    if !settings.trusts(peer.ip()) {
+        tracing::info!(%peer, "forward-auth refused a peer outside trusted_proxies");
+        return ApiError::forbidden("forward-auth answers only trusted proxies").into_response();
+    }
+    let original = match settings.original(&method, &uri, &headers) {
+        Ok(original) => original,
+        Err(error) => return error.into_response(),
+    };
     let Some(text) = credential(&headers).filter(|t| !t.is_empty()) else {
         return ApiError::unauthenticated().into_response();
     };
-    let rules = &state.settings.forward_auth;
-    let decision = rules.decide(&method, &path);
-    let read_only_method = matches!(
-        method.to_ascii_uppercase().as_str(),
-        "GET" | "HEAD" | "OPTIONS"
-    );
+    let decision = settings.rules.decide(original.method, &original.path);
+    let read_only_method = ["GET", "HEAD", "OPTIONS"]
+        .iter()
+        .any(|m| m.eq_ignore_ascii_case(original.method));
     // One hash serves both the admin check and the key lookup.
     let hash = state.hasher.hash(text);
     if state.admin.ct_eq(&hash) {
@@ -116,7 +120,7 @@ pub async fn forward(
             .into_response();
     }
     let no_rule = matches!(decision, Decision::NoRule);
-    if !permitted || (no_rule && rules.default == DefaultPolicy::Deny) {
+    if !permitted || (no_rule && settings.rules.default == DefaultPolicy::Deny) {
         return denied_by_rules();
     }
     let record = &key.record;

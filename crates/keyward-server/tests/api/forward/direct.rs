@@ -3,8 +3,8 @@
 use super::Fixture;
 use crate::api::text;
 use crate::assertions::assert_error_body;
-use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
+use reqwest::{Method, StatusCode};
 
 const FORWARD: &str = "/api/v1/auth/forward";
 
@@ -15,7 +15,17 @@ struct Reply {
 }
 
 async fn ask(fixture: &Fixture, path: &str, headers: &[(&str, &str)]) -> Reply {
-    let mut request = reqwest::Client::new().get(format!("{}{path}", fixture.app.address));
+    ask_with(fixture, Method::GET, path, headers).await
+}
+
+async fn ask_with(
+    fixture: &Fixture,
+    method: Method,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> Reply {
+    let url = format!("{}{path}", fixture.app.address);
+    let mut request = reqwest::Client::new().request(method, url);
     for (name, value) in headers {
         request = request.header(*name, *value);
     }
@@ -40,7 +50,7 @@ fn traefik<'a>(key: &'a str, method: &'a str, uri: &'a str) -> Vec<(&'a str, &'a
 
 #[tokio::test]
 async fn traefik_headers_decide_by_rule_and_identify_the_key() {
-    let f = Fixture::new().await;
+    let f = Fixture::for_proxy("traefik").await;
     let key = Fixture::secret(&f.full);
     let allowed = ask(&f, FORWARD, &traefik(key, "GET", "/api/dataproducts/7?x=1")).await;
     assert_eq!(allowed.status, StatusCode::OK);
@@ -68,7 +78,7 @@ async fn traefik_headers_decide_by_rule_and_identify_the_key() {
 
 #[tokio::test]
 async fn missing_permission_and_read_only_writes_are_forbidden() {
-    let f = Fixture::new().await;
+    let f = Fixture::for_proxy("traefik").await;
     let lacking = ask(
         &f,
         FORWARD,
@@ -91,7 +101,7 @@ async fn missing_permission_and_read_only_writes_are_forbidden() {
 
 #[tokio::test]
 async fn bad_and_revoked_keys_are_unauthenticated() {
-    let f = Fixture::new().await;
+    let f = Fixture::for_proxy("traefik").await;
     let none = ask(
         &f,
         FORWARD,
@@ -130,32 +140,41 @@ async fn bad_and_revoked_keys_are_unauthenticated() {
 }
 
 #[tokio::test]
-async fn nginx_and_envoy_dialects_name_the_original_request() {
+async fn nginx_dialect_names_the_original_request() {
     let f = Fixture::new().await;
     let ro = Fixture::secret(&f.read_only);
     let bearer = format!("Bearer {ro}");
-    // nginx: X-Original-Method and X-Original-URI.
-    let nginx = [
-        ("authorization", bearer.as_str()),
-        ("x-original-method", "PUT"),
-        ("x-original-uri", "/api/dataproducts/2"),
-    ];
-    let refused = ask(&f, FORWARD, &nginx).await;
+    let nginx = |method| {
+        [
+            ("authorization", bearer.as_str()),
+            ("x-original-method", method),
+            ("x-original-uri", "/api/dataproducts/2?x=1"),
+        ]
+    };
+    assert_eq!(ask(&f, FORWARD, &nginx("GET")).await.status, StatusCode::OK);
+    let write = nginx("PUT");
+    let refused = ask(&f, FORWARD, &write).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_error_body(&refused.body, 403, "Forbidden", "READ_ONLY_KEY");
+}
+
+#[tokio::test]
+async fn envoy_dialect_names_the_original_request() {
+    let f = Fixture::for_proxy("envoy").await;
+    let bearer = format!("Bearer {}", Fixture::secret(&f.read_only));
+    let auth = [("authorization", bearer.as_str())];
     // Envoy: the request's own method, the original path after the prefix.
-    let envoy = ask(
-        &f,
-        &format!("{FORWARD}/api/dataproducts/2"),
-        &[("authorization", bearer.as_str())],
-    )
-    .await;
+    let envoy = ask(&f, &format!("{FORWARD}/api/dataproducts/2"), &auth).await;
     assert_eq!(envoy.status, StatusCode::OK);
     assert_eq!(envoy.headers["x-keyward-scope"], "organization:read_only");
-    let envoy_unmatched = ask(
+    let write = ask_with(
         &f,
-        &format!("{FORWARD}/api/other/2"),
-        &[("authorization", bearer.as_str())],
+        Method::DELETE,
+        &format!("{FORWARD}/api/dataproducts/2"),
+        &auth,
     )
     .await;
-    assert_eq!(envoy_unmatched.status, StatusCode::FORBIDDEN);
+    assert_eq!(write.status, StatusCode::FORBIDDEN);
+    let unmatched = ask(&f, &format!("{FORWARD}/api/other/2"), &auth).await;
+    assert_eq!(unmatched.status, StatusCode::FORBIDDEN);
 }

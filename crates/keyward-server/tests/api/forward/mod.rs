@@ -3,6 +3,7 @@
 
 mod direct;
 mod nginx;
+mod trust;
 
 use crate::api::{keys_path, permissions_path, text};
 use crate::assertions::assert_status;
@@ -10,6 +11,7 @@ use crate::backend::Backend;
 use crate::helpers::{TestApp, spawn_app_with};
 use serde_json::{Value, json};
 use std::path::PathBuf;
+use tempfile::TempDir;
 
 /// The example files, from the repository root.
 pub fn example(path: &str) -> PathBuf {
@@ -19,19 +21,39 @@ pub fn example(path: &str) -> PathBuf {
 }
 
 /// An app with the nginx example's rules, an organization with the
-/// platform's permissions, and keys: full, read-only, and without
-/// `dataproducts:read`.
+/// platform's permissions, and keys: full, read-only, without
+/// `dataproducts:read`, and with only `dataproducts:read` on
+/// `dataproducts/1`.
 pub struct Fixture {
     pub app: TestApp,
     pub full: Value,
     pub read_only: Value,
     pub keys_only: Value,
+    pub product_one: Value,
+    /// Holds the configuration file the app read.
+    _config: TempDir,
 }
 
 impl Fixture {
+    /// The nginx example as shipped.
     pub async fn new() -> Self {
+        Self::with_config(|toml| toml).await
+    }
+
+    /// The nginx example's rules, asked in another proxy's dialect.
+    pub async fn for_proxy(proxy: &str) -> Self {
+        let proxy = format!("proxy = {proxy:?}");
+        Self::with_config(|toml| toml.replace(r#"proxy = "nginx""#, &proxy)).await
+    }
+
+    /// The nginx example's `keyward.toml`, changed by `edit`.
+    pub async fn with_config(edit: impl FnOnce(String) -> String) -> Self {
+        let shipped = std::fs::read_to_string(example("nginx/keyward.toml")).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("keyward.toml");
+        std::fs::write(&file, edit(shipped)).unwrap();
         let app = spawn_app_with(&Backend::Sqlite, |config| {
-            config.config = Some(example("nginx/keyward.toml"));
+            config.config = Some(file);
         })
         .await;
         app.create_org("Acme").await;
@@ -59,11 +81,17 @@ impl Fixture {
         let keys_only = app
             .create_key("acme", key("keys", json!({ "permissions": ["keys:read"] })))
             .await;
+        let one = json!({ "permissions": [
+            { "permission": "dataproducts:read", "resource": "dataproducts/1" }
+        ] });
+        let product_one = app.create_key("acme", key("one", one)).await;
         Self {
             app,
             full,
             read_only,
             keys_only,
+            product_one,
+            _config: dir,
         }
     }
 

@@ -9,6 +9,8 @@ use std::net::{SocketAddr, TcpListener as StdListener};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
+use tempfile::TempDir;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// nginx, stopped when dropped.
 struct Nginx {
@@ -108,16 +110,47 @@ async fn start_nginx(binary: &str, dir: &Path, keyward: &str, upstream: SocketAd
     panic!("nginx did not start listening on {address}:\n{log}");
 }
 
-#[tokio::test]
-async fn nginx_auth_request_guards_the_upstream() {
+/// `f`'s keyward behind nginx with the shipped example, in front of the
+/// echoing upstream; `None` when nginx is not installed (outside CI).
+async fn behind_nginx(f: &Fixture) -> Option<(Nginx, TempDir)> {
     let Some(binary) = nginx_binary() else {
         eprintln!("skipped: nginx is not installed");
-        return;
+        return None;
     };
-    let f = Fixture::new().await;
     let upstream = start_upstream().await;
     let dir = tempfile::tempdir().unwrap();
     let nginx = start_nginx(&binary, dir.path(), &f.app.address, upstream).await;
+    Some((nginx, dir))
+}
+
+/// Sends `target` exactly as written (as `curl --path-as-is` does) and
+/// returns the status and body.
+async fn raw_get(nginx: &Nginx, target: &str, key: &str) -> (u16, String) {
+    let mut stream = tokio::net::TcpStream::connect(nginx.address).await.unwrap();
+    let request = format!(
+        "GET {target} HTTP/1.1\r\nHost: localhost\r\nx-api-key: {key}\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.unwrap();
+    let status = answer
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("not an HTTP answer: {answer}"));
+    let body = answer
+        .split_once("\r\n\r\n")
+        .map_or("", |(_, body)| body)
+        .to_owned();
+    (status, body)
+}
+
+#[tokio::test]
+async fn nginx_auth_request_guards_the_upstream() {
+    let f = Fixture::new().await;
+    let Some((nginx, _dir)) = behind_nginx(&f).await else {
+        return;
+    };
     let url = format!("http://{}/api/dataproducts/42", nginx.address);
     let http = reqwest::Client::new();
 
@@ -171,4 +204,87 @@ async fn nginx_auth_request_guards_the_upstream() {
         .unwrap();
     assert_eq!(revoked.status(), 401);
     drop(nginx);
+}
+
+#[tokio::test]
+async fn a_clients_forwarded_headers_dont_steer_the_decision() {
+    let f = Fixture::new().await;
+    let Some((nginx, _dir)) = behind_nginx(&f).await else {
+        return;
+    };
+    let http = reqwest::Client::new();
+    let delete = |key: &str, path: &str| {
+        http.delete(format!("http://{}{path}", nginx.address))
+            .header("x-api-key", key)
+            .header("X-Forwarded-Method", "GET")
+            .header("X-Forwarded-Uri", "/api/dataproducts/1")
+            .header("X-Original-Method", "GET")
+            .header("X-Original-URI", "/api/dataproducts/1")
+            .send()
+    };
+    // dataproducts:read on dataproducts/1 only: DELETE on 2 is a write on 2.
+    let one = Fixture::secret(&f.product_one);
+    let spoofed = delete(one, "/api/dataproducts/2").await.unwrap();
+    assert_eq!(spoofed.status(), 403, "{}", spoofed.text().await.unwrap());
+    // A read-only key can't write by naming a GET.
+    let ro = Fixture::secret(&f.read_only);
+    let spoofed = delete(ro, "/api/dataproducts/1").await.unwrap();
+    assert_eq!(spoofed.status(), 403, "{}", spoofed.text().await.unwrap());
+    // What the key may do still passes.
+    let read = http
+        .get(format!("http://{}/api/dataproducts/1", nginx.address))
+        .header("x-api-key", one)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read.status(), 200);
+}
+
+#[tokio::test]
+async fn traversal_and_encodings_meet_the_admin_rule_or_are_refused() {
+    // Without a matching rule any valid key passes: only the admin rule
+    // (org:write) stands between this key and /api/admin.
+    let f = Fixture::with_config(|toml| {
+        toml.replace(r#"default = "deny""#, r#"default = "allow-authenticated""#)
+    })
+    .await;
+    let Some((nginx, _dir)) = behind_nginx(&f).await else {
+        return;
+    };
+    let key = Fixture::secret(&f.product_one);
+    let (status, body) = raw_get(&nginx, "/api/public/x", key).await;
+    assert_eq!(status, 200, "{body}");
+    // Matched against the admin rule: 403.
+    for target in ["/api/public/../admin/secret", "/api/%61dmin/x"] {
+        let (status, body) = raw_get(&nginx, target, key).await;
+        assert_eq!(status, 403, "{target}: {body}");
+    }
+    // Refused by keyward with 400, which auth_request reports as 500.
+    for target in [
+        "/api/public/%2e%2e/admin/secret",
+        "/api/public/..%2fadmin/secret",
+        "/api/admin%2Fx",
+    ] {
+        let (status, body) = raw_get(&nginx, target, key).await;
+        assert_eq!(status, 500, "{target}: {body}");
+    }
+    // Paths are case-sensitive (README): /API/admin/x is not under
+    // /api/admin/**, so the default decides and the upstream sees /API.
+    let (status, body) = raw_get(&nginx, "/API/admin/x", key).await;
+    assert_eq!(status, 200, "{body}");
+    let echoed: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(echoed["path"], "/API/admin/x");
+}
+
+#[tokio::test]
+async fn under_the_shipped_deny_default_unknown_case_is_refused() {
+    let f = Fixture::new().await;
+    let Some((nginx, _dir)) = behind_nginx(&f).await else {
+        return;
+    };
+    let key = Fixture::secret(&f.full);
+    for target in ["/API/admin/x", "/Api/dataproducts/1"] {
+        let (status, body) = raw_get(&nginx, target, key).await;
+        assert_eq!(status, 403, "{target}: {body}");
+    }
 }
