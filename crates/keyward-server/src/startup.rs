@@ -51,6 +51,8 @@ pub enum StartupError {
 
 pub struct Application {
     listener: TcpListener,
+    /// `metrics.listen`'s, when configured.
+    metrics_listener: Option<TcpListener>,
     state: AppState,
     /// A freshly generated admin key, to be shown once.
     pub new_admin_key: Option<ApiKey>,
@@ -60,7 +62,7 @@ pub struct Application {
 
 /// The API router, with its OpenAPI document and docs.
 pub fn router(state: AppState) -> Router {
-    let (api, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let api = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(orgs::list, orgs::create))
         .routes(routes!(orgs::get, orgs::update, orgs::delete))
         .routes(routes!(permissions::list, permissions::create))
@@ -103,10 +105,14 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(verify::verify))
         .route(forward::PATH, any(forward::forward))
         .route("/api/v1/auth/forward/{*rest}", any(forward::forward))
-        .routes(routes!(metrics::metrics))
         .routes(routes!(health::healthz))
-        .routes(routes!(health::readyz))
-        .split_for_parts();
+        .routes(routes!(health::readyz));
+    // A separate metrics listener takes `/metrics` off the main port.
+    let api = match state.settings.metrics.listen {
+        Some(_) => api,
+        None => api.routes(routes!(metrics::metrics)),
+    };
+    let (api, openapi) = api.split_for_parts();
     api.merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi))
         .merge(crate::portal::router())
         .fallback(routes::not_found)
@@ -144,6 +150,10 @@ impl Application {
             None
         };
         let listener = TcpListener::bind(settings.listen).await?;
+        let metrics_listener = match settings.metrics.listen {
+            Some(address) => Some(TcpListener::bind(address).await?),
+            None => None,
+        };
         let state = AppState::new(Inner {
             store,
             hasher,
@@ -156,6 +166,7 @@ impl Application {
         });
         Ok(Self {
             listener,
+            metrics_listener,
             state,
             new_admin_key,
             new_owner,
@@ -164,6 +175,11 @@ impl Application {
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
+    }
+
+    /// The metrics listener's address, when `metrics.listen` is set.
+    pub fn metrics_addr(&self) -> Option<std::io::Result<SocketAddr>> {
+        self.metrics_listener.as_ref().map(TcpListener::local_addr)
     }
 
     pub fn state(&self) -> AppState {
@@ -206,6 +222,14 @@ impl Application {
                 }
             }
         });
+        let metrics_server = self.metrics_listener.map(|listener| {
+            let app = metrics::router(state.clone());
+            tokio::spawn(async move {
+                if let Err(error) = axum::serve(listener, app).await {
+                    tracing::error!(%error, "the metrics listener stopped");
+                }
+            })
+        });
         let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
         let served = axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)
@@ -213,6 +237,9 @@ impl Application {
         flusher.abort();
         announcer.abort();
         watcher.abort();
+        if let Some(server) = metrics_server {
+            server.abort();
+        }
         state.usage.flush(&state.store).await;
         served
     }
@@ -266,6 +293,9 @@ pub async fn serve(config: Config) -> Result<(), StartupError> {
         );
     }
     tracing::info!(address = %app.local_addr()?, "keyward is listening");
+    if let Some(address) = app.metrics_addr() {
+        tracing::info!(address = %address?, "metrics are served on their own address");
+    }
     app.run_until_stopped(shutdown_signal()).await?;
     Ok(())
 }
