@@ -15,6 +15,7 @@ mod limits;
 mod orgs;
 mod secrets;
 mod settings;
+mod tls;
 mod usage;
 
 /// Generates `sqlite::<name>` and `postgres::<name>` for each
