@@ -1,10 +1,13 @@
 //! Who is calling, and may they? Credentials come from `x-api-key`,
 //! `Authorization: Api-Key …`, `Authorization: Bearer …` (keys and session
-//! tokens) or the portal's session cookie. Route permissions are declared
-//! in handler signatures: `OrgAccess<KeysWrite>`, `TeamAccess<TeamsWrite>`.
+//! tokens) or the portal's session cookie; a write made with the cookie
+//! must also carry the portal's CSRF token in `X-CSRF-Token`. Route
+//! permissions are declared in handler signatures: `OrgAccess<KeysWrite>`,
+//! `TeamAccess<TeamsWrite>`.
 
 use crate::cache::ResolvedKey;
 use crate::error::{ApiError, ApiResult, Code};
+use crate::portal::csrf;
 use crate::state::AppState;
 use crate::verify::{self, Lookup, Outcome};
 use axum::extract::{FromRequestParts, RawPathParams};
@@ -23,6 +26,8 @@ pub const ORG_HEADER: &str = "x-keyward-org";
 /// Session tokens share the key format under their own prefix.
 pub const SESSION_PREFIX: &str = "kws";
 pub const SESSION_COOKIE: &str = "keyward_session";
+/// Carries the portal's CSRF token on writes authenticated by the cookie.
+pub const CSRF_HEADER: &str = "x-csrf-token";
 
 /// A signed-in user.
 #[derive(Clone, Debug)]
@@ -94,6 +99,33 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(|(_, value)| value)
 }
 
+/// The session cookie, when it is the credential the request relies on
+/// (no `x-api-key` or `Authorization` header, which [`credential`] prefers).
+fn cookie_credential(headers: &HeaderMap) -> Option<&str> {
+    let header = headers.contains_key("x-api-key")
+        || headers.contains_key(axum::http::header::AUTHORIZATION);
+    session_cookie(headers).filter(|_| !header)
+}
+
+/// Browsers attach the session cookie to requests any site makes, so a
+/// write that relies on it must prove it comes from a page of keyward's
+/// own: the portal's CSRF token, which other sites can't read.
+fn check_cookie_write(state: &AppState, parts: &Parts) -> ApiResult<()> {
+    let Some(cookie) = cookie_credential(&parts.headers) else {
+        return Ok(());
+    };
+    if is_safe(&parts.method) {
+        return Ok(());
+    }
+    let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
+    match sent {
+        Some(sent) if csrf::verify(state, &state.hasher.hash(cookie), sent) => Ok(()),
+        _ => Err(ApiError::forbidden(
+            "a write authenticated by the session cookie needs the portal's CSRF token in X-CSRF-Token; API clients send a key or a session token instead",
+        )),
+    }
+}
+
 /// Authenticates a credential; failures answer generically and log the cause.
 pub async fn authenticate(state: &AppState, text: Option<&str>) -> ApiResult<Caller> {
     let Some(text) = text.filter(|t| !t.is_empty()) else {
@@ -152,6 +184,7 @@ impl FromRequestParts<AppState> for Caller {
         if let Some(caller) = parts.extensions.get::<Caller>() {
             return Ok(caller.clone());
         }
+        check_cookie_write(state, parts)?;
         let caller = authenticate(state, credential(&parts.headers)).await?;
         parts.extensions.insert(caller.clone());
         Ok(caller)

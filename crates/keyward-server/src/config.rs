@@ -89,6 +89,32 @@ pub struct Config {
     /// Forward-auth's proxy dialect, trusted proxies and rules; only in the TOML file.
     #[arg(skip)]
     pub forward_auth: Option<ForwardAuthConfig>,
+    /// Who may read `/metrics`: `[metrics]` in the TOML file.
+    #[command(flatten)]
+    #[serde(default)]
+    pub metrics: MetricsConfig,
+}
+
+/// Access to `/metrics`. Unset, anyone who reaches the main port may read it.
+#[derive(Debug, Clone, Default, clap::Args, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// A bearer token `/metrics` requires (`Authorization: Bearer …`).
+    #[arg(
+        id = "metrics_token",
+        long = "metrics-token",
+        env = "KEYWARD_METRICS_TOKEN",
+        hide_env_values = true
+    )]
+    pub token: Option<SecretText>,
+    /// A separate address serving only `/metrics`; the main port then
+    /// doesn't serve it.
+    #[arg(
+        id = "metrics_listen",
+        long = "metrics-listen",
+        env = "KEYWARD_METRICS_LISTEN"
+    )]
+    pub listen: Option<SocketAddr>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -137,6 +163,7 @@ pub struct Settings {
     pub bootstrap_user: bool,
     pub secure_cookies: bool,
     pub forward_auth: ForwardAuth,
+    pub metrics: MetricsConfig,
 }
 
 impl Config {
@@ -209,6 +236,19 @@ impl Config {
             .unwrap_or_default()
             .compile()
             .map_err(ConfigError::Invalid)?;
+        let metrics = MetricsConfig {
+            token: self.metrics.token.or(file.metrics.token),
+            listen: self.metrics.listen.or(file.metrics.listen),
+        };
+        if metrics
+            .token
+            .as_ref()
+            .is_some_and(|t| t.expose().is_empty())
+        {
+            return Err(ConfigError::Invalid(
+                "the metrics token must not be empty".into(),
+            ));
+        }
         Ok(Settings {
             listen,
             data_dir,
@@ -221,6 +261,7 @@ impl Config {
             bootstrap_user: !(self.no_bootstrap_user || file.no_bootstrap_user),
             secure_cookies: self.secure_cookies || file.secure_cookies,
             forward_auth,
+            metrics,
         })
     }
 }

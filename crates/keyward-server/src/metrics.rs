@@ -1,14 +1,20 @@
 //! Prometheus metrics at `/metrics`: what verification answered, keys
 //! created, and the cache. Counters are plain atomics, cheap on the hot path.
+//! With `metrics.token` set, readers must send it as a bearer token; with
+//! `metrics.listen` set, they're served on that address only.
 
+use crate::error::{ApiError, ApiResult, Code};
 use crate::state::AppState;
 use crate::verify::Outcome;
+use axum::Router;
 use axum::extract::State;
-use axum::http::header;
+use axum::http::{HeaderMap, header};
 use axum::response::IntoResponse;
+use axum::routing::get;
 use keyward_core::model::KeyState;
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
+use subtle::ConstantTimeEq;
 
 const CODES: [&str; 6] = [
     "VALID",
@@ -43,9 +49,42 @@ impl Metrics {
     }
 }
 
+/// The router of the separate metrics listener: `/metrics` and nothing else.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics))
+        .fallback(crate::routes::not_found)
+        .with_state(state)
+}
+
+/// Whether the request carries the configured token, if one is configured.
+fn authorized(state: &AppState, headers: &HeaderMap) -> bool {
+    let Some(token) = &state.settings.metrics.token else {
+        return true;
+    };
+    let sent = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map_or("", |(_, rest)| rest.trim());
+    bool::from(sent.as_bytes().ct_eq(token.expose().as_bytes()))
+}
+
 /// The metrics in Prometheus' text format.
-#[utoipa::path(get, path = "/metrics", tag = "health", responses((status = 200, content_type = "text/plain")))]
-pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+#[utoipa::path(get, path = "/metrics", tag = "health",
+    responses((status = 200, content_type = "text/plain"),
+              (status = 401, body = crate::error::ErrorBody, description = "`metrics.token` is set and the request lacks it")))]
+pub async fn metrics(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> ApiResult<impl IntoResponse> {
+    if !authorized(&state, &headers) {
+        return Err(ApiError::new(
+            Code::Unauthenticated,
+            "send the metrics token as `Authorization: Bearer …`",
+        ));
+    }
     let m = &state.metrics;
     let mut out = String::new();
     let _ = writeln!(
@@ -76,5 +115,5 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     );
     let _ = writeln!(out, "# TYPE keyward_cached_keys gauge");
     let _ = writeln!(out, "keyward_cached_keys {}", state.cache.entries());
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out))
 }

@@ -55,6 +55,8 @@ pub enum StartupError {
 
 pub struct Application {
     listener: TcpListener,
+    /// `metrics.listen`'s, when configured.
+    metrics_listener: Option<TcpListener>,
     state: AppState,
     /// A freshly generated admin key, to be shown once.
     pub new_admin_key: Option<ApiKey>,
@@ -64,7 +66,7 @@ pub struct Application {
 
 /// The API router, with its OpenAPI document and docs.
 pub fn router(state: AppState) -> Router {
-    let (api, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let api = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(orgs::list, orgs::create))
         .routes(routes!(orgs::get, orgs::update, orgs::delete))
         .routes(routes!(permissions::list, permissions::create))
@@ -107,10 +109,14 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(verify::verify))
         .route(forward::PATH, forward::methods())
         .route("/api/v1/auth/forward/{*rest}", forward::methods())
-        .routes(routes!(metrics::metrics))
         .routes(routes!(health::healthz))
-        .routes(routes!(health::readyz))
-        .split_for_parts();
+        .routes(routes!(health::readyz));
+    // A separate metrics listener takes `/metrics` off the main port.
+    let api = match state.settings.metrics.listen {
+        Some(_) => api,
+        None => api.routes(routes!(metrics::metrics)),
+    };
+    let (api, openapi) = api.split_for_parts();
     api.merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi))
         .merge(crate::portal::router())
         .fallback(routes::not_found)
@@ -127,6 +133,12 @@ async fn open_store(settings: &Settings) -> Result<Arc<dyn Store>, StartupError>
     Ok(keyward_store::open(&settings.store.url()).await?)
 }
 
+async fn bind(address: SocketAddr) -> Result<TcpListener, StartupError> {
+    TcpListener::bind(address)
+        .await
+        .map_err(|source| StartupError::Listen { address, source })
+}
+
 impl Application {
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
         Self::build_with_clock(settings, Arc::new(SystemClock)).await
@@ -138,13 +150,11 @@ impl Application {
     ) -> Result<Self, StartupError> {
         // The port first: a start that can't serve creates nothing, so no
         // one-time secret is ever made that nobody saw.
-        let listener =
-            TcpListener::bind(settings.listen)
-                .await
-                .map_err(|source| StartupError::Listen {
-                    address: settings.listen,
-                    source,
-                })?;
+        let listener = bind(settings.listen).await?;
+        let metrics_listener = match settings.metrics.listen {
+            Some(address) => Some(bind(address).await?),
+            None => None,
+        };
         secret::create_private_dir(&settings.data_dir)?;
         let store = open_store(&settings).await?;
         let loaded = secret::server_secret(&settings)?;
@@ -172,6 +182,7 @@ impl Application {
         });
         Ok(Self {
             listener,
+            metrics_listener,
             state,
             new_admin_key,
             new_owner,
@@ -180,6 +191,11 @@ impl Application {
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
+    }
+
+    /// The metrics listener's address, when `metrics.listen` is set.
+    pub fn metrics_addr(&self) -> Option<std::io::Result<SocketAddr>> {
+        self.metrics_listener.as_ref().map(TcpListener::local_addr)
     }
 
     pub fn state(&self) -> AppState {
@@ -222,6 +238,14 @@ impl Application {
                 }
             }
         });
+        let metrics_server = self.metrics_listener.map(|listener| {
+            let app = metrics::router(state.clone());
+            tokio::spawn(async move {
+                if let Err(error) = axum::serve(listener, app).await {
+                    tracing::error!(%error, "the metrics listener stopped");
+                }
+            })
+        });
         let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
         let served = axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)
@@ -229,6 +253,9 @@ impl Application {
         flusher.abort();
         announcer.abort();
         watcher.abort();
+        if let Some(server) = metrics_server {
+            server.abort();
+        }
         state.usage.flush(&state.store).await;
         served
     }
@@ -271,6 +298,9 @@ pub async fn serve(config: Config) -> Result<(), StartupError> {
     let app = Application::build(settings).await?;
     show_once(&app, log_format);
     tracing::info!(address = %app.local_addr()?, "keyward is listening");
+    if let Some(address) = app.metrics_addr() {
+        tracing::info!(address = %address?, "metrics are served on their own address");
+    }
     app.run_until_stopped(shutdown_signal()).await?;
     Ok(())
 }

@@ -6,7 +6,7 @@
 
 mod admin;
 mod assets;
-mod csrf;
+pub(crate) mod csrf;
 mod errors;
 mod form;
 mod key_form;

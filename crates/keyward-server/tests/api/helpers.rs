@@ -47,6 +47,8 @@ pub struct TestApp {
     /// The admin key the server generated on this start, if it did.
     pub new_admin_key: Option<String>,
     pub tempdir: TempDir,
+    /// `http://…` of the separate metrics listener, when configured.
+    pub metrics_address: Option<String>,
     admin_key: Option<String>,
     settings: Settings,
     shutdown: Option<oneshot::Sender<()>>,
@@ -88,6 +90,9 @@ impl TestApp {
             .await
             .expect("build the application");
         let address = format!("http://{}", app.local_addr().expect("a bound port"));
+        let metrics_address = app
+            .metrics_addr()
+            .map(|a| format!("http://{}", a.expect("a bound metrics port")));
         let state = app.state();
         let new_admin_key = app.new_admin_key.as_ref().map(|k| k.expose().to_owned());
         let admin_key = settings
@@ -112,6 +117,7 @@ impl TestApp {
             state,
             new_admin_key,
             tempdir,
+            metrics_address,
             admin_key,
             settings,
             shutdown: Some(shutdown),

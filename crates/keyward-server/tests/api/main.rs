@@ -122,3 +122,4 @@ mod forward;
 mod metrics;
 mod nodes;
 mod portal;
+mod postgres_tls;

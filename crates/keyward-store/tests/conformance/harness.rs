@@ -17,6 +17,8 @@ const DATABASE_URL_VAR: &str = "KEYWARD_TEST_DATABASE_URL";
 pub struct TestDb {
     store: Arc<dyn Store>,
     raw: Raw,
+    /// The PostgreSQL store's own pool; `None` on SQLite.
+    pool: Option<PgPool>,
 }
 
 impl TestDb {
@@ -26,6 +28,11 @@ impl TestDb {
 
     pub fn raw(&self) -> Raw {
         self.raw.clone()
+    }
+
+    /// The pool the PostgreSQL store itself queries through.
+    pub fn store_pool(&self) -> PgPool {
+        self.pool.clone().expect("a PostgreSQL store")
     }
 }
 
@@ -99,6 +106,7 @@ where
     let db = TestDb {
         store: Arc::new(store),
         raw: Raw::Sqlite(path),
+        pool: None,
     };
     let outcome = tokio::spawn(test(&db)).await;
     drop(db);
@@ -113,9 +121,20 @@ where
     F: FnOnce(&TestDb) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
+    postgres_with(|url| url, test).await;
+}
+
+/// [`postgres`], with the store connecting to the URL `url_of` makes of
+/// the configured one.
+pub async fn postgres_with<F, Fut>(url_of: impl FnOnce(String) -> String, test: F)
+where
+    F: FnOnce(&TestDb) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
     let Some(url) = database_url() else {
         return;
     };
+    let url = url_of(url);
     let mut admin = PgConnection::connect(&url)
         .await
         .unwrap_or_else(|e| panic!("connect to {DATABASE_URL_VAR}: {e}"));
@@ -138,6 +157,7 @@ where
     let db = TestDb {
         store: Arc::new(store.clone()),
         raw: Raw::Postgres(raw.clone()),
+        pool: Some(store.pool().clone()),
     };
     let outcome = tokio::spawn(test(&db)).await;
     drop(db);

@@ -16,6 +16,7 @@ mod limits;
 mod orgs;
 mod secrets;
 mod settings;
+mod tls;
 mod usage;
 
 /// Generates `sqlite::<name>` and `postgres::<name>` for each

@@ -2,6 +2,7 @@
 //! sessions), and its flows in a real headless Chromium.
 
 mod admin;
+mod api_writes;
 mod browser;
 mod http;
 mod keys;
