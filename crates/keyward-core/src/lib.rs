@@ -7,6 +7,7 @@ mod base62;
 pub mod clock;
 pub mod grant;
 pub mod key;
+pub mod limits;
 pub mod model;
 pub mod permission;
 pub mod query;
