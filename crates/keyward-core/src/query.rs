@@ -262,7 +262,11 @@ mod tests {
     fn the_deepest_allowed_query_parses_and_evaluates() {
         let depth = QUERY_MAX_DEPTH;
         let q = format!("{}a:r{}", "(".repeat(depth), ")".repeat(depth));
-        assert!(PermissionQuery::parse(&q).unwrap().evaluate(&holds(&["a:r"])));
+        assert!(
+            PermissionQuery::parse(&q)
+                .unwrap()
+                .evaluate(&holds(&["a:r"]))
+        );
         let q = format!("{}a:r{}", "(".repeat(depth + 1), ")".repeat(depth + 1));
         assert!(PermissionQuery::parse(&q).is_err());
     }

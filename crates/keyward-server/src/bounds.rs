@@ -119,9 +119,7 @@ pub fn group_list<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
 }
 
 /// A key's optional metadata, within [`check_metadata`]'s bounds.
-pub fn metadata<'de, D: Deserializer<'de>>(
-    d: D,
-) -> Result<Option<Map<String, Value>>, D::Error> {
+pub fn metadata<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Map<String, Value>>, D::Error> {
     let map = Option::<Map<String, Value>>::deserialize(d)?;
     if let Some(map) = &map {
         check_metadata(map).map_err(D::Error::custom)?;
@@ -183,13 +181,22 @@ mod tests {
     fn lists_stop_at_their_bound() {
         let full: Vec<Value> = (0..KEY_PERMISSIONS_MAX).map(|n| json!(n)).collect();
         assert_eq!(
-            parse(json!({ "permissions": full })).unwrap().permissions.unwrap().len(),
+            parse(json!({ "permissions": full }))
+                .unwrap()
+                .permissions
+                .unwrap()
+                .len(),
             KEY_PERMISSIONS_MAX
         );
         let over: Vec<Value> = (0..=KEY_PERMISSIONS_MAX).map(|n| json!(n)).collect();
         let e = parse(json!({ "permissions": over })).unwrap_err();
         assert!(e.to_string().contains("at most 256 entries"), "{e}");
-        assert!(parse(json!({ "permissions": null })).unwrap().permissions.is_none());
+        assert!(
+            parse(json!({ "permissions": null }))
+                .unwrap()
+                .permissions
+                .is_none()
+        );
         assert!(parse(json!({})).unwrap().permissions.is_none());
     }
 
@@ -203,7 +210,12 @@ mod tests {
         let Value::Object(inner) = deep else {
             panic!("an object");
         };
-        assert!(parse(json!({ "metadata": inner })).unwrap().metadata.is_some());
+        assert!(
+            parse(json!({ "metadata": inner }))
+                .unwrap()
+                .metadata
+                .is_some()
+        );
         let big = "x".repeat(METADATA_MAX_BYTES);
         let e = parse(json!({ "metadata": { "note": big } })).unwrap_err();
         assert!(e.to_string().contains("at most 4096"), "{e}");

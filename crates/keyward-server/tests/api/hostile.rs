@@ -61,7 +61,10 @@ pub async fn nul_in_names_and_metadata_is_422(backend: Backend) {
     let (app, _) = acme(&backend).await;
     let org = app.admin.post(ORGS, json!({ "name": "Ac\u{0}me" })).await;
     assert_validation(&org, CONTROL);
-    let name = app.admin.post(&keys_path("acme"), key_body("k\u{0}ey")).await;
+    let name = app
+        .admin
+        .post(&keys_path("acme"), key_body("k\u{0}ey"))
+        .await;
     assert_validation(&name, CONTROL);
     let mut body = key_body("with metadata");
     body["metadata"] = json!({ "note": "a\u{0}b" });
@@ -71,7 +74,10 @@ pub async fn nul_in_names_and_metadata_is_422(backend: Backend) {
     let mut body = key_body("with metadata");
     body["metadata"] = json!({ "note": "line one\n\tline two" });
     assert_status(&app.admin.post(&keys_path("acme"), body).await, 201);
-    let name = app.admin.post(&keys_path("acme"), key_body("two\nlines")).await;
+    let name = app
+        .admin
+        .post(&keys_path("acme"), key_body("two\nlines"))
+        .await;
     assert_validation(&name, "one line");
 }
 
@@ -123,7 +129,10 @@ pub async fn role_with_too_many_grants_is_422(backend: Backend) {
     let roles = format!("{ORGS}/acme/roles");
     let response = app
         .admin
-        .post(&roles, json!({ "name": "wide", "grants": permissions(257) }))
+        .post(
+            &roles,
+            json!({ "name": "wide", "grants": permissions(257) }),
+        )
         .await;
     assert_validation(&response, "grants: at most 256 entries");
     let response = app
