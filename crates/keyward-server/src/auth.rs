@@ -296,7 +296,7 @@ async fn named_org(parts: &mut Parts, state: &AppState) -> ApiResult<Option<Stri
                     "X-Keyward-Org must be an organization id or slug",
                 )
             })?;
-            crate::extract::check_text("X-Keyward-Org", named)?;
+            crate::extract::check_line("X-Keyward-Org", named)?;
             Ok(Some(named.trim().to_owned()))
         }
     }

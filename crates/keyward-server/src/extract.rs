@@ -4,8 +4,8 @@
 //!
 //! Strings may carry tab, line feed and carriage return (free text:
 //! descriptions, metadata, passwords); every other control character (C0,
-//! DEL, C1), NUL above all, is refused with 422. Names refuse those three too
-//! (`keyward_core::model::parse_name`).
+//! DEL, C1), NUL above all, is refused with 422. One-line values (names,
+//! headers, query parameters) refuse those three too.
 
 use crate::error::{ApiError, ApiResult, Code};
 use axum::body::Bytes;
@@ -39,6 +39,17 @@ fn control_error(what: &str) -> ApiError {
 pub fn check_text(what: &str, text: &str) -> ApiResult<()> {
     if text.chars().any(refused) {
         return Err(control_error(what));
+    }
+    Ok(())
+}
+
+/// Refuses a one-line value (a header, a query parameter) that holds any
+/// control character.
+pub fn check_line(what: &str, text: &str) -> ApiResult<()> {
+    if text.chars().any(char::is_control) {
+        return Err(ApiError::validation(format!(
+            "{what} holds a control character; none is allowed there"
+        )));
     }
     Ok(())
 }
@@ -174,8 +185,8 @@ where
         };
         let Query(pairs) = Query::<Vec<(String, String)>>::try_from_uri(&parts.uri).map_err(bad)?;
         for (name, value) in &pairs {
-            check_text("the query string", name)?;
-            check_text(&format!("query parameter {name}"), value)?;
+            check_line("the query string", name)?;
+            check_line(&format!("query parameter {name}"), value)?;
         }
         Query::<T>::try_from_uri(&parts.uri)
             .map(|q| Self(q.0))
