@@ -11,6 +11,7 @@ pub mod forward_path;
 pub mod forward_rules;
 pub mod grant;
 pub mod key;
+pub mod limits;
 pub mod model;
 pub mod permission;
 pub mod query;

@@ -17,6 +17,8 @@ pub enum NameError {
     Empty,
     #[error("must be at most {NAME_MAX} characters")]
     TooLong,
+    #[error("must be one line without control characters")]
+    Control,
 }
 
 /// Trims and checks a human label (key names, organization names).
@@ -26,6 +28,8 @@ pub fn parse_name(raw: &str) -> Result<String, NameError> {
         Err(NameError::Empty)
     } else if name.chars().count() > NAME_MAX {
         Err(NameError::TooLong)
+    } else if name.chars().any(char::is_control) {
+        Err(NameError::Control)
     } else {
         Ok(name.to_owned())
     }

@@ -1,14 +1,23 @@
 //! Permission queries: a permission name, or names joined with `AND`, `OR`
 //! and parentheses (`dataproducts:read AND (datasets:edit OR datasets:admin)`).
 //! `AND` binds tighter than `OR`.
+//!
+//! Queries come from callers, so they are bounded: at most
+//! [`QUERY_MAX_BYTES`] long and [`QUERY_MAX_DEPTH`] parentheses deep. A chain
+//! of `AND`s (or `OR`s) is one node with many operands, so the tree is never
+//! deeper than the parentheses: parsing, evaluating and dropping a query
+//! recurse at most about twice that depth.
 
+use crate::limits::{QUERY_MAX_BYTES, QUERY_MAX_DEPTH};
 use crate::permission::PermissionName;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PermissionQuery {
     Permission(PermissionName),
-    And(Box<PermissionQuery>, Box<PermissionQuery>),
-    Or(Box<PermissionQuery>, Box<PermissionQuery>),
+    /// Every operand holds; two or more.
+    And(Vec<PermissionQuery>),
+    /// Some operand holds; two or more.
+    Or(Vec<PermissionQuery>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -30,9 +39,9 @@ enum Token {
 
 fn tokenize(input: &str) -> Result<Vec<(usize, Token)>, QuerySyntaxError> {
     let mut tokens = Vec::new();
-    let mut chars = input.char_indices().peekable();
+    let mut chars = input.chars().enumerate().peekable();
     while let Some(&(at, c)) = chars.peek() {
-        let position = input[..at].chars().count() + 1;
+        let position = at + 1;
         match c {
             c if c.is_whitespace() => {
                 chars.next();
@@ -73,6 +82,8 @@ struct Parser {
     tokens: Vec<(usize, Token)>,
     next: usize,
     end: usize,
+    /// Parentheses open at `next`.
+    depth: usize,
 }
 
 impl Parser {
@@ -92,30 +103,36 @@ impl Parser {
     }
 
     fn or_expr(&mut self) -> Result<PermissionQuery, QuerySyntaxError> {
-        let mut left = self.and_expr()?;
+        let mut operands = vec![self.and_expr()?];
         while self.peek() == Some(&Token::Or) {
             self.next += 1;
-            let right = self.and_expr()?;
-            left = PermissionQuery::Or(Box::new(left), Box::new(right));
+            operands.push(self.and_expr()?);
         }
-        Ok(left)
+        Ok(join(operands, PermissionQuery::Or))
     }
 
     fn and_expr(&mut self) -> Result<PermissionQuery, QuerySyntaxError> {
-        let mut left = self.operand()?;
+        let mut operands = vec![self.operand()?];
         while self.peek() == Some(&Token::And) {
             self.next += 1;
-            let right = self.operand()?;
-            left = PermissionQuery::And(Box::new(left), Box::new(right));
+            operands.push(self.operand()?);
         }
-        Ok(left)
+        Ok(join(operands, PermissionQuery::And))
     }
 
     fn operand(&mut self) -> Result<PermissionQuery, QuerySyntaxError> {
         match self.peek().cloned() {
             Some(Token::Open) => {
+                // Checked before descending, so hostile nesting costs no stack.
+                if self.depth == QUERY_MAX_DEPTH {
+                    return Err(self.error(format!(
+                        "parentheses nest deeper than {QUERY_MAX_DEPTH} levels"
+                    )));
+                }
                 self.next += 1;
+                self.depth += 1;
                 let inner = self.or_expr()?;
+                self.depth -= 1;
                 if self.peek() != Some(&Token::Close) {
                     return Err(self.error("expected `)`"));
                 }
@@ -134,13 +151,35 @@ impl Parser {
     }
 }
 
+/// One operand stands for itself; more become one `And` or `Or` node.
+fn join(
+    operands: Vec<PermissionQuery>,
+    node: fn(Vec<PermissionQuery>) -> PermissionQuery,
+) -> PermissionQuery {
+    match <[PermissionQuery; 1]>::try_from(operands) {
+        Ok([only]) => only,
+        Err(operands) => node(operands),
+    }
+}
+
 impl PermissionQuery {
     pub fn parse(input: &str) -> Result<Self, QuerySyntaxError> {
+        if input.len() > QUERY_MAX_BYTES {
+            return Err(QuerySyntaxError {
+                position: input
+                    .char_indices()
+                    .take_while(|(at, _)| *at < QUERY_MAX_BYTES)
+                    .count()
+                    + 1,
+                message: format!("the query is longer than {QUERY_MAX_BYTES} bytes"),
+            });
+        }
         let tokens = tokenize(input)?;
         let mut parser = Parser {
             tokens,
             next: 0,
             end: input.chars().count() + 1,
+            depth: 0,
         };
         let query = parser.or_expr()?;
         if parser.next < parser.tokens.len() {
@@ -153,8 +192,8 @@ impl PermissionQuery {
     pub fn evaluate(&self, holds: &impl Fn(&PermissionName) -> bool) -> bool {
         match self {
             PermissionQuery::Permission(p) => holds(p),
-            PermissionQuery::And(a, b) => a.evaluate(holds) && b.evaluate(holds),
-            PermissionQuery::Or(a, b) => a.evaluate(holds) || b.evaluate(holds),
+            PermissionQuery::And(all) => all.iter().all(|q| q.evaluate(holds)),
+            PermissionQuery::Or(any) => any.iter().any(|q| q.evaluate(holds)),
         }
     }
 
@@ -162,10 +201,8 @@ impl PermissionQuery {
     pub fn permissions(&self) -> Vec<&PermissionName> {
         match self {
             PermissionQuery::Permission(p) => vec![p],
-            PermissionQuery::And(a, b) | PermissionQuery::Or(a, b) => {
-                let mut out = a.permissions();
-                out.extend(b.permissions());
-                out
+            PermissionQuery::And(operands) | PermissionQuery::Or(operands) => {
+                operands.iter().flat_map(Self::permissions).collect()
             }
         }
     }
@@ -210,5 +247,77 @@ mod tests {
         assert_eq!(e.position, 1);
         let e = PermissionQuery::parse("Bad").unwrap_err();
         assert_eq!(e.position, 1);
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_before_it_costs_stack() {
+        let e = PermissionQuery::parse(&"(".repeat(4000)).unwrap_err();
+        assert!(e.message.contains("1024 bytes"), "{}", e.message);
+        let e = PermissionQuery::parse(&"(".repeat(QUERY_MAX_BYTES)).unwrap_err();
+        assert_eq!(e.position, QUERY_MAX_DEPTH + 1);
+        assert!(e.message.contains("deeper than 32"), "{}", e.message);
+    }
+
+    #[test]
+    fn the_deepest_allowed_query_parses_and_evaluates() {
+        let depth = QUERY_MAX_DEPTH;
+        let q = format!("{}a:r{}", "(".repeat(depth), ")".repeat(depth));
+        assert!(
+            PermissionQuery::parse(&q)
+                .unwrap()
+                .evaluate(&holds(&["a:r"]))
+        );
+        let q = format!("{}a:r{}", "(".repeat(depth + 1), ")".repeat(depth + 1));
+        assert!(PermissionQuery::parse(&q).is_err());
+    }
+
+    #[test]
+    fn a_chain_is_one_flat_node() {
+        let mut chain = "a:b".to_owned();
+        while chain.len() + " AND a:b".len() <= QUERY_MAX_BYTES {
+            chain.push_str(" AND a:b");
+        }
+        assert!(chain.len() > QUERY_MAX_BYTES - 8);
+        let q = PermissionQuery::parse(&chain).unwrap();
+        let PermissionQuery::And(operands) = &q else {
+            panic!("expected one AND node, got {q:?}");
+        };
+        assert_eq!(operands.len(), 128);
+        assert!(q.evaluate(&holds(&["a:b"])));
+        assert!(!q.evaluate(&holds(&[])));
+        drop(q);
+    }
+
+    #[test]
+    fn the_widest_and_deepest_query_evaluates_on_a_small_stack() {
+        // Nested `OR`s inside nested `AND`s, to the byte and depth limits.
+        let mut q = "a:b".to_owned();
+        for level in 0..QUERY_MAX_DEPTH {
+            let op = if level % 2 == 0 { "AND" } else { "OR" };
+            q = format!("(a:b {op} {q})");
+        }
+        while q.len() + " OR a:b".len() <= QUERY_MAX_BYTES {
+            q.push_str(" OR a:b");
+        }
+        let parsed = PermissionQuery::parse(&q).unwrap();
+        let evaluated = std::thread::Builder::new()
+            .stack_size(64 * 1024)
+            .spawn(move || {
+                let result = parsed.evaluate(&holds(&["a:b"]));
+                drop(parsed);
+                result
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+        assert!(evaluated);
+    }
+
+    #[test]
+    fn long_queries_are_refused() {
+        let long = format!("a:{}", "b".repeat(QUERY_MAX_BYTES));
+        let e = PermissionQuery::parse(&long).unwrap_err();
+        assert_eq!(e.position, QUERY_MAX_BYTES + 1);
+        assert!(e.message.contains("1024 bytes"), "{}", e.message);
     }
 }

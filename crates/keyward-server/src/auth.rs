@@ -309,7 +309,7 @@ pub struct OrgAccess<A> {
 async fn path_param(parts: &mut Parts, state: &AppState, name: &str) -> ApiResult<Option<String>> {
     let params = RawPathParams::from_request_parts(parts, state)
         .await
-        .map_err(|_| ApiError::internal())?;
+        .map_err(|_| ApiError::new(Code::BadRequest, "a path segment is not UTF-8 text"))?;
     Ok(params
         .iter()
         .find(|(n, _)| *n == name)
@@ -322,15 +322,16 @@ async fn named_org(parts: &mut Parts, state: &AppState) -> ApiResult<Option<Stri
     }
     match parts.headers.get(ORG_HEADER) {
         None => Ok(None),
-        Some(value) => value
-            .to_str()
-            .map(|v| Some(v.trim().to_owned()))
-            .map_err(|_| {
+        Some(value) => {
+            let named = value.to_str().map_err(|_| {
                 ApiError::new(
                     Code::BadRequest,
                     "X-Keyward-Org must be an organization id or slug",
                 )
-            }),
+            })?;
+            crate::extract::check_line("X-Keyward-Org", named)?;
+            Ok(Some(named.trim().to_owned()))
+        }
     }
 }
 

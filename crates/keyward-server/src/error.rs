@@ -146,6 +146,10 @@ impl From<StoreError> for ApiError {
                 Code::NotFound,
                 "a record this request refers to no longer exists",
             ),
+            StoreError::Unstorable(what) => {
+                tracing::warn!(what, "the store refused input that passed validation");
+                ApiError::validation(format!("the store can't take {what}"))
+            }
             other => {
                 tracing::error!(error = %other, "store failure");
                 ApiError::internal()

@@ -122,6 +122,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(crate::extract::decodable_path))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -11,6 +11,11 @@ pub enum StoreError {
     KeyLimitReached,
     #[error("the record the write refers to does not exist")]
     MissingReference,
+    /// The database can't take the values given (text it can't encode, more
+    /// values than one statement holds); says what. The server validates
+    /// input before it gets here, so this is a second line of defence.
+    #[error("the store can't take {0}")]
+    Unstorable(&'static str),
     #[error("stored data is malformed: {0}")]
     Corrupt(String),
     #[error("database error: {0}")]
@@ -22,6 +27,13 @@ pub enum StoreError {
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
         if let sqlx::Error::Database(db) = &e {
+            // PostgreSQL: invalid byte sequence (NUL) and character not in repertoire.
+            if matches!(db.code().as_deref(), Some("22021" | "22P05")) {
+                return StoreError::Unstorable("text with these characters");
+            }
+            if db.message().contains("too many SQL variables") {
+                return StoreError::Unstorable("this many values at once");
+            }
             if db.is_foreign_key_violation() {
                 return StoreError::MissingReference;
             }

@@ -3,9 +3,13 @@
 
 use super::csrf;
 use super::errors::PortalError;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::check_text;
 use crate::state::AppState;
 use axum::Form;
 use axum::extract::{FromRequest, Request};
+use keyward_core::limits::FORM_LIST_MAX;
+use std::collections::HashMap;
 
 /// A urlencoded form, in order, repeated names included (checkbox lists).
 #[derive(Debug, Default, Clone)]
@@ -26,6 +30,24 @@ impl FormData {
             .iter()
             .filter(move |(n, _)| n == name)
             .map(|(_, v)| v.as_str())
+    }
+
+    /// Refuses control characters (as JSON bodies do) and a name sent more
+    /// than [`FORM_LIST_MAX`] times: every list a form carries is bounded.
+    fn check(&self) -> ApiResult<()> {
+        let mut counts: HashMap<&str, usize> = HashMap::new();
+        for (name, value) in &self.0 {
+            check_text("the form", name)?;
+            check_text(&format!("field {name}"), value)?;
+            let count = counts.entry(name).or_default();
+            *count += 1;
+            if *count > FORM_LIST_MAX {
+                return Err(ApiError::validation(format!(
+                    "field {name} may be sent at most {FORM_LIST_MAX} times"
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// Whether a checkbox `name` was ticked.
@@ -50,6 +72,7 @@ impl FromRequest<AppState> for PostForm {
         if !csrf::verify(state, &bound, form.get(csrf::FIELD)) {
             return Err(PortalError::Csrf);
         }
+        form.check()?;
         Ok(Self(form))
     }
 }

@@ -48,7 +48,8 @@ pub struct DadosferaCreatedKey {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DadosferaCreateRequest {
-    /// Permission ids from `GET /permissions`; at least one.
+    /// Permission ids from `GET /permissions`; at least one, at most 256.
+    #[serde(deserialize_with = "crate::bounds::key_permissions")]
     pub permissions: Vec<i64>,
     pub name: Option<String>,
 }

@@ -31,11 +31,11 @@ pub struct GroupMemberRequest {
 pub struct CreateGroupRequest {
     /// Unique in the organization, at most 200 characters.
     pub name: String,
-    /// Ids of the organization's roles the group carries.
-    #[serde(default)]
+    /// Ids of the organization's roles the group carries; at most 256.
+    #[serde(default, deserialize_with = "crate::bounds::group_list")]
     pub roles: Vec<Uuid>,
-    /// Organization members and service accounts.
-    #[serde(default)]
+    /// Organization members and service accounts; at most 256.
+    #[serde(default, deserialize_with = "crate::bounds::group_list")]
     pub members: Vec<GroupMemberRequest>,
 }
 

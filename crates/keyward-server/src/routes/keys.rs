@@ -30,10 +30,14 @@ pub struct CreateKeyRequest {
     pub scope: Scope,
     #[serde(default)]
     pub read_only: bool,
-    /// Narrows the key: permission ids, names, or `{permission, resource}`.
+    /// Narrows the key: permission ids, names, or `{permission, resource}`;
+    /// at most 256.
+    #[serde(default, deserialize_with = "crate::bounds::optional_key_permissions")]
     #[schema(value_type = Option<Vec<Object>>)]
     pub permissions: Option<Vec<Value>>,
     pub expires_at: Option<DateTime<Utc>>,
+    /// At most 4096 bytes as JSON and 8 levels deep.
+    #[serde(default, deserialize_with = "crate::bounds::metadata")]
     #[schema(value_type = Option<Object>)]
     pub metadata: Option<Map<String, Value>>,
     /// Required for `team` keys.
@@ -50,6 +54,8 @@ pub struct UpdateKeyRequest {
     /// A new expiry, or `null` for none.
     #[serde(default, deserialize_with = "double_option")]
     pub expires_at: Option<Option<DateTime<Utc>>>,
+    /// At most 4096 bytes as JSON and 8 levels deep.
+    #[serde(default, deserialize_with = "crate::bounds::metadata")]
     #[schema(value_type = Option<Object>)]
     pub metadata: Option<Map<String, Value>>,
 }

@@ -26,7 +26,8 @@ pub struct CreateRoleRequest {
     /// Unique in the organization, at most 200 characters.
     pub name: String,
     pub description: Option<String>,
-    /// Permission ids, names, or `{permission, resource}` objects.
+    /// Permission ids, names, or `{permission, resource}` objects; at most 256.
+    #[serde(deserialize_with = "crate::bounds::role_grants")]
     #[schema(value_type = Vec<Object>)]
     pub grants: Vec<Value>,
 }
@@ -36,7 +37,8 @@ pub struct CreateRoleRequest {
 pub struct UpdateRoleRequest {
     pub name: Option<String>,
     pub description: Option<String>,
-    /// Replaces the role's grants.
+    /// Replaces the role's grants; at most 256.
+    #[serde(default, deserialize_with = "crate::bounds::optional_role_grants")]
     #[schema(value_type = Option<Vec<Object>>)]
     pub grants: Option<Vec<Value>>,
 }

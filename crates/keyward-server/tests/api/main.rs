@@ -16,6 +16,7 @@ mod credentials;
 mod dadosfera;
 mod delegation;
 mod errors;
+mod hostile;
 mod keys;
 mod limits;
 mod listing;
@@ -115,6 +116,14 @@ api_tests! {
     ops::graceful_stop_closes_the_port,
     startup::failed_first_start_creates_nothing,
     startup::mismatched_node_secrets_refuse_to_start,
+    hostile::deep_query_is_400_and_the_server_lives_on,
+    hostile::nul_in_login_is_422,
+    hostile::nul_in_names_and_metadata_is_422,
+    hostile::controls_in_query_and_header_are_422,
+    hostile::too_many_key_permissions_is_422,
+    hostile::oversized_metadata_is_422,
+    hostile::role_with_too_many_grants_is_422,
+    hostile::undecodable_paths_are_400,
 }
 mod access;
 mod eviction;
