@@ -5,6 +5,7 @@ pub mod auth;
 pub mod bootstrap;
 pub mod cache;
 pub mod config;
+pub mod connections;
 pub mod error;
 pub mod extract;
 pub mod forward;
@@ -19,6 +20,7 @@ pub mod sessions;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod throttle;
 pub mod usage;
 pub mod verify;
 

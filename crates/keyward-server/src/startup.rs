@@ -5,8 +5,10 @@
 use crate::bootstrap::{self, BootstrapUser};
 use crate::cache::KeyCache;
 use crate::config::{Config, ConfigError, Settings, StoreLocation};
+use crate::connections;
 use crate::metrics::{self, Metrics};
 use crate::openapi::ApiDoc;
+use crate::passwords::Hashers;
 use crate::routes::{
     self, dadosfera, forward, groups, health, invitations, keys, members, orgs, permissions, roles,
     service_accounts, session, teams, users, verify,
@@ -14,6 +16,7 @@ use crate::routes::{
 use crate::secret::{self, SecretError};
 use crate::state::{AppState, Inner};
 use crate::telemetry;
+use crate::throttle::Throttle;
 use crate::usage::{FLUSH_INTERVAL, UsageRecorder};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -147,6 +150,8 @@ impl Application {
         let state = AppState::new(Inner {
             store,
             hasher,
+            throttle: Throttle::new(clock.clone()),
+            hashers: Hashers::default(),
             clock,
             admin,
             cache: KeyCache::new(CACHE_CAPACITY),
@@ -206,15 +211,13 @@ impl Application {
                 }
             }
         });
-        let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
-        let served = axum::serve(self.listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let limits = state.settings.connections;
+        connections::serve(self.listener, router(state.clone()), limits, shutdown).await;
         flusher.abort();
         announcer.abort();
         watcher.abort();
         state.usage.flush(&state.store).await;
-        served
+        Ok(())
     }
 }
 
@@ -251,6 +254,7 @@ pub async fn shutdown_signal() {
 pub async fn serve(config: Config) -> Result<(), StartupError> {
     let settings = config.resolve()?;
     telemetry::init(&settings.log, settings.log_format);
+    connections::raise_open_file_limit(settings.connections);
     let app = Application::build(settings).await?;
     if let Some(key) = &app.new_admin_key {
         // Shown once, on the terminal, never through the log.

@@ -22,6 +22,7 @@ mod listing;
 mod ops;
 mod orgs;
 mod storage;
+mod throttle;
 mod usage;
 
 /// Generates `sqlite::<name>` and `postgres::<name>` for each
@@ -112,6 +113,12 @@ api_tests! {
     ops::openapi_lists_every_route,
     ops::docs_are_html,
     ops::graceful_stop_closes_the_port,
+    throttle::failed_logins_lock_the_account_even_for_the_right_password,
+    throttle::the_wait_is_at_most_fifteen_minutes,
+    throttle::unknown_accounts_are_throttled_alike,
+    throttle::one_address_fails_thirty_logins_a_minute,
+    throttle::invalid_credentials_are_throttled_per_address,
+    throttle::invitation_acceptance_is_throttled_per_address,
 }
 mod access;
 mod eviction;
