@@ -224,18 +224,3 @@ async fn idle_keep_alive_connections_are_closed() {
     assert_eq!(&head, b"HTTP/1.1 200");
     assert!(closed_within(stream, Duration::from_secs(10)).await);
 }
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn connections_over_the_cap_are_closed_at_once() {
-    let server = Server::start(&["--header-timeout", "30", "--max-connections", "20"]).await;
-    let mut held = Vec::new();
-    for _ in 0..20 {
-        held.push(server.slow_connection().await);
-    }
-    // Give the server the moment it needs to accept them all.
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let extra = server.slow_connection().await;
-    assert!(closed_within(extra, Duration::from_secs(10)).await);
-    drop(held);
-    assert!(server.healthy_within(Duration::from_secs(10)).await);
-}
