@@ -10,7 +10,7 @@ use crate::error::{ApiError, ApiResult, Code};
 use crate::portal::csrf;
 use crate::state::AppState;
 use crate::verify::{self, Lookup, Outcome};
-use axum::extract::{FromRequestParts, RawPathParams};
+use axum::extract::{ConnectInfo, FromRequestParts, RawPathParams};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method};
 use keyward_core::access::{
@@ -19,6 +19,7 @@ use keyward_core::access::{
 use keyward_core::model::Organization;
 use keyward_core::{ApiKey, GrantSet, KeyHash, Resource, Scope};
 use std::marker::PhantomData;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -126,12 +127,36 @@ fn check_cookie_write(state: &AppState, parts: &Parts) -> ApiResult<()> {
     }
 }
 
-/// Authenticates a credential; failures answer generically and log the cause.
-pub async fn authenticate(state: &AppState, text: Option<&str>) -> ApiResult<Caller> {
+/// Authenticates a credential; failures answer generically and log the
+/// cause. Invalid credentials count against the client's address (valid
+/// ones cost nothing more).
+pub async fn authenticate(
+    state: &AppState,
+    text: Option<&str>,
+    client: Option<IpAddr>,
+) -> ApiResult<Caller> {
     let Some(text) = text.filter(|t| !t.is_empty()) else {
         tracing::debug!("no credential");
         return Err(ApiError::unauthenticated());
     };
+    match recognise(state, text).await {
+        Err(refused) if refused.code == Code::Unauthenticated => match client {
+            Some(client) => Err(state.throttle.invalid_credential(client, refused).await),
+            None => Err(refused),
+        },
+        outcome => outcome,
+    }
+}
+
+/// The peer address the serve loop attached to the request.
+pub fn client_address(parts: &Parts) -> Option<IpAddr> {
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(peer)| peer.ip())
+}
+
+async fn recognise(state: &AppState, text: &str) -> ApiResult<Caller> {
     let hash = state.hasher.hash(text);
     if state.admin.ct_eq(&hash) {
         return Ok(Caller::Admin);
@@ -185,7 +210,7 @@ impl FromRequestParts<AppState> for Caller {
             return Ok(caller.clone());
         }
         check_cookie_write(state, parts)?;
-        let caller = authenticate(state, credential(&parts.headers)).await?;
+        let caller = authenticate(state, credential(&parts.headers), client_address(parts)).await?;
         parts.extensions.insert(caller.clone());
         Ok(caller)
     }

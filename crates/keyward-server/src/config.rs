@@ -1,16 +1,22 @@
 //! Configuration: one struct from flags, `KEYWARD_*` environment variables
 //! and an optional TOML file (flags and variables win over the file).
 
+use crate::connections::ConnectionLimits;
 use crate::forward::{ForwardAuth, ForwardAuthConfig};
 use serde::Deserialize;
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::time::Duration;
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATA_DIR: &str = "./keyward-data";
 pub const DEFAULT_MAX_KEYS_PER_ORG: u32 = 100;
+pub const DEFAULT_HEADER_TIMEOUT_SECS: u64 = 10;
+/// A slow client holds a connection at most this long before its request head is read.
+pub const MAX_HEADER_TIMEOUT_SECS: u64 = 30;
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
 
 /// A configured secret; `Debug` never shows it.
 #[derive(Clone, Deserialize)]
@@ -89,6 +95,14 @@ pub struct Config {
     /// Forward-auth's proxy dialect, trusted proxies and rules; only in the TOML file.
     #[arg(skip)]
     pub forward_auth: Option<ForwardAuthConfig>,
+    /// Seconds a client has to send a request's headers, counted from the
+    /// connection's start or from its previous response (so idle keep-alive
+    /// connections close after it too), 1 to 30 [default: 10].
+    #[arg(long, env = "KEYWARD_HEADER_TIMEOUT")]
+    pub header_timeout: Option<u64>,
+    /// Most connections open at once; further ones are closed at once [default: 1024].
+    #[arg(long, env = "KEYWARD_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
     /// Who may read `/metrics`: `[metrics]` in the TOML file.
     #[command(flatten)]
     #[serde(default)]
@@ -164,6 +178,7 @@ pub struct Settings {
     pub secure_cookies: bool,
     pub forward_auth: ForwardAuth,
     pub metrics: MetricsConfig,
+    pub connections: ConnectionLimits,
 }
 
 impl Config {
@@ -249,6 +264,10 @@ impl Config {
                 "the metrics token must not be empty".into(),
             ));
         }
+        let connections = Self::connection_limits(
+            self.header_timeout.or(file.header_timeout),
+            self.max_connections.or(file.max_connections),
+        )?;
         Ok(Settings {
             listen,
             data_dir,
@@ -262,6 +281,29 @@ impl Config {
             secure_cookies: self.secure_cookies || file.secure_cookies,
             forward_auth,
             metrics,
+            connections,
+        })
+    }
+
+    fn connection_limits(
+        header_timeout: Option<u64>,
+        max_connections: Option<usize>,
+    ) -> Result<ConnectionLimits, ConfigError> {
+        let header_timeout = header_timeout.unwrap_or(DEFAULT_HEADER_TIMEOUT_SECS);
+        if !(1..=MAX_HEADER_TIMEOUT_SECS).contains(&header_timeout) {
+            return Err(ConfigError::Invalid(format!(
+                "header_timeout must be 1 to {MAX_HEADER_TIMEOUT_SECS} seconds"
+            )));
+        }
+        let max_connections = max_connections.unwrap_or(DEFAULT_MAX_CONNECTIONS);
+        if max_connections == 0 {
+            return Err(ConfigError::Invalid(
+                "max_connections must be at least 1".into(),
+            ));
+        }
+        Ok(ConnectionLimits {
+            header_timeout: Duration::from_secs(header_timeout),
+            max_connections,
         })
     }
 }

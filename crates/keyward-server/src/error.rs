@@ -29,6 +29,7 @@ pub enum Code {
     KeyLimitReached,
     Internal,
     Unavailable,
+    TooManyRequests,
 }
 
 impl Code {
@@ -45,6 +46,7 @@ impl Code {
             Code::Conflict | Code::KeyLimitReached => StatusCode::CONFLICT,
             Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             Code::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Code::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
         }
     }
 }
@@ -68,6 +70,8 @@ pub struct ApiError {
     pub details: Option<serde_json::Value>,
     /// Replaces the HTTP reason phrase in `error` (the Dadosfera contract).
     pub error: Option<&'static str>,
+    /// Sent as `Retry-After`, in seconds.
+    pub retry_after: Option<u64>,
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -79,6 +83,7 @@ impl ApiError {
             message: message.into(),
             details: None,
             error: None,
+            retry_after: None,
         }
     }
 
@@ -122,6 +127,17 @@ impl ApiError {
 
     pub fn key_not_found(id: impl std::fmt::Display) -> Self {
         Self::new(Code::KeyNotFound, format!("API key {id} was not found"))
+    }
+
+    /// 429; `wait` is rounded up to whole seconds for `Retry-After`.
+    pub fn too_many_requests(what: &str, wait: std::time::Duration) -> Self {
+        let seconds = (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1);
+        let mut error = Self::new(
+            Code::TooManyRequests,
+            format!("too many {what}; try again in {seconds} s"),
+        );
+        error.retry_after = Some(seconds);
+        error
     }
 
     pub fn internal() -> Self {
@@ -177,6 +193,11 @@ impl IntoResponse for ApiError {
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static(r#"Api-Key realm="keyward", Bearer realm="keyward""#),
             );
+        }
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }

@@ -6,6 +6,7 @@ pub mod bootstrap;
 pub mod bounds;
 pub mod cache;
 pub mod config;
+pub mod connections;
 pub mod error;
 pub mod extract;
 pub mod forward;
@@ -20,6 +21,7 @@ pub mod sessions;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod throttle;
 pub mod usage;
 pub mod verify;
 

@@ -8,6 +8,7 @@ use crate::state::AppState;
 use chrono::{DateTime, Duration, Utc};
 use keyward_core::access::User;
 use keyward_core::{ApiKey, KeyHash, Prefix};
+use std::net::IpAddr;
 
 /// How long a session lasts.
 pub const SESSION_TTL: Duration = Duration::hours(12);
@@ -24,22 +25,36 @@ fn bad_credentials() -> ApiError {
 }
 
 /// Checks the password and opens a session. Unknown emails, wrong
-/// passwords and disabled users get the same answer after the same work.
-pub async fn sign_in(state: &AppState, email: &str, password: &str) -> ApiResult<NewSession> {
+/// passwords and disabled users get the same answer after the same work,
+/// and the same throttling.
+pub async fn sign_in(
+    state: &AppState,
+    email: &str,
+    password: &str,
+    client: IpAddr,
+) -> ApiResult<NewSession> {
     let email = email.trim().to_lowercase();
+    state.throttle.login_allowed(&email, client).await?;
     let found = state.store.user_credentials(&email).await?;
     let password = password.to_owned();
-    let user = tokio::task::spawn_blocking(move || match found {
-        Some((user, stored)) if passwords::verify(&password, &stored) && user.enabled => Some(user),
-        Some(_) => None,
-        None => {
-            passwords::verify_nothing(&password);
-            None
-        }
-    })
-    .await
-    .map_err(|_| ApiError::internal())?
-    .ok_or_else(bad_credentials)?;
+    let checked = state
+        .hashers
+        .run(move || match found {
+            Some((user, stored)) if passwords::verify(&password, &stored) && user.enabled => {
+                Some(user)
+            }
+            Some(_) => None,
+            None => {
+                passwords::verify_nothing(&password);
+                None
+            }
+        })
+        .await?;
+    let Some(user) = checked else {
+        state.throttle.login_failed(&email, client).await;
+        return Err(bad_credentials());
+    };
+    state.throttle.login_succeeded(&email).await;
     let prefix = Prefix::parse(SESSION_PREFIX).map_err(|_| ApiError::internal())?;
     let token = ApiKey::mint(&prefix);
     let now = truncate(state.clock.now());
@@ -63,12 +78,13 @@ pub async fn sign_out(state: &AppState, token: &KeyHash) -> ApiResult<()> {
 }
 
 /// Hashes a password off the async threads; argon2 is slow on purpose.
-pub async fn hash_password(password: &str) -> ApiResult<String> {
+pub async fn hash_password(state: &AppState, password: &str) -> ApiResult<String> {
     passwords::check(password).map_err(ApiError::validation)?;
     let password = password.to_owned();
-    tokio::task::spawn_blocking(move || passwords::hash(&password))
-        .await
-        .map_err(|_| ApiError::internal())?
+    state
+        .hashers
+        .run(move || passwords::hash(&password))
+        .await?
         .map_err(|error| {
             tracing::error!(%error, "password hashing failed");
             ApiError::internal()

@@ -5,8 +5,10 @@
 use crate::bootstrap::{self, BootstrapUser};
 use crate::cache::KeyCache;
 use crate::config::{Config, ConfigError, LogFormat, Settings, StoreLocation};
+use crate::connections;
 use crate::metrics::{self, Metrics};
 use crate::openapi::ApiDoc;
+use crate::passwords::Hashers;
 use crate::routes::{
     self, dadosfera, forward, groups, health, invitations, keys, members, orgs, permissions, roles,
     service_accounts, session, teams, users, verify,
@@ -14,6 +16,7 @@ use crate::routes::{
 use crate::secret::{self, SecretError};
 use crate::state::{AppState, Inner};
 use crate::telemetry;
+use crate::throttle::Throttle;
 use crate::usage::{FLUSH_INTERVAL, UsageRecorder};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -174,6 +177,8 @@ impl Application {
         let state = AppState::new(Inner {
             store,
             hasher,
+            throttle: Throttle::new(clock.clone()),
+            hashers: Hashers::default(),
             clock,
             admin,
             cache: KeyCache::new(CACHE_CAPACITY),
@@ -239,18 +244,17 @@ impl Application {
                 }
             }
         });
+        let limits = state.settings.connections;
         let metrics_server = self.metrics_listener.map(|listener| {
             let app = metrics::router(state.clone());
-            tokio::spawn(async move {
-                if let Err(error) = axum::serve(listener, app).await {
-                    tracing::error!(%error, "the metrics listener stopped");
-                }
-            })
+            tokio::spawn(connections::serve(
+                listener,
+                app,
+                limits,
+                std::future::pending::<()>(),
+            ))
         });
-        let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
-        let served = axum::serve(self.listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        connections::serve(self.listener, router(state.clone()), limits, shutdown).await;
         flusher.abort();
         announcer.abort();
         watcher.abort();
@@ -258,7 +262,7 @@ impl Application {
             server.abort();
         }
         state.usage.flush(&state.store).await;
-        served
+        Ok(())
     }
 }
 
@@ -296,6 +300,7 @@ pub async fn serve(config: Config) -> Result<(), StartupError> {
     let settings = config.resolve()?;
     telemetry::init(&settings.log, settings.log_format);
     let log_format = settings.log_format;
+    connections::raise_open_file_limit(settings.connections);
     let app = Application::build(settings).await?;
     show_once(&app, log_format);
     tracing::info!(address = %app.local_addr()?, "keyward is listening");

@@ -3,6 +3,8 @@
 use crate::cache::{KeyCache, ResolvedKey, ScopeGrants};
 use crate::config::Settings;
 use crate::metrics::Metrics;
+use crate::passwords::Hashers;
+use crate::throttle::Throttle;
 use crate::usage::UsageRecorder;
 use keyward_core::access::{PrincipalKind, PrincipalRef};
 use keyward_core::model::{Catalog, KeyRecord, Organization};
@@ -25,6 +27,8 @@ pub struct Inner {
     pub usage: UsageRecorder,
     pub metrics: Metrics,
     pub settings: Settings,
+    pub hashers: Hashers,
+    pub throttle: Throttle,
 }
 
 impl Deref for AppState {

@@ -5,7 +5,9 @@
 use super::assets;
 use super::csrf;
 use super::errors::{PageResult, PortalError};
-use crate::auth::{Caller, Grants, OrgAccess, OrgMember, Session, TeamAccess, authenticate};
+use crate::auth::{
+    Caller, Grants, OrgAccess, OrgMember, Session, TeamAccess, authenticate, client_address,
+};
 use crate::error::ApiError;
 use crate::state::AppState;
 use askama::Template;
@@ -194,7 +196,7 @@ impl FromRequestParts<AppState> for SignedIn {
             Some(Caller::User(session)) => session.clone(),
             _ => {
                 let cookie = crate::auth::session_cookie(&parts.headers);
-                match authenticate(state, cookie).await {
+                match authenticate(state, cookie, client_address(parts)).await {
                     Ok(Caller::User(session)) => session,
                     _ => return Err(PortalError::SignIn),
                 }

@@ -11,10 +11,11 @@ use crate::sessions::{self, SESSION_TTL};
 use crate::state::AppState;
 use askama::Template;
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
+use std::net::SocketAddr;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -134,11 +135,12 @@ async fn login_page(
 
 async fn login(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     PostForm(form): PostForm,
 ) -> PageResult {
     let email = form.get("email").trim().to_owned();
-    match sessions::sign_in(&state, &email, form.get("password")).await {
+    match sessions::sign_in(&state, &email, form.get("password"), peer.ip()).await {
         Ok(session) => {
             let mut response = Redirect::to("/").into_response();
             let value = cookie_header(
@@ -225,9 +227,11 @@ async fn accept_page(State(state): State<AppState>, headers: HeaderMap) -> Respo
 
 async fn accept(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     PostForm(form): PostForm,
 ) -> PageResult {
+    state.throttle.invitation_attempt(peer.ip()).await?;
     let token = form.get("token").trim().to_owned();
     let name = form.get("name").to_owned();
     let password = form.get("password");

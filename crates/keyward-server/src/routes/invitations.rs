@@ -9,12 +9,13 @@ use crate::extract::ApiJson;
 use crate::keys::{check_name, truncate};
 use crate::sessions::hash_password;
 use crate::state::AppState;
-use axum::extract::{Path, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::StatusCode;
 use chrono::Duration;
 use keyward_core::access::{Invitation, OrgRole, User};
 use keyward_core::{ApiKey, Prefix};
 use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -202,7 +203,7 @@ pub async fn accept_invitation(
         return Err(invalid());
     }
     let name = check_name(name)?;
-    let password_hash = hash_password(password).await?;
+    let password_hash = hash_password(state, password).await?;
     let now = truncate(state.clock.now());
     let candidate = User {
         id: Uuid::now_v7(),
@@ -231,8 +232,10 @@ pub async fn accept_invitation(
     responses((status = 201, body = AcceptResponse), (status = "4XX", body = ErrorBody)))]
 pub async fn accept(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     ApiJson(body): ApiJson<AcceptRequest>,
 ) -> ApiResult<(StatusCode, ApiJson<AcceptResponse>)> {
+    state.throttle.invitation_attempt(peer.ip()).await?;
     let accepted = accept_invitation(&state, &body.token, &body.name, &body.password).await?;
     Ok((StatusCode::CREATED, ApiJson(accepted)))
 }

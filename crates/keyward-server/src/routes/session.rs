@@ -6,12 +6,13 @@ use crate::error::{ApiError, ApiResult, Code, ErrorBody};
 use crate::extract::ApiJson;
 use crate::sessions;
 use crate::state::AppState;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use keyward_core::Grant;
 use keyward_core::access::{OrgRole, PrincipalKind, PrincipalRef, User};
 use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
 use utoipa::ToSchema;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -52,9 +53,10 @@ pub struct MeView {
     responses((status = 200, body = LoginResponse), (status = "4XX", body = ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> ApiResult<ApiJson<LoginResponse>> {
-    let session = sessions::sign_in(&state, &body.email, &body.password).await?;
+    let session = sessions::sign_in(&state, &body.email, &body.password, peer.ip()).await?;
     Ok(ApiJson(LoginResponse {
         token: session.token.expose().to_owned(),
         expires_at: session.expires_at,

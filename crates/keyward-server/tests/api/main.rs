@@ -24,6 +24,7 @@ mod ops;
 mod orgs;
 mod startup;
 mod storage;
+mod throttle;
 mod usage;
 
 /// Generates `sqlite::<name>` and `postgres::<name>` for each
@@ -124,6 +125,12 @@ api_tests! {
     hostile::oversized_metadata_is_422,
     hostile::role_with_too_many_grants_is_422,
     hostile::undecodable_paths_are_400,
+    throttle::failed_logins_lock_the_account_even_for_the_right_password,
+    throttle::the_wait_is_at_most_fifteen_minutes,
+    throttle::unknown_accounts_are_throttled_alike,
+    throttle::one_address_fails_thirty_logins_a_minute,
+    throttle::invalid_credentials_are_throttled_per_address,
+    throttle::invitation_acceptance_is_throttled_per_address,
 }
 mod access;
 mod eviction;

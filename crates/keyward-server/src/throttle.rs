@@ -1,0 +1,310 @@
+//! Authentication throttling, per node and in memory, on the injected clock.
+//!
+//! - An account (by email, known or not, so the answer is no oracle) may fail
+//!   to sign in 5 times within 15 minutes; after that every attempt waits,
+//!   whatever the password, for 1 s, then twice as long after each further
+//!   failure, up to 15 minutes. A success clears the account.
+//! - A client address may fail 30 sign-ins a minute, present 30 invalid API
+//!   keys or session tokens a minute, and try 10 invitation acceptances a
+//!   minute. Valid credentials are never counted nor slowed.
+//!
+//! Addresses are counted per IPv4 address and per IPv6 /64. Each table holds
+//! at most [`MAX_TRACKED`] entries (least used evicted first) and forgets an
+//! entry once its window is over. The methods of [`Throttle`] are the whole
+//! interface, so the counters can move to a shared store for several nodes.
+
+use crate::error::{ApiError, ApiResult};
+use chrono::{DateTime, TimeDelta, Utc};
+use keyward_core::Clock;
+use moka::ops::compute::Op;
+use moka::sync::Cache;
+use std::hash::{BuildHasher, RandomState};
+use std::net::{IpAddr, Ipv6Addr};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Entries kept per table; ~100 bytes each.
+const MAX_TRACKED: u64 = 100_000;
+/// Longer than any window or lock, so an entry moka drops on its own (it
+/// keeps real time, not the injected clock) can't have been in force.
+const UNUSED_FOR: Duration = Duration::from_secs(45 * 60);
+
+const ACCOUNT: Backoff = Backoff {
+    free: 5,
+    window: TimeDelta::minutes(15),
+    first: TimeDelta::seconds(1),
+    max: TimeDelta::minutes(15),
+};
+const LOGINS: Window = Window {
+    limit: 30,
+    length: TimeDelta::minutes(1),
+};
+const CREDENTIALS: Window = Window {
+    limit: 30,
+    length: TimeDelta::minutes(1),
+};
+const INVITATIONS: Window = Window {
+    limit: 10,
+    length: TimeDelta::minutes(1),
+};
+
+/// Failures of one account or address.
+#[derive(Debug, Clone, Copy)]
+struct Tally {
+    failures: u32,
+    first: DateTime<Utc>,
+    last: DateTime<Utc>,
+    locked_until: DateTime<Utc>,
+}
+
+impl Tally {
+    fn new(now: DateTime<Utc>) -> Self {
+        Self {
+            failures: 0,
+            first: now,
+            last: now,
+            locked_until: now,
+        }
+    }
+
+    fn wait(&self, now: DateTime<Utc>) -> Option<Duration> {
+        (self.locked_until - now)
+            .to_std()
+            .ok()
+            .filter(|d| !d.is_zero())
+    }
+}
+
+/// A failure limit: how a tally grows and when it is forgotten.
+trait Policy {
+    fn is_over(&self, tally: &Tally, now: DateTime<Utc>) -> bool;
+    fn lock(&self, tally: &Tally, now: DateTime<Utc>) -> Option<DateTime<Utc>>;
+}
+
+/// At most `limit` failures per `length`, counted from the first.
+struct Window {
+    limit: u32,
+    length: TimeDelta,
+}
+
+impl Policy for Window {
+    fn is_over(&self, tally: &Tally, now: DateTime<Utc>) -> bool {
+        now >= tally.first + self.length
+    }
+
+    fn lock(&self, tally: &Tally, _: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        (tally.failures >= self.limit).then(|| tally.first + self.length)
+    }
+}
+
+/// After `free` failures, each further one locks for twice as long as the
+/// previous, from `first` up to `max`; forgotten `window` after the last
+/// failure or lock.
+struct Backoff {
+    free: u32,
+    window: TimeDelta,
+    first: TimeDelta,
+    max: TimeDelta,
+}
+
+impl Policy for Backoff {
+    fn is_over(&self, tally: &Tally, now: DateTime<Utc>) -> bool {
+        now >= tally.last.max(tally.locked_until) + self.window
+    }
+
+    fn lock(&self, tally: &Tally, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let doublings = tally.failures.checked_sub(self.free)?;
+        let lock = 2_i32
+            .checked_pow(doublings)
+            .and_then(|factor| self.first.checked_mul(factor))
+            .map_or(self.max, |lock| lock.min(self.max));
+        Some(now + lock)
+    }
+}
+
+/// Tallies by a fixed-size key, bounded in number.
+struct Tallies<P> {
+    policy: P,
+    entries: Cache<u64, Tally>,
+}
+
+impl<P: Policy> Tallies<P> {
+    fn new(policy: P) -> Self {
+        Self {
+            policy,
+            entries: Cache::builder()
+                .max_capacity(MAX_TRACKED)
+                .time_to_idle(UNUSED_FOR)
+                .build(),
+        }
+    }
+
+    fn wait(&self, key: u64, now: DateTime<Utc>) -> Option<Duration> {
+        self.entries
+            .get(&key)
+            .filter(|tally| !self.policy.is_over(tally, now))
+            .and_then(|tally| tally.wait(now))
+    }
+
+    fn fail(&self, key: u64, now: DateTime<Utc>) {
+        self.entries.entry(key).and_compute_with(|entry| {
+            let mut tally = entry
+                .map(|e| e.into_value())
+                .filter(|tally| !self.policy.is_over(tally, now))
+                .unwrap_or_else(|| Tally::new(now));
+            tally.failures = tally.failures.saturating_add(1);
+            tally.last = now;
+            if let Some(until) = self.policy.lock(&tally, now) {
+                tally.locked_until = until;
+            }
+            Op::Put(tally)
+        });
+    }
+
+    fn clear(&self, key: u64) {
+        self.entries.invalidate(&key);
+    }
+}
+
+/// The throttle of one node.
+pub struct Throttle {
+    clock: Arc<dyn Clock>,
+    /// Keys the tables by a keyed hash: fixed size whatever the email's
+    /// length, and not steerable into collisions.
+    keys: RandomState,
+    accounts: Tallies<Backoff>,
+    logins: Tallies<Window>,
+    credentials: Tallies<Window>,
+    invitations: Tallies<Window>,
+}
+
+impl Throttle {
+    pub fn new(clock: Arc<dyn Clock>) -> Self {
+        Self {
+            clock,
+            keys: RandomState::new(),
+            accounts: Tallies::new(ACCOUNT),
+            logins: Tallies::new(LOGINS),
+            credentials: Tallies::new(CREDENTIALS),
+            invitations: Tallies::new(INVITATIONS),
+        }
+    }
+
+    fn account(&self, email: &str) -> u64 {
+        self.keys.hash_one(email)
+    }
+
+    fn address(&self, client: IpAddr) -> u64 {
+        self.keys.hash_one(network(client))
+    }
+
+    /// Refuses a sign-in while the account or the address must wait.
+    pub async fn login_allowed(&self, email: &str, client: IpAddr) -> ApiResult<()> {
+        let now = self.clock.now();
+        let account = self.accounts.wait(self.account(email), now);
+        let address = self.logins.wait(self.address(client), now);
+        match account.max(address) {
+            Some(wait) => {
+                tracing::info!(%client, "sign-in throttled");
+                Err(ApiError::too_many_requests("failed sign-ins", wait))
+            }
+            None => Ok(()),
+        }
+    }
+
+    pub async fn login_failed(&self, email: &str, client: IpAddr) {
+        let now = self.clock.now();
+        self.accounts.fail(self.account(email), now);
+        self.logins.fail(self.address(client), now);
+    }
+
+    pub async fn login_succeeded(&self, email: &str) {
+        self.accounts.clear(self.account(email));
+    }
+
+    /// Counts an invalid API key or session token; once the address is over
+    /// its limit, `refused` becomes 429.
+    pub async fn invalid_credential(&self, client: IpAddr, refused: ApiError) -> ApiError {
+        let now = self.clock.now();
+        let address = self.address(client);
+        if let Some(wait) = self.credentials.wait(address, now) {
+            tracing::info!(%client, "invalid credentials throttled");
+            return ApiError::too_many_requests("invalid credentials", wait);
+        }
+        self.credentials.fail(address, now);
+        refused
+    }
+
+    /// Counts an invitation acceptance, refusing it once the address is
+    /// over its limit.
+    pub async fn invitation_attempt(&self, client: IpAddr) -> ApiResult<()> {
+        let now = self.clock.now();
+        let address = self.address(client);
+        if let Some(wait) = self.invitations.wait(address, now) {
+            tracing::info!(%client, "invitation acceptance throttled");
+            return Err(ApiError::too_many_requests("invitation attempts", wait));
+        }
+        self.invitations.fail(address, now);
+        Ok(())
+    }
+}
+
+/// The unit one client controls: an IPv4 address, or an IPv6 /64.
+fn network(client: IpAddr) -> IpAddr {
+    match client.to_canonical() {
+        IpAddr::V6(v6) => IpAddr::V6(Ipv6Addr::from(u128::from(v6) & !u128::from(u64::MAX))),
+        v4 => v4,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(seconds: i64) -> DateTime<Utc> {
+        DateTime::UNIX_EPOCH + TimeDelta::seconds(seconds)
+    }
+
+    #[test]
+    fn backoff_doubles_up_to_its_maximum() {
+        let tallies = Tallies::new(ACCOUNT);
+        let mut now = at(0);
+        for _ in 0..4 {
+            tallies.fail(1, now);
+            assert_eq!(tallies.wait(1, now), None);
+        }
+        let mut waits = Vec::new();
+        for _ in 0..14 {
+            tallies.fail(1, now);
+            let wait = tallies.wait(1, now).unwrap();
+            waits.push(wait.as_secs());
+            now += TimeDelta::from_std(wait).unwrap();
+        }
+        assert_eq!(
+            waits,
+            [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 900, 900, 900, 900]
+        );
+    }
+
+    #[test]
+    fn window_limits_and_then_forgets() {
+        let tallies = Tallies::new(LOGINS);
+        for _ in 0..30 {
+            assert_eq!(tallies.wait(7, at(10)), None);
+            tallies.fail(7, at(10));
+        }
+        assert_eq!(tallies.wait(7, at(10)), Some(Duration::from_secs(60)));
+        assert_eq!(tallies.wait(7, at(70)), None);
+        tallies.fail(7, at(70));
+        assert_eq!(tallies.wait(7, at(70)), None);
+    }
+
+    #[test]
+    fn ipv6_clients_are_counted_per_64() {
+        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:bbbb::2".parse().unwrap();
+        let mapped: IpAddr = "::ffff:192.0.2.7".parse().unwrap();
+        assert_eq!(network(a), network(b));
+        assert_eq!(network(mapped), "192.0.2.7".parse::<IpAddr>().unwrap());
+    }
+}
