@@ -6,6 +6,7 @@ pub mod access;
 mod base62;
 pub mod clock;
 pub mod grant;
+pub mod handout;
 pub mod key;
 pub mod model;
 pub mod permission;

@@ -8,6 +8,7 @@ pub mod config;
 pub mod error;
 pub mod extract;
 pub mod forward;
+pub mod handout;
 pub mod keys;
 pub mod metrics;
 pub mod openapi;

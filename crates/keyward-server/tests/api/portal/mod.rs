@@ -4,6 +4,7 @@
 mod admin;
 mod browser;
 mod http;
+mod invitations;
 mod keys;
 mod people;
 mod screenshots;
