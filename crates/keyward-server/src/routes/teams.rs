@@ -76,15 +76,16 @@ pub async fn create_team(
         name: check_name(name)?,
         created_at: truncate(state.clock.now()),
     };
-    if caller.user_id().is_some() {
-        let owner = Handout::TeamRole {
+    let owner = caller.user_id();
+    if owner.is_some() {
+        let ownership = Handout::TeamRole {
             team: team.id,
             role: TeamRole::Owner,
         };
-        ensure_hands_out(state, org, grants, owner).await?;
+        ensure_hands_out(state, org, grants, ownership).await?;
     }
     state.store.create_team(&team).await?;
-    if let Some(user) = caller.user_id() {
+    if let Some(user) = owner {
         state
             .store
             .set_team_member(team.id, user, TeamRole::Owner)
