@@ -141,7 +141,11 @@ mod tests {
             ("owner", team(TeamRole::Owner), None),
             ("owner", Handout::Roles(&wide), None),
             ("member", Handout::OrgRole(OrgRole::Member), None),
-            ("member", Handout::OrgRole(OrgRole::Admin), Some("keys:write")),
+            (
+                "member",
+                Handout::OrgRole(OrgRole::Admin),
+                Some("keys:write"),
+            ),
             ("member", team(TeamRole::Member), None),
             ("member", team(TeamRole::Owner), Some("keys:write")),
             ("member", Handout::Roles(&read), None),

@@ -3,10 +3,10 @@
 
 use super::parse_id;
 use super::roles::role_or_404;
-use crate::handout::ensure_hands_out;
 use crate::auth::{Grants, OrgAccess, RolesRead, RolesWrite};
 use crate::error::{ApiError, ApiResult, Code, ErrorBody};
 use crate::extract::ApiJson;
+use crate::handout::ensure_hands_out;
 use crate::keys::{check_name, truncate};
 use crate::state::AppState;
 use axum::extract::{Path, State};

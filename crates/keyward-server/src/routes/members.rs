@@ -1,10 +1,10 @@
 //! `/api/v1/orgs/{org}/members`: who belongs to an organization, with what role.
 
 use super::parse_id;
+use super::roles::role_or_404;
 use crate::auth::{Grants, MembersRead, MembersWrite, OrgAccess, RolesWrite};
 use crate::error::{ApiError, ApiResult, Code, ErrorBody};
 use crate::extract::ApiJson;
-use super::roles::role_or_404;
 use crate::handout::ensure_hands_out;
 use crate::keys::truncate;
 use crate::state::AppState;
@@ -184,7 +184,13 @@ pub async fn assign_role(
     let org = access.org.id;
     let member = member_or_404(&state, org, &path.1).await?;
     let role = role_or_404(&state, org, &path.2).await?;
-    ensure_hands_out(&state, org, &access.grants, Handout::Roles(std::slice::from_ref(&role))).await?;
+    ensure_hands_out(
+        &state,
+        org,
+        &access.grants,
+        Handout::Roles(std::slice::from_ref(&role)),
+    )
+    .await?;
     let principal = PrincipalRef {
         kind: PrincipalKind::User,
         id: member.user.id,

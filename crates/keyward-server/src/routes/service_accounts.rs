@@ -3,10 +3,10 @@
 
 use super::parse_id;
 use super::roles::{check_description, role_or_404};
-use crate::handout::ensure_hands_out;
 use crate::auth::{MembersRead, MembersWrite, OrgAccess, RolesRead, RolesWrite};
 use crate::error::{ApiError, ApiResult, Code, ErrorBody};
 use crate::extract::ApiJson;
+use crate::handout::ensure_hands_out;
 use crate::keys::{check_name, truncate};
 use crate::state::AppState;
 use axum::extract::{Path, State};
@@ -236,7 +236,13 @@ pub async fn put_role(
     let org = access.org.id;
     let account = account_or_404(&state, org, &path.1).await?;
     let role = role_or_404(&state, org, &path.2).await?;
-    ensure_hands_out(&state, org, &access.grants, Handout::Roles(std::slice::from_ref(&role))).await?;
+    ensure_hands_out(
+        &state,
+        org,
+        &access.grants,
+        Handout::Roles(std::slice::from_ref(&role)),
+    )
+    .await?;
     state
         .store
         .assign_role(org, principal(account.id), role.id)

@@ -5,9 +5,7 @@
 //! can't interleave across nodes.
 
 use super::PostgresStore;
-use crate::access::{
-    Accepted, Acceptance, Acceptor, AccessStore, RolePatch, ServiceAccountPatch,
-};
+use crate::access::{Acceptance, Accepted, Acceptor, AccessStore, RolePatch, ServiceAccountPatch};
 use crate::rows::{self, GrantsByRole};
 use crate::{Result, StoreError};
 use async_trait::async_trait;

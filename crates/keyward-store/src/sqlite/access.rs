@@ -3,9 +3,7 @@
 //! holds the database's write lock while its guard counts.
 
 use super::{SqliteStore, from_ms, ms, opt_from_ms};
-use crate::access::{
-    Accepted, Acceptance, Acceptor, AccessStore, RolePatch, ServiceAccountPatch,
-};
+use crate::access::{Acceptance, Accepted, Acceptor, AccessStore, RolePatch, ServiceAccountPatch};
 use crate::rows::{self, GrantsByRole};
 use crate::{Result, StoreError};
 use async_trait::async_trait;

@@ -200,7 +200,14 @@ async fn put_member(
     let result = match form.get("role").parse::<TeamRole>() {
         Ok(role) => {
             let access = &page.access;
-            put_team_member(&state, &access.grants, &access.team, form.get("user_id"), role).await
+            put_team_member(
+                &state,
+                &access.grants,
+                &access.team,
+                form.get("user_id"),
+                role,
+            )
+            .await
         }
         Err(e) => Err(ApiError::validation(format!("role {e}"))),
     };

@@ -5,8 +5,8 @@
 //! roles and groups given to users: `roles.rs`.)
 
 use super::{
-    READ_ONLY_BUILTINS, acme, create_role, create_service_account, create_team, grant,
-    group_path, groups_path, invitations_path, invite, member_path, member_role_path, put,
+    READ_ONLY_BUILTINS, acme, create_role, create_service_account, create_team, grant, group_path,
+    groups_path, invitations_path, invite, member_path, member_role_path, put,
     service_account_path, team_member_path, teams_path,
 };
 use crate::api::{Api, keys_path, text};
@@ -168,7 +168,10 @@ pub async fn narrowed_team_keys_hand_out_no_more_than_they_hold(backend: Backend
         )
         .await;
     let full = app.client_with_key(text(&full, "key"));
-    assert_status(&put(&full, &path, Some(json!({ "role": "owner" }))).await, 204);
+    assert_status(
+        &put(&full, &path, Some(json!({ "role": "owner" }))).await,
+        204,
+    );
 }
 
 /// Custom roles reach service accounts directly or through groups; either
@@ -213,7 +216,10 @@ pub async fn service_accounts_get_no_more_than_held(backend: Backend) {
     let group = people
         .owner
         .api
-        .post(&groups_path("acme"), json!({ "name": "Big", "roles": [big] }))
+        .post(
+            &groups_path("acme"),
+            json!({ "name": "Big", "roles": [big] }),
+        )
         .await;
     assert_status(&group, 201);
     let join = format!(

@@ -176,7 +176,12 @@ pub async fn the_token_alone_never_enrols_an_existing_account(backend: Backend) 
     let members = app.admin.get(&members_path("beta")).await;
     assert!(!members.body.to_string().contains(&victim.id));
     let pending = app.admin.get(&invitations_path("beta")).await;
-    assert_eq!(pending.body.as_array().unwrap().len(), 2, "{}", pending.body);
+    assert_eq!(
+        pending.body.as_array().unwrap().len(),
+        2,
+        "{}",
+        pending.body
+    );
     assert_error(
         &login(&app, "member@acme.test", "a long enough password").await,
         401,

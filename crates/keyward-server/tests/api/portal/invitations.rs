@@ -40,7 +40,11 @@ async fn an_existing_account_signs_in_then_accepts() {
         )
         .await;
     assert_eq!(refused.status, 422, "{}", refused.body);
-    assert!(refused.body.contains("sign in, then open your invitation link again"));
+    assert!(
+        refused
+            .body
+            .contains("sign in, then open your invitation link again")
+    );
     assert!(!refused.body.contains("Max Member"), "{}", refused.body);
     let members = app.admin.get("/api/v1/orgs/beta/members").await;
     assert_eq!(members.body, json!([]));

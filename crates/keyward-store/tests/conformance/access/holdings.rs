@@ -2,8 +2,9 @@
 //! with roles in it.
 
 use super::records::{
-    HASH, NO_IDS, accept_new, access_of, as_account, as_user, assigned, create_account, create_group,
-    create_invitation, create_role, create_team, create_user, grant_of, invitation, member, user,
+    HASH, NO_IDS, accept_new, access_of, as_account, as_user, assigned, create_account,
+    create_group, create_invitation, create_role, create_team, create_user, grant_of, invitation,
+    member, user,
 };
 use crate::fixtures::{create_org, create_permission, grant, insert, now};
 use keyward_core::Resource;

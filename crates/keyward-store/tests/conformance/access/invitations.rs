@@ -123,7 +123,14 @@ pub async fn accept_invitation_reuses_an_existing_user_and_role(store: Arc<dyn S
     // The email has an account: no new user, and the token alone (the
     // inviter has it too) doesn't enrol it.
     assert_eq!(
-        accept_new(&*store, &token, now(), &user("ada@example.com"), "attacker-hash").await,
+        accept_new(
+            &*store,
+            &token,
+            now(),
+            &user("ada@example.com"),
+            "attacker-hash"
+        )
+        .await,
         Acceptance::SignInFirst
     );
     // Nor does another signed-in user, or the account while disabled.
@@ -210,7 +217,14 @@ pub async fn accept_invitation_refuses_used_expired_and_unknown_tokens(store: Ar
     let deleted_token = create_invitation(&*store, &deleted).await;
     assert!(store.delete_invitation(acme.id, deleted.id).await.unwrap());
     assert_eq!(
-        accept_new(&*store, &deleted_token, now(), &user("bob@example.com"), HASH).await,
+        accept_new(
+            &*store,
+            &deleted_token,
+            now(),
+            &user("bob@example.com"),
+            HASH
+        )
+        .await,
         Acceptance::Invalid
     );
 }
@@ -224,9 +238,7 @@ pub async fn concurrent_accepts_of_one_invitation_have_one_winner(store: Arc<dyn
         let tasks = (0..2).map(|n| {
             let store = store.clone();
             let candidate = user(&format!("candidate{n}@example.com"));
-            tokio::spawn(
-                async move { accept_new(&*store, &token, now(), &candidate, HASH).await },
-            )
+            tokio::spawn(async move { accept_new(&*store, &token, now(), &candidate, HASH).await })
         });
         let outcomes: Vec<_> = join_all(tasks)
             .await
@@ -264,9 +276,9 @@ pub async fn concurrent_accepts_for_one_new_email_create_one_user(store: Arc<dyn
     ];
     let tasks = tokens.map(|token| {
         let store = store.clone();
-        tokio::spawn(
-            async move { accept_new(&*store, &token, now(), &user("new@example.com"), HASH).await },
-        )
+        tokio::spawn(async move {
+            accept_new(&*store, &token, now(), &user("new@example.com"), HASH).await
+        })
     });
     let outcomes: Vec<_> = join_all(tasks)
         .await

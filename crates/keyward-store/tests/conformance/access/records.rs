@@ -9,7 +9,7 @@ use keyward_core::access::{
 };
 use keyward_core::model::{KeyGrant, KeyRecord, Organization};
 use keyward_core::{ApiKey, Grant, KeyHash, PermissionName, Prefix, Resource, Scope};
-use keyward_store::{Accepted, Acceptance, Acceptor, Store, StoreError};
+use keyward_store::{Acceptance, Accepted, Acceptor, Store, StoreError};
 use uuid::Uuid;
 
 /// No ids, typed for comparisons with lists of ids.
