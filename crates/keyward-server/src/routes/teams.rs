@@ -61,8 +61,9 @@ pub async fn create(
     Ok((StatusCode::CREATED, ApiJson(team)))
 }
 
-/// Creates a team whose signed-in creator becomes its owner, which
-/// they may only if they hold what owning it grants; shared with the portal.
+/// Creates a team; its signed-in creator becomes its owner if they hold
+/// what owning it grants (a holder of `teams:write` alone creates teams
+/// but doesn't own them). Shared with the portal.
 pub async fn create_team(
     state: &AppState,
     org: Uuid,
@@ -76,20 +77,21 @@ pub async fn create_team(
         name: check_name(name)?,
         created_at: truncate(state.clock.now()),
     };
-    let owner = caller.user_id();
-    if owner.is_some() {
+    state.store.create_team(&team).await?;
+    if let Some(user) = caller.user_id() {
         let ownership = Handout::TeamRole {
             team: team.id,
             role: TeamRole::Owner,
         };
-        ensure_hands_out(state, org, grants, ownership).await?;
-    }
-    state.store.create_team(&team).await?;
-    if let Some(user) = owner {
-        state
-            .store
-            .set_team_member(team.id, user, TeamRole::Owner)
-            .await?;
+        if ensure_hands_out(state, org, grants, ownership)
+            .await
+            .is_ok()
+        {
+            state
+                .store
+                .set_team_member(team.id, user, TeamRole::Owner)
+                .await?;
+        }
     }
     state.cache.retire_all();
     Ok(team)

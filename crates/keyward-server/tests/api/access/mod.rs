@@ -286,14 +286,21 @@ pub async fn sign_in(app: &TestApp, email: &str) -> Person {
     }
 }
 
-/// Invites `email` into `org` with `role` (admin key), accepts with
-/// [`PASSWORD`] and signs in.
+/// Invites `email` into `org` with `role` (admin key), accepts (as a new
+/// user with [`PASSWORD`], or signed in if the email has an account) and
+/// signs in.
 pub async fn join(app: &TestApp, org: &str, email: &str, role: &str) -> Person {
     let invited = invite(&app.admin, org, email, role).await;
     assert_status(&invited, 201);
+    let token = text(&invited.body, "token");
+    // An existing account joins with its own session.
+    if login(app, email, PASSWORD).await.status == 200 {
+        let person = sign_in(app, email).await;
+        assert_status(&accept_signed_in(&person, token).await, 201);
+        return person;
+    }
     let name = email.split('@').next().unwrap_or(email);
-    let accepted = accept(app, text(&invited.body, "token"), name, PASSWORD).await;
-    assert_status(&accepted, 201);
+    assert_status(&accept(app, token, name, PASSWORD).await, 201);
     sign_in(app, email).await
 }
 
