@@ -4,7 +4,7 @@
 //! teams and service accounts have their own files.)
 
 use super::{
-    ME, PASSWORD, accept, acme, assert_code, grant_set, invite, login, member_path, members_path,
+    ME, PASSWORD, acme, assert_code, grant_set, invite, login, member_path, members_path,
     teams_path, user_path, verify,
 };
 use crate::api::{keys_path, text};
@@ -206,10 +206,8 @@ pub async fn removal_applies_on_the_next_request(backend: Backend) {
     );
     // Coming back doesn't bring the old key back: revocation is final.
     let invited = invite(&app.admin, "acme", "member@acme.test", "member").await;
-    assert_status(
-        &accept(&app, text(&invited.body, "token"), "member", PASSWORD).await,
-        201,
-    );
+    let accepted = super::accept_signed_in(member, text(&invited.body, "token")).await;
+    assert_status(&accepted, 201);
     assert_status(&member.api.get(&members_path("acme")).await, 200);
     assert_eq!(verify(&app, &key, None, None).await["code"], "REVOKED");
     let fresh = member.user_key("acme", "fresh").await;
