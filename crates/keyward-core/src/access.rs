@@ -166,20 +166,37 @@ fn read_only_on(catalog: &Catalog, resources: &[Resource]) -> GrantSet {
         .read_only(|p| catalog.is_read_only(p))
 }
 
+impl OrgRole {
+    /// What the role holds: owners and admins every permission (ownership
+    /// itself is no grant), members the read-only ones, on everything.
+    pub fn grants(self, catalog: &Catalog) -> GrantSet {
+        match self {
+            OrgRole::Owner | OrgRole::Admin => catalog.everything_on(&[Resource::Any]),
+            OrgRole::Member => read_only_on(catalog, &[Resource::Any]),
+        }
+    }
+}
+
+impl TeamRole {
+    /// What the role holds on `team`'s resources: owners every permission,
+    /// members the read-only ones.
+    pub fn grants(self, catalog: &Catalog, team: Uuid) -> GrantSet {
+        match self {
+            TeamRole::Owner => catalog.everything_on(&team_resources(team)),
+            TeamRole::Member => read_only_on(catalog, &team_resources(team)),
+        }
+    }
+}
+
 impl PrincipalAccess {
     /// The live grants: org role, team roles, custom roles and groups' roles.
     pub fn grants(&self, catalog: &Catalog) -> GrantSet {
-        let mut set = match self.org_role {
-            Some(OrgRole::Owner | OrgRole::Admin) => catalog.everything_on(&[Resource::Any]),
-            Some(OrgRole::Member) => read_only_on(catalog, &[Resource::Any]),
-            None => GrantSet::default(),
-        };
+        let mut set = self
+            .org_role
+            .map(|role| role.grants(catalog))
+            .unwrap_or_default();
         for (team, role) in &self.teams {
-            let team_grants = match role {
-                TeamRole::Owner => catalog.everything_on(&team_resources(*team)),
-                TeamRole::Member => read_only_on(catalog, &team_resources(*team)),
-            };
-            for grant in team_grants.grants() {
+            for grant in role.grants(catalog, *team).grants() {
                 set.insert(grant.clone());
             }
         }

@@ -10,6 +10,7 @@ pub mod clock;
 pub mod forward_path;
 pub mod forward_rules;
 pub mod grant;
+pub mod handout;
 pub mod key;
 pub mod limits;
 pub mod model;

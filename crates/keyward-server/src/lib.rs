@@ -10,6 +10,7 @@ pub mod connections;
 pub mod error;
 pub mod extract;
 pub mod forward;
+pub mod handout;
 pub mod keys;
 pub mod metrics;
 pub mod openapi;

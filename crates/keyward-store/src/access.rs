@@ -28,13 +28,36 @@ pub struct RolePatch {
     pub grants: Option<Vec<KeyGrant>>,
 }
 
+/// Who accepts an invitation.
+#[derive(Debug, Clone, Copy)]
+pub enum Acceptor<'a> {
+    /// A signed-in user, whose email must be the invitation's.
+    User(Uuid),
+    /// A new account with the invitation's email, which no user may have:
+    /// an existing account joins only by signing in.
+    New {
+        user: &'a User,
+        password_hash: &'a str,
+    },
+}
+
 /// What accepting an invitation did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Accepted {
     pub invitation: Invitation,
     pub user: User,
-    /// False when the invitation's email already had a user.
-    pub user_created: bool,
+}
+
+/// The outcome of accepting an invitation; only `Accepted` writes anything.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Acceptance {
+    Accepted(Accepted),
+    /// The token is unknown, used or expired.
+    Invalid,
+    /// The signed-in user (or a disabled one) isn't the invitation's email's.
+    OtherUser,
+    /// The invitation's email has an account: its user must sign in.
+    SignInFirst,
 }
 
 #[async_trait]
@@ -45,6 +68,8 @@ pub trait AccessStore: Send + Sync {
     async fn user_by_id(&self, id: Uuid) -> Result<Option<User>>;
     /// The user with this (lowercased) email and their password hash.
     async fn user_credentials(&self, email: &str) -> Result<Option<(User, String)>>;
+    /// Disabling also deletes the user's sessions, so enabling again
+    /// revives none of them.
     async fn set_user_enabled(&self, id: Uuid, enabled: bool) -> Result<Option<User>>;
     async fn count_users(&self) -> Result<i64>;
     async fn create_session(
@@ -88,16 +113,15 @@ pub trait AccessStore: Send + Sync {
     async fn invitations(&self, org: Uuid) -> Result<Vec<Invitation>>;
     async fn delete_invitation(&self, org: Uuid, id: Uuid) -> Result<bool>;
     /// In one transaction: marks an unexpired, unaccepted invitation
-    /// accepted, creates `candidate` (with the invitation's email) unless a
-    /// user has that email, and adds the membership. `None` if the token
-    /// is unknown, used or expired.
+    /// accepted, checks the acceptor (the enabled user with the
+    /// invitation's email, or a new user created with that email when no
+    /// user has it) and adds the membership; a refusal writes nothing.
     async fn accept_invitation(
         &self,
         token: &KeyHash,
         now: DateTime<Utc>,
-        candidate: &User,
-        password_hash: &str,
-    ) -> Result<Option<Accepted>>;
+        acceptor: Acceptor<'_>,
+    ) -> Result<Acceptance>;
 
     // Teams.
     /// Fails with `Conflict` when the name is taken in the organization.

@@ -16,7 +16,7 @@ use keyward_core::model::{Catalog, KeyPatch, KeyRecord, NewKey, Organization, Pe
 use std::sync::Arc;
 use uuid::Uuid;
 
-pub use access::{Accepted, AccessStore, RolePatch, ServiceAccountPatch};
+pub use access::{Acceptance, Accepted, Acceptor, AccessStore, RolePatch, ServiceAccountPatch};
 pub use audit::{AuditQuery, AuditStore, ChainCheck};
 pub use error::StoreError;
 pub use postgres::PostgresStore;

@@ -111,7 +111,8 @@ impl FieldErrors {
         Ok(Self::general(e.message))
     }
 
-    /// Places a domain error: permission errors go to `permissions`, others
+    /// Places a domain error: permission errors go to `permissions` on
+    /// forms that have it (else to the whole form), others
     /// to the first field whose needle the message mentions, else to the
     /// whole form.
     pub fn from_api(e: ApiError, needles: &[(&str, &'static str)]) -> Result<Self, PortalError> {
@@ -119,7 +120,10 @@ impl FieldErrors {
         let mut errors = Self::whole(e)?;
         let lower = errors.general.as_deref().unwrap_or_default().to_lowercase();
         let field = match code {
-            Code::PermissionNotHeld | Code::InvalidPermission => Some("permissions"),
+            Code::PermissionNotHeld | Code::InvalidPermission => needles
+                .iter()
+                .any(|(_, field)| *field == "permissions")
+                .then_some("permissions"),
             _ => needles
                 .iter()
                 .find(|(needle, _)| lower.contains(needle))

@@ -23,8 +23,9 @@ const NOTICES: &[(&str, &str)] = &[
     ("signed-out", "You are signed out."),
     (
         "invitation-accepted",
-        "Welcome! Your invitation is accepted: sign in with your email and password (if you already had an account, your password is unchanged).",
+        "Welcome! Your invitation is accepted: sign in with your email and password.",
     ),
+    ("invitation-joined", "Welcome! You joined the organization."),
     (
         "key-revoked",
         "The key is revoked. It stopped working at once.",

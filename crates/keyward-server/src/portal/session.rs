@@ -6,7 +6,7 @@ use super::form::PostForm;
 use super::page::{Layout, SignedIn, done, render, render_with};
 use crate::auth::SESSION_COOKIE;
 use crate::error::Code;
-use crate::routes::invitations::accept_invitation;
+use crate::routes::invitations::{Joiner, accept_invitation};
 use crate::sessions::{self, SESSION_TTL};
 use crate::state::AppState;
 use askama::Template;
@@ -16,6 +16,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use std::net::SocketAddr;
+use keyward_core::access::User;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -183,12 +184,15 @@ struct Accept {
     layout: Layout,
     token: String,
     name: String,
+    /// Who accepts, when signed in: the invitation must be for their email.
+    signed_in: Option<User>,
     errors: FieldErrors,
 }
 
 fn accept_form(
     state: &AppState,
     headers: &HeaderMap,
+    signed_in: Option<&SignedIn>,
     token: String,
     name: String,
     errors: FieldErrors,
@@ -206,6 +210,7 @@ fn accept_form(
         },
         token,
         name,
+        signed_in: signed_in.map(|user| user.session.user.clone()),
         errors,
     };
     let mut response = render_with(status, &page);
@@ -215,43 +220,77 @@ fn accept_form(
     response
 }
 
-async fn accept_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
+async fn accept_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    user: Result<SignedIn, super::errors::PortalError>,
+) -> Response {
     accept_form(
         &state,
         &headers,
+        user.ok().as_ref(),
         String::new(),
         String::new(),
         FieldErrors::default(),
     )
 }
 
+/// Accepts as the signed-in user, or else as a new user; an email that
+/// has an account must sign in first.
 async fn accept(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
+    user: Result<SignedIn, super::errors::PortalError>,
     PostForm(form): PostForm,
 ) -> PageResult {
     state.throttle.invitation_attempt(peer.ip()).await?;
+    let signed_in = user.ok();
     let token = form.get("token").trim().to_owned();
     let name = form.get("name").to_owned();
-    let password = form.get("password");
-    if password != form.get("password_again") {
-        let mut errors = FieldErrors::default();
-        errors.add("password_again", "The two passwords differ.");
-        return Ok(accept_form(&state, &headers, token, name, errors));
-    }
-    match accept_invitation(&state, &token, &name, password).await {
-        Ok(_) => Ok(done("/login", "invitation-accepted")),
-        Err(e) => {
-            let errors = FieldErrors::from_api(
-                e,
-                &[
-                    ("invitation", "token"),
-                    ("name", "name"),
-                    ("password", "password"),
-                ],
-            )?;
-            Ok(accept_form(&state, &headers, token, name, errors))
+    let joiner = match &signed_in {
+        Some(user) => Joiner::SignedIn(&user.session.user),
+        None => {
+            let password = form.get("password");
+            if password != form.get("password_again") {
+                let mut errors = FieldErrors::default();
+                errors.add("password_again", "The two passwords differ.");
+                return Ok(accept_form(&state, &headers, None, token, name, errors));
+            }
+            Joiner::New {
+                name: &name,
+                password,
+            }
         }
-    }
+    };
+    let failed = match accept_invitation(&state, &token, joiner).await {
+        Ok(accepted) if signed_in.is_some() => {
+            let org = state.store.org_by_id(accepted.organization_id).await?;
+            let path = org.map_or_else(
+                || "/".to_owned(),
+                |org| format!("/orgs/{}/account/keys", org.slug.as_str()),
+            );
+            return Ok(done(&path, "invitation-joined"));
+        }
+        Ok(_) => return Ok(done("/login", "invitation-accepted")),
+        Err(e) if e.code == Code::Unauthenticated => FieldErrors::general(
+            "This email address already has a keyward account: sign in, then open your invitation link again.",
+        ),
+        Err(e) => FieldErrors::from_api(
+            e,
+            &[
+                ("invitation", "token"),
+                ("name", "name"),
+                ("password", "password"),
+            ],
+        )?,
+    };
+    Ok(accept_form(
+        &state,
+        &headers,
+        signed_in.as_ref(),
+        token,
+        name,
+        failed,
+    ))
 }

@@ -2,15 +2,17 @@
 //! accounts) that carry roles their members inherit.
 
 use super::parse_id;
-use super::roles::{ensure_holds_roles, role_or_404};
+use super::roles::role_or_404;
 use crate::auth::{Grants, OrgAccess, RolesRead, RolesWrite};
 use crate::error::{ApiError, ApiResult, Code, ErrorBody};
 use crate::extract::ApiJson;
+use crate::handout::ensure_hands_out;
 use crate::keys::{check_name, truncate};
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use keyward_core::access::{Group, PrincipalKind, PrincipalRef, Role};
+use keyward_core::handout::Handout;
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
@@ -157,7 +159,7 @@ pub async fn create_group(
     for member in &members {
         ensure_principal(state, org, *member).await?;
     }
-    ensure_holds_roles(held, &roles)?;
+    ensure_hands_out(state, org, held, Handout::Roles(&roles)).await?;
     let group = Group {
         id: Uuid::now_v7(),
         organization_id: org,
@@ -217,7 +219,8 @@ pub async fn put_role(
 ) -> ApiResult<StatusCode> {
     let group = group_or_404(&state, access.org.id, &path.1).await?;
     let role = role_or_404(&state, access.org.id, &path.2).await?;
-    ensure_holds_roles(&access.grants, [&role])?;
+    let handout = Handout::Roles(std::slice::from_ref(&role));
+    ensure_hands_out(&state, access.org.id, &access.grants, handout).await?;
     state.store.add_group_role(group.id, role.id).await?;
     state.cache.retire_all();
     Ok(StatusCode::NO_CONTENT)
@@ -263,7 +266,7 @@ pub async fn put_member(
     let principal = principal_from_path(&path.2, &path.3)?;
     ensure_principal(&state, org, principal).await?;
     let roles = roles_among(&state, org, &group.role_ids).await?;
-    ensure_holds_roles(&access.grants, &roles)?;
+    ensure_hands_out(&state, org, &access.grants, Handout::Roles(&roles)).await?;
     state.store.add_group_member(group.id, principal).await?;
     state.cache.retire_all();
     Ok(StatusCode::NO_CONTENT)

@@ -1,19 +1,21 @@
 //! Invitations: an owner or admin invites by email; the invitee accepts
-//! with a single-use, expiring token and becomes a member.
+//! with a single-use, expiring token and becomes a member: signed in, if
+//! the email has an account, else as a new user.
 
 use super::members::may_grant_role;
 use super::parse_id;
-use crate::auth::{Grants, MembersRead, MembersWrite, OrgAccess};
+use crate::auth::{Caller, Grants, MembersRead, MembersWrite, OrgAccess, authenticate, credential};
 use crate::error::{ApiError, ApiResult, Code, ErrorBody};
 use crate::extract::ApiJson;
 use crate::keys::{check_name, truncate};
 use crate::sessions::hash_password;
 use crate::state::AppState;
 use axum::extract::{ConnectInfo, Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use chrono::Duration;
 use keyward_core::access::{Invitation, OrgRole, User};
 use keyward_core::{ApiKey, Prefix};
+use keyward_store::{Acceptance, Acceptor};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use utoipa::ToSchema;
@@ -43,13 +45,16 @@ pub struct InvitationCreated {
     pub accept_url: String,
 }
 
+/// Accepted by the invited account's signed-in user (the request carries
+/// their session), or, for an email with no account, by a new user.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AcceptRequest {
     pub token: String,
-    pub name: String,
-    /// At least 12 characters; ignored when the email already has a user.
-    pub password: String,
+    /// The new user's name; not used when signed in.
+    pub name: Option<String>,
+    /// The new user's password, at least 12 characters; not used when signed in.
+    pub password: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -186,12 +191,21 @@ pub async fn withdraw(state: &AppState, org: Uuid, raw: &str) -> ApiResult<()> {
     }
 }
 
-/// Accepts an invitation; shared with the portal.
+/// Who accepts an invitation.
+pub enum Joiner<'a> {
+    /// The signed-in user; the invitation must be for their email.
+    SignedIn(&'a User),
+    /// A new account, for an email no user has.
+    New { name: &'a str, password: &'a str },
+}
+
+/// Accepts an invitation; shared with the portal. An existing account
+/// joins only through its own session, so the token alone (which the
+/// inviter has too) never enrols someone else's account or tells whose it is.
 pub async fn accept_invitation(
     state: &AppState,
     token: &str,
-    name: &str,
-    password: &str,
+    joiner: Joiner<'_>,
 ) -> ApiResult<AcceptResponse> {
     let invalid = || {
         ApiError::new(
@@ -202,21 +216,46 @@ pub async fn accept_invitation(
     if ApiKey::parse(token).map(|t| t.prefix() == INVITATION_PREFIX) != Ok(true) {
         return Err(invalid());
     }
-    let name = check_name(name)?;
-    let password_hash = hash_password(state, password).await?;
     let now = truncate(state.clock.now());
-    let candidate = User {
-        id: Uuid::now_v7(),
-        email: String::new(),
-        name,
-        enabled: true,
-        created_at: now,
+    let token = state.hasher.hash(token);
+    let acceptance = match joiner {
+        Joiner::SignedIn(user) => {
+            state
+                .store
+                .accept_invitation(&token, now, Acceptor::User(user.id))
+                .await?
+        }
+        Joiner::New { name, password } => {
+            let user = User {
+                id: Uuid::now_v7(),
+                email: String::new(),
+                name: check_name(name)?,
+                enabled: true,
+                created_at: now,
+            };
+            let password_hash = hash_password(state, password).await?;
+            let acceptor = Acceptor::New {
+                user: &user,
+                password_hash: &password_hash,
+            };
+            state.store.accept_invitation(&token, now, acceptor).await?
+        }
     };
-    let accepted = state
-        .store
-        .accept_invitation(&state.hasher.hash(token), now, &candidate, &password_hash)
-        .await?
-        .ok_or_else(invalid)?;
+    let accepted = match acceptance {
+        Acceptance::Accepted(accepted) => accepted,
+        Acceptance::Invalid => return Err(invalid()),
+        Acceptance::OtherUser => {
+            return Err(ApiError::forbidden(
+                "this invitation is for another email address than the signed-in user's",
+            ));
+        }
+        Acceptance::SignInFirst => {
+            return Err(ApiError::new(
+                Code::Unauthenticated,
+                "sign in as the invited email address, then accept with that session",
+            ));
+        }
+    };
     state.cache.retire_all();
     tracing::info!(user_id = %accepted.user.id, org = %accepted.invitation.organization_id, "invitation accepted");
     Ok(AcceptResponse {
@@ -226,16 +265,39 @@ pub async fn accept_invitation(
     })
 }
 
-/// Accept an invitation: creates the user (or adds the existing one).
+/// Accept an invitation: as the signed-in user (with their session token,
+/// for an invitation to their email), or as a new user with `name` and
+/// `password` when the email has no account.
 #[utoipa::path(post, path = "/api/v1/invitations/accept", tag = "members",
     request_body = AcceptRequest,
     responses((status = 201, body = AcceptResponse), (status = "4XX", body = ErrorBody)))]
 pub async fn accept(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<AcceptRequest>,
 ) -> ApiResult<(StatusCode, ApiJson<AcceptResponse>)> {
     state.throttle.invitation_attempt(peer.ip()).await?;
-    let accepted = accept_invitation(&state, &body.token, &body.name, &body.password).await?;
+    let signed_in = match credential(&headers) {
+        None => None,
+        Some(text) => match authenticate(&state, Some(text), Some(peer.ip())).await? {
+            Caller::User(session) => Some(session),
+            _ => {
+                return Err(ApiError::forbidden(
+                    "invitations are accepted with the invited user's session, not a key",
+                ));
+            }
+        },
+    };
+    let joiner = match (&signed_in, &body.name, &body.password) {
+        (Some(session), _, _) => Joiner::SignedIn(&session.user),
+        (None, Some(name), Some(password)) => Joiner::New { name, password },
+        (None, _, _) => {
+            return Err(ApiError::validation(
+                "sign in as the invited user, or give `name` and `password` for a new account",
+            ));
+        }
+    };
+    let accepted = accept_invitation(&state, &body.token, joiner).await?;
     Ok((StatusCode::CREATED, ApiJson(accepted)))
 }

@@ -1,16 +1,17 @@
 //! `/api/v1/orgs/{org}/members`: who belongs to an organization, with what role.
 
 use super::parse_id;
+use super::roles::role_or_404;
 use crate::auth::{Grants, MembersRead, MembersWrite, OrgAccess, RolesWrite};
 use crate::error::{ApiError, ApiResult, Code, ErrorBody};
 use crate::extract::ApiJson;
-use crate::keys::{ensure_holds, truncate};
+use crate::handout::ensure_hands_out;
+use crate::keys::truncate;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use keyward_core::access::{Member, OrgRole, PrincipalKind, PrincipalRef};
-use keyward_core::model::KeyGrant;
-use keyward_core::{GrantSet, Resource};
+use keyward_core::handout::Handout;
 use keyward_store::StoreError;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -24,9 +25,10 @@ pub struct MemberRoleRequest {
     pub role: OrgRole,
 }
 
-/// Only owners make or unmake owners; only admins and owners make admins;
-/// and as these roles hold every permission, whoever hands them out must
-/// hold every permission too (a narrowed owner's key can't).
+/// Only owners make or unmake owners, only admins and owners make admins;
+/// and whoever hands out a role must hold all it grants (a narrowed
+/// owner's key can't make admins, a key holding only `members:write`
+/// can't even make members).
 pub async fn may_grant_role(
     state: &AppState,
     org: Uuid,
@@ -36,19 +38,27 @@ pub async fn may_grant_role(
     let allowed = match role {
         OrgRole::Owner => grants.is_org_owner(),
         OrgRole::Admin => grants.is_org_admin(),
-        OrgRole::Member => return Ok(()),
+        OrgRole::Member => true,
     };
     if !allowed {
         return Err(ApiError::forbidden(format!(
             "only higher roles may hand out the role {role}"
         )));
     }
-    let everything = state
-        .store
-        .catalog(org)
-        .await?
-        .everything_on(&[Resource::Any]);
-    ensure_holds(grants, &everything)
+    ensure_hands_out(state, org, grants, Handout::OrgRole(role)).await
+}
+
+/// Taking an owner's or admin's role away takes the same rank as giving it.
+async fn may_take_role(
+    state: &AppState,
+    org: Uuid,
+    grants: &Grants,
+    role: OrgRole,
+) -> ApiResult<()> {
+    match role {
+        OrgRole::Member => Ok(()),
+        higher => may_grant_role(state, org, grants, higher).await,
+    }
 }
 
 fn last_owner(e: StoreError) -> ApiError {
@@ -119,7 +129,7 @@ pub async fn change_role(
     role: OrgRole,
 ) -> ApiResult<Member> {
     let current = member_or_404(state, org, raw).await?;
-    may_grant_role(state, org, grants, current.role).await?;
+    may_take_role(state, org, grants, current.role).await?;
     may_grant_role(state, org, grants, role).await?;
     let updated = state
         .store
@@ -152,7 +162,7 @@ pub async fn remove_member(
     raw: &str,
 ) -> ApiResult<()> {
     let current = member_or_404(state, org, raw).await?;
-    may_grant_role(state, org, grants, current.role).await?;
+    may_take_role(state, org, grants, current.role).await?;
     state
         .store
         .remove_member(org, current.user.id, truncate(state.clock.now()))
@@ -160,19 +170,6 @@ pub async fn remove_member(
         .map_err(last_owner)?;
     state.cache.retire_all();
     Ok(())
-}
-
-/// The grants a custom role carries, or 404.
-pub async fn role_grants(state: &AppState, org: Uuid, raw: &str) -> ApiResult<(Uuid, GrantSet)> {
-    let role = match parse_id(raw) {
-        Some(id) => state.store.role(org, id).await?,
-        None => None,
-    }
-    .ok_or_else(|| ApiError::new(Code::NotFound, format!("role {raw} was not found")))?;
-    Ok((
-        role.id,
-        GrantSet::new(role.grants.iter().map(KeyGrant::grant).collect()),
-    ))
 }
 
 /// Give a member a custom role; the caller must hold what it grants.
@@ -184,17 +181,21 @@ pub async fn assign_role(
     access: OrgAccess<RolesWrite>,
     Path(path): Path<(String, String, String)>,
 ) -> ApiResult<StatusCode> {
-    let member = member_or_404(&state, access.org.id, &path.1).await?;
-    let (role, grants) = role_grants(&state, access.org.id, &path.2).await?;
-    ensure_holds(&access.grants, &grants)?;
+    let org = access.org.id;
+    let member = member_or_404(&state, org, &path.1).await?;
+    let role = role_or_404(&state, org, &path.2).await?;
+    ensure_hands_out(
+        &state,
+        org,
+        &access.grants,
+        Handout::Roles(std::slice::from_ref(&role)),
+    )
+    .await?;
     let principal = PrincipalRef {
         kind: PrincipalKind::User,
         id: member.user.id,
     };
-    state
-        .store
-        .assign_role(access.org.id, principal, role)
-        .await?;
+    state.store.assign_role(org, principal, role.id).await?;
     state.cache.retire_all();
     Ok(StatusCode::NO_CONTENT)
 }
@@ -209,7 +210,7 @@ pub async fn unassign_role(
     Path(path): Path<(String, String, String)>,
 ) -> ApiResult<StatusCode> {
     let member = member_or_404(&state, access.org.id, &path.1).await?;
-    let (role, _) = role_grants(&state, access.org.id, &path.2).await?;
+    let role = role_or_404(&state, access.org.id, &path.2).await?.id;
     let principal = PrincipalRef {
         kind: PrincipalKind::User,
         id: member.user.id,

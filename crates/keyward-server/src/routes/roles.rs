@@ -5,12 +5,13 @@ use super::parse_id;
 use crate::auth::{Grants, OrgAccess, RolesRead, RolesWrite};
 use crate::error::{ApiError, ApiResult, Code, ErrorBody};
 use crate::extract::ApiJson;
-use crate::keys::{check_name, ensure_holds, resolve_permissions, truncate};
+use crate::handout::ensure_hands_out;
+use crate::keys::{check_name, resolve_permissions, truncate};
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use keyward_core::GrantSet;
 use keyward_core::access::Role;
+use keyward_core::handout::Handout;
 use keyward_core::model::KeyGrant;
 use keyward_store::RolePatch;
 use serde::Deserialize;
@@ -66,19 +67,8 @@ pub(super) async fn role_or_404(state: &AppState, org: Uuid, raw: &str) -> ApiRe
         .ok_or_else(|| role_not_found(raw))
 }
 
-/// Refuses to hand out roles whose grants, together, the caller doesn't hold.
-pub(super) fn ensure_holds_roles<'a>(
-    grants: &Grants,
-    roles: impl IntoIterator<Item = &'a Role>,
-) -> ApiResult<()> {
-    let wanted = roles
-        .into_iter()
-        .flat_map(|role| role.grants.iter().map(KeyGrant::grant))
-        .collect();
-    ensure_holds(grants, &GrantSet::new(wanted))
-}
-
-/// Resolves grant references against the catalog and checks the caller holds them.
+/// Resolves grant references against the catalog; the caller must hold
+/// every grant the role would hand out.
 async fn resolve_held(
     state: &AppState,
     org: Uuid,
@@ -87,10 +77,7 @@ async fn resolve_held(
 ) -> ApiResult<Vec<KeyGrant>> {
     let catalog = state.store.catalog(org).await?;
     let grants = resolve_permissions(&catalog, refs)?;
-    ensure_holds(
-        held,
-        &GrantSet::new(grants.iter().map(KeyGrant::grant).collect()),
-    )?;
+    ensure_hands_out(state, org, held, Handout::Grants(&grants)).await?;
     Ok(grants)
 }
 

@@ -2,15 +2,17 @@
 //! directly assigned roles and the groups they are in.
 
 use super::parse_id;
-use super::roles::{check_description, ensure_holds_roles, role_or_404};
+use super::roles::{check_description, role_or_404};
 use crate::auth::{MembersRead, MembersWrite, OrgAccess, RolesRead, RolesWrite};
 use crate::error::{ApiError, ApiResult, Code, ErrorBody};
 use crate::extract::ApiJson;
+use crate::handout::ensure_hands_out;
 use crate::keys::{check_name, truncate};
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use keyward_core::access::{PrincipalKind, PrincipalRef, ServiceAccount};
+use keyward_core::handout::Handout;
 use keyward_store::ServiceAccountPatch;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -234,7 +236,13 @@ pub async fn put_role(
     let org = access.org.id;
     let account = account_or_404(&state, org, &path.1).await?;
     let role = role_or_404(&state, org, &path.2).await?;
-    ensure_holds_roles(&access.grants, [&role])?;
+    ensure_hands_out(
+        &state,
+        org,
+        &access.grants,
+        Handout::Roles(std::slice::from_ref(&role)),
+    )
+    .await?;
     state
         .store
         .assign_role(org, principal(account.id), role.id)

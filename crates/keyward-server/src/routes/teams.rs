@@ -1,14 +1,16 @@
 //! `/api/v1/orgs/{org}/teams`: teams and their members.
 
 use super::parse_id;
-use crate::auth::{Caller, OrgAccess, TeamAccess, TeamsRead, TeamsWrite};
+use crate::auth::{Caller, Grants, OrgAccess, TeamAccess, TeamsRead, TeamsWrite};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiJson;
+use crate::handout::ensure_hands_out;
 use crate::keys::{check_name, truncate};
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use keyward_core::access::{Team, TeamMember, TeamRole};
+use keyward_core::handout::Handout;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -48,15 +50,25 @@ pub async fn create(
     access: OrgAccess<TeamsWrite>,
     ApiJson(body): ApiJson<CreateTeamRequest>,
 ) -> ApiResult<(StatusCode, ApiJson<Team>)> {
-    let team = create_team(&state, access.org.id, &access.caller, &body.name).await?;
+    let team = create_team(
+        &state,
+        access.org.id,
+        &access.caller,
+        &access.grants,
+        &body.name,
+    )
+    .await?;
     Ok((StatusCode::CREATED, ApiJson(team)))
 }
 
-/// Creates a team whose signed-in creator becomes its owner; shared with the portal.
+/// Creates a team; its signed-in creator becomes its owner if they hold
+/// what owning it grants (a holder of `teams:write` alone creates teams
+/// but doesn't own them). Shared with the portal.
 pub async fn create_team(
     state: &AppState,
     org: Uuid,
     caller: &Caller,
+    grants: &Grants,
     name: &str,
 ) -> ApiResult<Team> {
     let team = Team {
@@ -67,10 +79,19 @@ pub async fn create_team(
     };
     state.store.create_team(&team).await?;
     if let Some(user) = caller.user_id() {
-        state
-            .store
-            .set_team_member(team.id, user, TeamRole::Owner)
-            .await?;
+        let ownership = Handout::TeamRole {
+            team: team.id,
+            role: TeamRole::Owner,
+        };
+        if ensure_hands_out(state, org, grants, ownership)
+            .await
+            .is_ok()
+        {
+            state
+                .store
+                .set_team_member(team.id, user, TeamRole::Owner)
+                .await?;
+        }
     }
     state.cache.retire_all();
     Ok(team)
@@ -137,19 +158,25 @@ pub async fn put_member(
     Path(path): Path<(String, String, String)>,
     ApiJson(body): ApiJson<TeamMemberRequest>,
 ) -> ApiResult<StatusCode> {
-    put_team_member(&state, &access.team, &path.2, body.role).await?;
+    put_team_member(&state, &access.grants, &access.team, &path.2, body.role).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Adds an organization member to a team or changes their team role;
-/// shared with the portal.
+/// Adds an organization member to a team or changes their team role; the
+/// caller must hold what the team role grants. Shared with the portal.
 pub async fn put_team_member(
     state: &AppState,
+    grants: &Grants,
     team: &Team,
     raw: &str,
     role: TeamRole,
 ) -> ApiResult<()> {
     let user = user_id(raw)?;
+    let handout = Handout::TeamRole {
+        team: team.id,
+        role,
+    };
+    ensure_hands_out(state, team.organization_id, grants, handout).await?;
     if state
         .store
         .member(team.organization_id, user)

@@ -13,7 +13,8 @@ use utoipa::ToSchema;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUserRequest {
-    /// A disabled user can't sign in, and their personal keys stop working.
+    /// A disabled user can't sign in, their sessions end for good (enabling
+    /// them again revives none), and their personal keys stop working.
     pub enabled: bool,
 }
 

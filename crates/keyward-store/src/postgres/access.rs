@@ -5,7 +5,7 @@
 //! can't interleave across nodes.
 
 use super::PostgresStore;
-use crate::access::{Accepted, AccessStore, RolePatch, ServiceAccountPatch};
+use crate::access::{Acceptance, Accepted, Acceptor, AccessStore, RolePatch, ServiceAccountPatch};
 use crate::rows::{self, GrantsByRole};
 use crate::{Result, StoreError};
 use async_trait::async_trait;
@@ -391,17 +391,27 @@ impl AccessStore for PostgresStore {
     }
 
     async fn set_user_enabled(&self, id: Uuid, enabled: bool) -> Result<Option<User>> {
-        sqlx::query(
+        let mut tx = self.pool.begin().await?;
+        let updated = sqlx::query(
             "UPDATE users SET enabled = $1 WHERE id = $2 \
              RETURNING id, email, name, enabled, created_at",
         )
         .bind(enabled)
         .bind(id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *tx)
         .await?
         .as_ref()
         .map(user_from_row)
-        .transpose()
+        .transpose()?;
+        // Disabling ends the sessions for good: enabling again revives none.
+        if !enabled {
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(updated)
     }
 
     async fn count_users(&self) -> Result<i64> {
@@ -633,9 +643,8 @@ impl AccessStore for PostgresStore {
         &self,
         token: &KeyHash,
         now: DateTime<Utc>,
-        candidate: &User,
-        password_hash: &str,
-    ) -> Result<Option<Accepted>> {
+        acceptor: Acceptor<'_>,
+    ) -> Result<Acceptance> {
         let mut tx = self.pool.begin().await?;
         // The row lock makes a concurrent acceptance wait, then find the
         // invitation accepted.
@@ -649,33 +658,47 @@ impl AccessStore for PostgresStore {
         .fetch_optional(&mut *tx)
         .await?;
         let Some(invitation) = claimed.as_ref().map(invitation_from_row).transpose()? else {
-            return Ok(None);
+            return Ok(Acceptance::Invalid);
         };
-        // A concurrent insert of the same email makes this one wait and do
-        // nothing; the SELECT after it then sees the committed user.
-        let created = sqlx::query(
-            "INSERT INTO users (id, email, name, password_hash, enabled, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (email) DO NOTHING \
-             RETURNING id, email, name, enabled, created_at",
-        )
-        .bind(candidate.id)
-        .bind(&invitation.email)
-        .bind(&candidate.name)
-        .bind(password_hash)
-        .bind(candidate.enabled)
-        .bind(candidate.created_at)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let (user, user_created) = match created {
-            Some(row) => (user_from_row(&row)?, true),
-            None => {
-                let row = sqlx::query(&format!(
-                    "SELECT {USER_COLUMNS} FROM users u WHERE u.email = $1"
+        // Dropping the transaction on a refusal leaves the invitation open.
+        let user = match acceptor {
+            Acceptor::User(id) => {
+                let found = sqlx::query(&format!(
+                    "SELECT {USER_COLUMNS} FROM users u \
+                     WHERE u.id = $1 AND u.email = $2 AND u.enabled"
                 ))
+                .bind(id)
                 .bind(&invitation.email)
-                .fetch_one(&mut *tx)
+                .fetch_optional(&mut *tx)
                 .await?;
-                (user_from_row(&row)?, false)
+                match found {
+                    Some(row) => user_from_row(&row)?,
+                    None => return Ok(Acceptance::OtherUser),
+                }
+            }
+            Acceptor::New {
+                user,
+                password_hash,
+            } => {
+                // A concurrent insert of the same email makes this one wait
+                // and do nothing: that email now has an account.
+                let created = sqlx::query(
+                    "INSERT INTO users (id, email, name, password_hash, enabled, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (email) DO NOTHING \
+                     RETURNING id, email, name, enabled, created_at",
+                )
+                .bind(user.id)
+                .bind(&invitation.email)
+                .bind(&user.name)
+                .bind(password_hash)
+                .bind(user.enabled)
+                .bind(user.created_at)
+                .fetch_optional(&mut *tx)
+                .await?;
+                match created {
+                    Some(row) => user_from_row(&row)?,
+                    None => return Ok(Acceptance::SignInFirst),
+                }
             }
         };
         // A member already keeps the role they have.
@@ -690,11 +713,7 @@ impl AccessStore for PostgresStore {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(Some(Accepted {
-            invitation,
-            user,
-            user_created,
-        }))
+        Ok(Acceptance::Accepted(Accepted { invitation, user }))
     }
 
     async fn create_team(&self, team: &Team) -> Result<()> {

@@ -3,7 +3,7 @@
 //! holds the database's write lock while its guard counts.
 
 use super::{SqliteStore, from_ms, ms, opt_from_ms};
-use crate::access::{Accepted, AccessStore, RolePatch, ServiceAccountPatch};
+use crate::access::{Acceptance, Accepted, Acceptor, AccessStore, RolePatch, ServiceAccountPatch};
 use crate::rows::{self, GrantsByRole};
 use crate::{Result, StoreError};
 use async_trait::async_trait;
@@ -350,17 +350,27 @@ impl AccessStore for SqliteStore {
     }
 
     async fn set_user_enabled(&self, id: Uuid, enabled: bool) -> Result<Option<User>> {
-        sqlx::query(
+        let mut tx = self.writer.begin().await?;
+        let updated = sqlx::query(
             "UPDATE users SET enabled = ? WHERE id = ? \
              RETURNING id, email, name, enabled, created_at",
         )
         .bind(enabled)
         .bind(id)
-        .fetch_optional(&self.writer)
+        .fetch_optional(&mut *tx)
         .await?
         .as_ref()
         .map(user_from_row)
-        .transpose()
+        .transpose()?;
+        // Disabling ends the sessions for good: enabling again revives none.
+        if !enabled {
+            sqlx::query("DELETE FROM sessions WHERE user_id = ?")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(updated)
     }
 
     async fn count_users(&self) -> Result<i64> {
@@ -599,9 +609,8 @@ impl AccessStore for SqliteStore {
         &self,
         token: &KeyHash,
         now: DateTime<Utc>,
-        candidate: &User,
-        password_hash: &str,
-    ) -> Result<Option<Accepted>> {
+        acceptor: Acceptor<'_>,
+    ) -> Result<Acceptance> {
         let mut tx = self.writer.begin().await?;
         // Claiming the invitation is the first write: a second acceptance
         // finds it accepted.
@@ -616,31 +625,47 @@ impl AccessStore for SqliteStore {
         .fetch_optional(&mut *tx)
         .await?;
         let Some(invitation) = claimed.as_ref().map(invitation_from_row).transpose()? else {
-            return Ok(None);
+            return Ok(Acceptance::Invalid);
         };
-        let created = sqlx::query(
-            "INSERT INTO users (id, email, name, password_hash, enabled, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (email) DO NOTHING \
-             RETURNING id, email, name, enabled, created_at",
-        )
-        .bind(candidate.id)
-        .bind(&invitation.email)
-        .bind(&candidate.name)
-        .bind(password_hash)
-        .bind(candidate.enabled)
-        .bind(ms(candidate.created_at))
-        .fetch_optional(&mut *tx)
-        .await?;
-        let (user, user_created) = match created {
-            Some(row) => (user_from_row(&row)?, true),
-            None => {
-                let row = sqlx::query(&format!(
-                    "SELECT {USER_COLUMNS} FROM users u WHERE u.email = ?"
+        // Dropping the transaction on a refusal leaves the invitation open.
+        let user = match acceptor {
+            Acceptor::User(id) => {
+                let found = sqlx::query(&format!(
+                    "SELECT {USER_COLUMNS} FROM users u \
+                     WHERE u.id = ? AND u.email = ? AND u.enabled"
                 ))
+                .bind(id)
                 .bind(&invitation.email)
-                .fetch_one(&mut *tx)
+                .fetch_optional(&mut *tx)
                 .await?;
-                (user_from_row(&row)?, false)
+                match found {
+                    Some(row) => user_from_row(&row)?,
+                    None => return Ok(Acceptance::OtherUser),
+                }
+            }
+            Acceptor::New {
+                user,
+                password_hash,
+            } => {
+                // A concurrent insert of the same email makes this one wait
+                // and do nothing: that email now has an account.
+                let created = sqlx::query(
+                    "INSERT INTO users (id, email, name, password_hash, enabled, created_at) \
+                     VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (email) DO NOTHING \
+                     RETURNING id, email, name, enabled, created_at",
+                )
+                .bind(user.id)
+                .bind(&invitation.email)
+                .bind(&user.name)
+                .bind(password_hash)
+                .bind(user.enabled)
+                .bind(ms(user.created_at))
+                .fetch_optional(&mut *tx)
+                .await?;
+                match created {
+                    Some(row) => user_from_row(&row)?,
+                    None => return Ok(Acceptance::SignInFirst),
+                }
             }
         };
         // A member already keeps the role they have.
@@ -655,11 +680,7 @@ impl AccessStore for SqliteStore {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(Some(Accepted {
-            invitation,
-            user,
-            user_created,
-        }))
+        Ok(Acceptance::Accepted(Accepted { invitation, user }))
     }
 
     async fn create_team(&self, team: &Team) -> Result<()> {

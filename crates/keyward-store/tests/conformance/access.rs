@@ -23,6 +23,7 @@ conformance! {
     access::users_round_trip,
     access::duplicate_email_conflicts,
     access::sessions_need_an_unexpired_session_of_an_enabled_user,
+    access::disabling_a_user_ends_their_sessions_for_good,
     access::memberships_round_trip,
     access::last_owner_cannot_be_demoted_or_removed,
     access::concurrent_owner_changes_keep_an_owner,

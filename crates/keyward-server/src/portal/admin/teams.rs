@@ -90,7 +90,8 @@ async fn create(
     PostForm(form): PostForm,
 ) -> PageResult {
     let name = form.get("name").to_owned();
-    match create_team(&state, page.access.org.id, &page.access.caller, &name).await {
+    let access = &page.access;
+    match create_team(&state, access.org.id, &access.caller, &access.grants, &name).await {
         Ok(team) => Ok(done(
             &page.org_path(&format!("/admin/teams/{}", team.id)),
             "team-created",
@@ -197,7 +198,17 @@ async fn put_member(
     PostForm(form): PostForm,
 ) -> PageResult {
     let result = match form.get("role").parse::<TeamRole>() {
-        Ok(role) => put_team_member(&state, &page.access.team, form.get("user_id"), role).await,
+        Ok(role) => {
+            let access = &page.access;
+            put_team_member(
+                &state,
+                &access.grants,
+                &access.team,
+                form.get("user_id"),
+                role,
+            )
+            .await
+        }
         Err(e) => Err(ApiError::validation(format!("role {e}"))),
     };
     let path = page.org_path(&format!("/admin/teams/{}", page.access.team.id));

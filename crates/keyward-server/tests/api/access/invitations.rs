@@ -2,7 +2,8 @@
 //! that expires after seven days.
 
 use super::{
-    PASSWORD, accept, acme, invitations_path, invite, join, login, me_grants, members_path, sign_in,
+    PASSWORD, accept, accept_signed_in, acme, invitations_path, invite, join, login, me_grants,
+    members_path, sign_in,
 };
 use crate::api::text;
 use crate::assertions::{assert_error, assert_fields, assert_status, assert_validation};
@@ -100,25 +101,14 @@ pub async fn accept_adds_an_existing_user_to_another_org(backend: Backend) {
     app.create_org("Beta").await;
     let invited = invite(&app.admin, "beta", "MEMBER@acme.test", "admin").await;
     assert_status(&invited, 201);
-    let other_password = "a different password, ignored";
-    let accepted = accept(
-        &app,
-        text(&invited.body, "token"),
-        "Renamed",
-        other_password,
-    )
-    .await;
+    // The invited account accepts with its own session.
+    let accepted = accept_signed_in(&people.member, text(&invited.body, "token")).await;
     assert_status(&accepted, 201);
     // The same user, unchanged, now in both organizations.
     assert_eq!(accepted.body["user"]["id"], people.member.id.as_str());
     assert_eq!(accepted.body["user"]["name"], "member");
     assert_eq!(accepted.body["role"], "admin");
     assert_status(&login(&app, "member@acme.test", PASSWORD).await, 200);
-    assert_error(
-        &login(&app, "member@acme.test", other_password).await,
-        401,
-        "UNAUTHENTICATED",
-    );
     // The existing session sees the new organization at once.
     let session = &people.member.api;
     assert!(!me_grants(session, "beta").await.is_empty());
@@ -128,13 +118,89 @@ pub async fn accept_adds_an_existing_user_to_another_org(backend: Backend) {
     // An invitation to an organization one already belongs to keeps the role.
     let twice = invite(&app.admin, "acme", "member@acme.test", "admin").await;
     assert_status(&twice, 201);
-    let accepted = accept(&app, text(&twice.body, "token"), "member", PASSWORD).await;
+    let accepted = accept_signed_in(&people.member, text(&twice.body, "token")).await;
     assert_status(&accepted, 201);
     let member = app
         .admin
         .get(&super::member_path("acme", &people.member.id))
         .await;
     assert_eq!(member.body["role"], "member", "{}", member.body);
+}
+
+/// Another organization's admin invites an existing user's email and
+/// accepts with the token alone: refused, and no answer to the inviter
+/// tells who the account is. The account's own session accepts it.
+pub async fn the_token_alone_never_enrols_an_existing_account(backend: Backend) {
+    let app = spawn_app(&backend).await;
+    let people = acme(&app).await;
+    app.create_org("Beta").await;
+    let beta_admin = join(&app, "beta", "boss@beta.test", "admin").await;
+    let victim = &people.member;
+    // The account's id, or any user or name at all.
+    let reveals = |body: &serde_json::Value| {
+        let text = body.to_string();
+        text.contains(&victim.id) || text.contains("\"user\"") || text.contains("\"name\"")
+    };
+
+    let invited = invite(&beta_admin.api, "beta", "member@acme.test", "member").await;
+    assert_status(&invited, 201);
+    let unknown = invite(&beta_admin.api, "beta", "nobody@acme.test", "member").await;
+    assert_status(&unknown, 201);
+    // Creating and listing look the same for an email with an account.
+    let keys = |body: &serde_json::Value| {
+        let mut keys: Vec<String> = body.as_object().unwrap().keys().cloned().collect();
+        keys.sort();
+        keys
+    };
+    assert_eq!(keys(&invited.body), keys(&unknown.body));
+    assert!(!reveals(&invited.body), "{}", invited.body);
+    let listed = beta_admin.api.get(&invitations_path("beta")).await;
+    assert!(!reveals(&listed.body), "{}", listed.body);
+
+    let token = text(&invited.body, "token");
+    let refused = accept(&app, token, "Mallory", PASSWORD).await;
+    assert_error(&refused, 401, "UNAUTHENTICATED");
+    assert!(!reveals(&refused.body), "{}", refused.body);
+    // Nor with the inviter's own session, nor with a key.
+    let as_inviter = accept_signed_in(&beta_admin, token).await;
+    assert_error(&as_inviter, 403, "FORBIDDEN");
+    assert!(!reveals(&as_inviter.body), "{}", as_inviter.body);
+    let key = app.org_key("beta", "machine").await;
+    let with_key = app
+        .client_with_key(text(&key, "key"))
+        .post(super::ACCEPT, serde_json::json!({ "token": token }))
+        .await;
+    assert_error(&with_key, 403, "FORBIDDEN");
+    // Nothing happened: not a member of beta, invitation still pending,
+    // the password unchanged.
+    let members = app.admin.get(&members_path("beta")).await;
+    assert!(!members.body.to_string().contains(&victim.id));
+    let pending = app.admin.get(&invitations_path("beta")).await;
+    assert_eq!(
+        pending.body.as_array().unwrap().len(),
+        2,
+        "{}",
+        pending.body
+    );
+    assert_error(
+        &login(&app, "member@acme.test", "a long enough password").await,
+        401,
+        "UNAUTHENTICATED",
+    );
+
+    // The account's own session accepts.
+    let accepted = accept_signed_in(victim, token).await;
+    assert_status(&accepted, 201);
+    assert_eq!(accepted.body["user"]["id"], victim.id.as_str());
+    assert!(!me_grants(&victim.api, "beta").await.is_empty());
+    // A new account needs a name and a password.
+    let unknown_token = text(&unknown.body, "token");
+    let missing = app
+        .anonymous()
+        .post(super::ACCEPT, serde_json::json!({ "token": unknown_token }))
+        .await;
+    assert_error(&missing, 422, "VALIDATION_FAILED");
+    assert_status(&accept(&app, unknown_token, "Nobody", PASSWORD).await, 201);
 }
 
 pub async fn expired_invitation_is_refused(backend: Backend) {

@@ -34,7 +34,7 @@ const ORG_LESS: &[(&str, &str, &str)] = &[
     (
         "POST",
         "/api/v1/invitations/accept",
-        "public: the token names the organization",
+        "the token names the organization; an existing account accepts with its own session",
     ),
     ("PATCH", "/api/v1/users/{user}", "admin key only"),
     (

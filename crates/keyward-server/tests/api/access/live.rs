@@ -4,7 +4,7 @@
 //! teams and service accounts have their own files.)
 
 use super::{
-    ME, PASSWORD, accept, acme, assert_code, grant_set, invite, login, member_path, members_path,
+    ME, PASSWORD, acme, assert_code, grant_set, invite, login, member_path, members_path,
     teams_path, user_path, verify,
 };
 use crate::api::{keys_path, text};
@@ -104,6 +104,30 @@ pub async fn enabling_a_user_restores_their_keys(backend: Backend) {
     assert_status(&login(&app, "member@acme.test", PASSWORD).await, 200);
 }
 
+/// Disabling ends a user's sessions for good: enabling them again brings
+/// back their keys, not the sessions they had; they sign in anew.
+pub async fn reenabling_a_user_revives_no_session(backend: Backend) {
+    let app = spawn_app(&backend).await;
+    let people = acme(&app).await;
+    let member = &people.member;
+    assert_status(&member.api.get(ME).await, 200);
+    let path = user_path(&member.id);
+    for enabled in [false, true] {
+        let changed = app.admin.patch(&path, json!({ "enabled": enabled })).await;
+        assert_status(&changed, 200);
+    }
+    assert_error(&member.api.get(ME).await, 401, "UNAUTHENTICATED");
+    assert_error(
+        &member.api.get(&members_path("acme")).await,
+        401,
+        "UNAUTHENTICATED",
+    );
+    // Others' sessions are untouched; the user signs in anew.
+    assert_status(&people.admin.api.get(ME).await, 200);
+    let again = super::sign_in(&app, "member@acme.test").await;
+    assert_status(&again.api.get(ME).await, 200);
+}
+
 pub async fn org_role_changes_apply_on_the_next_request(backend: Backend) {
     let app = spawn_app(&backend).await;
     let people = acme(&app).await;
@@ -182,10 +206,8 @@ pub async fn removal_applies_on_the_next_request(backend: Backend) {
     );
     // Coming back doesn't bring the old key back: revocation is final.
     let invited = invite(&app.admin, "acme", "member@acme.test", "member").await;
-    assert_status(
-        &accept(&app, text(&invited.body, "token"), "member", PASSWORD).await,
-        201,
-    );
+    let accepted = super::accept_signed_in(member, text(&invited.body, "token")).await;
+    assert_status(&accepted, 201);
     assert_status(&member.api.get(&members_path("acme")).await, 200);
     assert_eq!(verify(&app, &key, None, None).await["code"], "REVOKED");
     let fresh = member.user_key("acme", "fresh").await;

@@ -6,6 +6,7 @@
 
 mod bootstrap;
 mod escalation;
+mod handouts;
 mod invitations;
 mod isolation;
 mod live;
@@ -66,6 +67,7 @@ access_tests! {
     invitations::withdrawn_invitation_is_refused,
     invitations::who_may_invite_whom,
     invitations::concurrent_accepts_use_the_invitation_once,
+    invitations::the_token_alone_never_enrols_an_existing_account,
     members::members_are_listed_read_and_changed,
     members::only_higher_roles_hand_out_roles,
     members::last_owner_cannot_be_demoted,
@@ -85,6 +87,7 @@ access_tests! {
     scopes::asked_resources_narrow_to_the_scope,
     live::disabling_a_user_stops_them_at_once,
     live::enabling_a_user_restores_their_keys,
+    live::reenabling_a_user_revives_no_session,
     live::org_role_changes_apply_on_the_next_request,
     live::removal_applies_on_the_next_request,
     read_only::read_only_keys_change_nothing_anywhere,
@@ -93,6 +96,10 @@ access_tests! {
     escalation::team_keys_stay_in_their_team,
     escalation::org_keys_create_only_subsets,
     escalation::narrowed_keys_cannot_hand_out_org_roles,
+    handouts::members_write_alone_makes_no_member,
+    handouts::team_writers_cannot_make_themselves_team_owners,
+    handouts::narrowed_team_keys_hand_out_no_more_than_they_hold,
+    handouts::service_accounts_get_no_more_than_held,
     isolation::every_org_route_refuses_other_orgs,
     isolation::dadosfera_routes_refuse_other_orgs,
     isolation::org_less_routes_stay_in_the_callers_org,
@@ -253,6 +260,11 @@ pub async fn accept(app: &TestApp, token: &str, name: &str, password: &str) -> R
         .await
 }
 
+/// Accepts an invitation as the signed-in `person` (their session).
+pub async fn accept_signed_in(person: &Person, token: &str) -> RawResponse {
+    person.api.post(ACCEPT, json!({ "token": token })).await
+}
+
 pub async fn login(app: &TestApp, email: &str, password: &str) -> RawResponse {
     app.anonymous()
         .post(LOGIN, json!({ "email": email, "password": password }))
@@ -274,14 +286,21 @@ pub async fn sign_in(app: &TestApp, email: &str) -> Person {
     }
 }
 
-/// Invites `email` into `org` with `role` (admin key), accepts with
-/// [`PASSWORD`] and signs in.
+/// Invites `email` into `org` with `role` (admin key), accepts (as a new
+/// user with [`PASSWORD`], or signed in if the email has an account) and
+/// signs in.
 pub async fn join(app: &TestApp, org: &str, email: &str, role: &str) -> Person {
     let invited = invite(&app.admin, org, email, role).await;
     assert_status(&invited, 201);
+    let token = text(&invited.body, "token");
+    // An existing account joins with its own session.
+    if login(app, email, PASSWORD).await.status == 200 {
+        let person = sign_in(app, email).await;
+        assert_status(&accept_signed_in(&person, token).await, 201);
+        return person;
+    }
     let name = email.split('@').next().unwrap_or(email);
-    let accepted = accept(app, text(&invited.body, "token"), name, PASSWORD).await;
-    assert_status(&accepted, 201);
+    assert_status(&accept(app, token, name, PASSWORD).await, 201);
     sign_in(app, email).await
 }
 

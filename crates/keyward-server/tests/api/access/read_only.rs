@@ -14,7 +14,7 @@ use crate::backend::Backend;
 use crate::helpers::{TestApp, spawn_app};
 use serde_json::{Value, json};
 
-/// Writes that take no credential at all: a key sent along means nothing.
+/// Writes that take no key: a key sent along changes nothing.
 const PUBLIC: &[(&str, &str)] = &[
     ("POST", "/api/v1/auth/login"),
     ("POST", "/api/v1/invitations/accept"),

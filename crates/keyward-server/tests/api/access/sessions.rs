@@ -159,12 +159,11 @@ pub async fn me_lists_every_org_with_role_and_live_grants(backend: Backend) {
     app.create_org("Beta").await;
     let invited = invite(&app.admin, "beta", "member@acme.test", "admin").await;
     assert_status(&invited, 201);
-    let accepted = app
-        .anonymous()
-        .post(
-            ACCEPT,
-            json!({ "token": text(&invited.body, "token"), "name": "Member", "password": PASSWORD }),
-        )
+    // An existing account accepts with its own session.
+    let accepted = people
+        .member
+        .api
+        .post(ACCEPT, json!({ "token": text(&invited.body, "token") }))
         .await;
     assert_status(&accepted, 201);
 
@@ -218,12 +217,11 @@ pub async fn me_through_a_key_speaks_for_its_org_only(backend: Backend) {
     let people = acme(&app).await;
     app.create_org("Beta").await;
     let invited = invite(&app.admin, "beta", "owner@acme.test", "member").await;
-    let accepted = app
-        .anonymous()
-        .post(
-            ACCEPT,
-            json!({ "token": text(&invited.body, "token"), "name": "Owner", "password": PASSWORD }),
-        )
+    // An existing account accepts with its own session.
+    let accepted = people
+        .owner
+        .api
+        .post(ACCEPT, json!({ "token": text(&invited.body, "token") }))
         .await;
     assert_status(&accepted, 201);
     let key = people

@@ -5,6 +5,7 @@ mod admin;
 mod api_writes;
 mod browser;
 mod http;
+mod invitations;
 mod keys;
 mod people;
 mod screenshots;

@@ -1,13 +1,15 @@
-//! Invitations: listing, and accepting each once.
+//! Invitations: listing, and accepting each once, by the invited
+//! account's own user or by a new one.
 
 use super::records::{
-    HASH, assert_missing, create_invitation, create_user, invitation, new_token, user,
+    HASH, accept_new, accepted, assert_missing, create_invitation, create_user, invitation,
+    new_token, user,
 };
 use crate::fixtures::{create_org, now};
 use chrono::Duration;
 use futures::future::join_all;
 use keyward_core::access::OrgRole;
-use keyward_store::Store;
+use keyward_store::{Acceptance, Acceptor, Store};
 use std::sync::Arc;
 
 pub async fn invitations_list_pending_newest_first(store: Arc<dyn Store>) {
@@ -33,11 +35,8 @@ pub async fn invitations_list_pending_newest_first(store: Arc<dyn Store>) {
         create_invitation(&*store, i).await;
     }
     let token = create_invitation(&*store, &accepted).await;
-    store
-        .accept_invitation(&token, now(), &user("cy@example.com"), HASH)
-        .await
-        .unwrap()
-        .unwrap();
+    let done = accept_new(&*store, &token, now(), &user("cy@example.com"), HASH).await;
+    assert!(matches!(done, Acceptance::Accepted(_)), "{done:?}");
 
     assert_eq!(
         store.invitations(acme.id).await.unwrap(),
@@ -78,16 +77,11 @@ pub async fn accept_invitation_creates_a_user_and_a_membership(store: Arc<dyn St
     let candidate = user("typed-something-else@example.com");
     let at = now();
 
-    let accepted = store
-        .accept_invitation(&token, at, &candidate, "new-hash")
-        .await
-        .unwrap()
-        .expect("the invitation is open");
+    let accepted = accepted(accept_new(&*store, &token, at, &candidate, "new-hash").await);
 
     let mut expected_invitation = invited.clone();
     expected_invitation.accepted_at = Some(at);
     assert_eq!(accepted.invitation, expected_invitation);
-    assert!(accepted.user_created);
     let mut expected_user = candidate.clone();
     expected_user.email = "new@example.com".to_owned();
     assert_eq!(accepted.user, expected_user);
@@ -108,11 +102,8 @@ pub async fn accept_invitation_creates_a_user_and_a_membership(store: Arc<dyn St
 
     // Used once, for good.
     assert_eq!(
-        store
-            .accept_invitation(&token, at, &user("again@example.com"), HASH)
-            .await
-            .unwrap(),
-        None
+        accept_new(&*store, &token, at, &user("again@example.com"), HASH).await,
+        Acceptance::Invalid
     );
     assert_eq!(store.count_users().await.unwrap(), 1);
 }
@@ -121,24 +112,55 @@ pub async fn accept_invitation_reuses_an_existing_user_and_role(store: Arc<dyn S
     let acme = create_org(&*store, "acme").await;
     let other = create_org(&*store, "other").await;
     let ada = create_user(&*store, "ada@example.com").await;
+    let bob = create_user(&*store, "bob@example.com").await;
     store
         .add_member(other.id, ada.id, OrgRole::Owner, now())
         .await
         .unwrap();
+    let pending = invitation(&acme, "ada@example.com", OrgRole::Member, now());
+    let token = create_invitation(&*store, &pending).await;
 
-    // An existing user joins with the invitation's role; their password stays.
-    let token = create_invitation(
-        &*store,
-        &invitation(&acme, "ada@example.com", OrgRole::Member, now()),
-    )
-    .await;
-    let accepted = store
-        .accept_invitation(&token, now(), &user("ada@example.com"), "attacker-hash")
+    // The email has an account: no new user, and the token alone (the
+    // inviter has it too) doesn't enrol it.
+    assert_eq!(
+        accept_new(
+            &*store,
+            &token,
+            now(),
+            &user("ada@example.com"),
+            "attacker-hash"
+        )
+        .await,
+        Acceptance::SignInFirst
+    );
+    // Nor does another signed-in user, or the account while disabled.
+    assert_eq!(
+        store
+            .accept_invitation(&token, now(), Acceptor::User(bob.id))
+            .await
+            .unwrap(),
+        Acceptance::OtherUser
+    );
+    store.set_user_enabled(ada.id, false).await.unwrap();
+    assert_eq!(
+        store
+            .accept_invitation(&token, now(), Acceptor::User(ada.id))
+            .await
+            .unwrap(),
+        Acceptance::OtherUser
+    );
+    store.set_user_enabled(ada.id, true).await.unwrap();
+    // The refusals wrote nothing.
+    assert_eq!(store.invitations(acme.id).await.unwrap(), vec![pending]);
+    assert_eq!(store.member(acme.id, ada.id).await.unwrap(), None);
+    assert_eq!(store.count_users().await.unwrap(), 2);
+
+    // Signed in, the account joins with the invitation's role; its password stays.
+    let joined = store
+        .accept_invitation(&token, now(), Acceptor::User(ada.id))
         .await
-        .unwrap()
         .unwrap();
-    assert!(!accepted.user_created);
-    assert_eq!(accepted.user, ada);
+    assert_eq!(accepted(joined).user, ada);
     assert_eq!(
         store.user_credentials("ada@example.com").await.unwrap(),
         Some((ada.clone(), HASH.to_owned()))
@@ -154,17 +176,15 @@ pub async fn accept_invitation_reuses_an_existing_user_and_role(store: Arc<dyn S
         &invitation(&other, "ada@example.com", OrgRole::Member, now()),
     )
     .await;
-    let accepted = store
-        .accept_invitation(&token, now(), &user("ada@example.com"), HASH)
+    let joined = store
+        .accept_invitation(&token, now(), Acceptor::User(ada.id))
         .await
-        .unwrap()
         .unwrap();
-    assert_eq!(accepted.user, ada);
+    assert_eq!(accepted(joined).user, ada);
     assert_eq!(
         store.member(other.id, ada.id).await.unwrap().unwrap().role,
         OrgRole::Owner
     );
-    assert_eq!(store.count_users().await.unwrap(), 1);
 }
 
 pub async fn accept_invitation_refuses_used_expired_and_unknown_tokens(store: Arc<dyn Store>) {
@@ -173,32 +193,16 @@ pub async fn accept_invitation_refuses_used_expired_and_unknown_tokens(store: Ar
     let token = create_invitation(&*store, &invited).await;
     let candidate = user("ada@example.com");
 
-    assert_eq!(
-        store
-            .accept_invitation(&token, invited.expires_at, &candidate, HASH)
-            .await
-            .unwrap(),
-        None
-    );
-    assert_eq!(
-        store
-            .accept_invitation(
-                &token,
-                invited.expires_at + Duration::days(1),
-                &candidate,
-                HASH
-            )
-            .await
-            .unwrap(),
-        None
-    );
-    assert_eq!(
-        store
-            .accept_invitation(&new_token(), now(), &candidate, HASH)
-            .await
-            .unwrap(),
-        None
-    );
+    for (token, at) in [
+        (&token, invited.expires_at),
+        (&token, invited.expires_at + Duration::days(1)),
+        (&new_token(), now()),
+    ] {
+        assert_eq!(
+            accept_new(&*store, token, at, &candidate, HASH).await,
+            Acceptance::Invalid
+        );
+    }
     // Nothing was written by the refusals.
     assert_eq!(store.count_users().await.unwrap(), 0);
     assert_eq!(
@@ -207,23 +211,21 @@ pub async fn accept_invitation_refuses_used_expired_and_unknown_tokens(store: Ar
     );
 
     let last_moment = invited.expires_at - Duration::milliseconds(1);
-    assert!(
-        store
-            .accept_invitation(&token, last_moment, &candidate, HASH)
-            .await
-            .unwrap()
-            .is_some()
-    );
+    accepted(accept_new(&*store, &token, last_moment, &candidate, HASH).await);
     // A deleted invitation can't be accepted.
     let deleted = invitation(&acme, "bob@example.com", OrgRole::Member, now());
     let deleted_token = create_invitation(&*store, &deleted).await;
     assert!(store.delete_invitation(acme.id, deleted.id).await.unwrap());
     assert_eq!(
-        store
-            .accept_invitation(&deleted_token, now(), &user("bob@example.com"), HASH)
-            .await
-            .unwrap(),
-        None
+        accept_new(
+            &*store,
+            &deleted_token,
+            now(),
+            &user("bob@example.com"),
+            HASH
+        )
+        .await,
+        Acceptance::Invalid
     );
 }
 
@@ -236,20 +238,21 @@ pub async fn concurrent_accepts_of_one_invitation_have_one_winner(store: Arc<dyn
         let tasks = (0..2).map(|n| {
             let store = store.clone();
             let candidate = user(&format!("candidate{n}@example.com"));
-            tokio::spawn(async move {
-                store
-                    .accept_invitation(&token, now(), &candidate, HASH)
-                    .await
-                    .unwrap()
-            })
+            tokio::spawn(async move { accept_new(&*store, &token, now(), &candidate, HASH).await })
         });
-        let winners: Vec<_> = join_all(tasks)
+        let outcomes: Vec<_> = join_all(tasks)
             .await
             .into_iter()
-            .filter_map(|t| t.unwrap())
+            .map(|t| t.unwrap())
             .collect();
-        assert_eq!(winners.len(), 1, "round {round}: {winners:?}");
-        assert!(winners[0].user_created);
+        let winners: Vec<_> = outcomes
+            .iter()
+            .filter_map(|a| match a {
+                Acceptance::Accepted(accepted) => Some(accepted),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(winners.len(), 1, "round {round}: {outcomes:?}");
         assert_eq!(winners[0].user.email, email);
     }
     assert_eq!(store.count_users().await.unwrap(), 5);
@@ -274,22 +277,28 @@ pub async fn concurrent_accepts_for_one_new_email_create_one_user(store: Arc<dyn
     let tasks = tokens.map(|token| {
         let store = store.clone();
         tokio::spawn(async move {
-            store
-                .accept_invitation(&token, now(), &user("new@example.com"), HASH)
-                .await
-                .unwrap()
-                .expect("each invitation is open")
+            accept_new(&*store, &token, now(), &user("new@example.com"), HASH).await
         })
     });
-    let accepted: Vec<_> = join_all(tasks)
+    let outcomes: Vec<_> = join_all(tasks)
         .await
         .into_iter()
         .map(|t| t.unwrap())
         .collect();
-    assert_eq!(accepted.iter().filter(|a| a.user_created).count(), 1);
-    assert_eq!(accepted[0].user, accepted[1].user);
+    // One creates the user; for the other the email then has an account,
+    // so it must be accepted signed in, and stays open until then.
+    let (winner, loser) = match &outcomes[..] {
+        [Acceptance::Accepted(a), Acceptance::SignInFirst] => (a.clone(), 1),
+        [Acceptance::SignInFirst, Acceptance::Accepted(a)] => (a.clone(), 0),
+        other => panic!("{other:?}"),
+    };
     assert_eq!(store.count_users().await.unwrap(), 1);
-    let id = accepted[0].user.id;
+    let id = winner.user.id;
+    let joined = store
+        .accept_invitation(&tokens[loser], now(), Acceptor::User(id))
+        .await
+        .unwrap();
+    assert_eq!(accepted(joined).user, winner.user);
     assert_eq!(
         store.user_orgs(id).await.unwrap(),
         vec![(acme, OrgRole::Member), (other, OrgRole::Admin)]

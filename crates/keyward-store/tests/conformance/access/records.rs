@@ -9,7 +9,7 @@ use keyward_core::access::{
 };
 use keyward_core::model::{KeyGrant, KeyRecord, Organization};
 use keyward_core::{ApiKey, Grant, KeyHash, PermissionName, Prefix, Resource, Scope};
-use keyward_store::{Store, StoreError};
+use keyward_store::{Acceptance, Accepted, Acceptor, Store, StoreError};
 use uuid::Uuid;
 
 /// No ids, typed for comparisons with lists of ids.
@@ -243,4 +243,27 @@ pub async fn access_of(
 /// The roles `principal` holds directly in `org`.
 pub async fn assigned(store: &dyn Store, org: Uuid, principal: PrincipalRef) -> Vec<Uuid> {
     store.assigned_roles(org, principal).await.unwrap()
+}
+
+/// Accepts the invitation of `token` as the new user `user`.
+pub async fn accept_new(
+    store: &dyn Store,
+    token: &KeyHash,
+    at: DateTime<Utc>,
+    user: &User,
+    password_hash: &str,
+) -> Acceptance {
+    let acceptor = Acceptor::New {
+        user,
+        password_hash,
+    };
+    store.accept_invitation(token, at, acceptor).await.unwrap()
+}
+
+/// What an acceptance that had to succeed did.
+pub fn accepted(acceptance: Acceptance) -> Accepted {
+    match acceptance {
+        Acceptance::Accepted(accepted) => accepted,
+        other => panic!("the invitation was not accepted: {other:?}"),
+    }
 }

@@ -76,15 +76,6 @@ pub async fn sessions_need_an_unexpired_session_of_an_enabled_user(store: Arc<dy
     assert_eq!(store.session_user(&session, expires).await.unwrap(), None);
     assert_eq!(store.session_user(&new_token(), t0).await.unwrap(), None);
 
-    // A disabled user's sessions stop working, and work again once enabled.
-    store.set_user_enabled(ada.id, false).await.unwrap();
-    assert_eq!(store.session_user(&session, t0).await.unwrap(), None);
-    store.set_user_enabled(ada.id, true).await.unwrap();
-    assert_eq!(
-        store.session_user(&session, t0).await.unwrap(),
-        Some(ada.clone())
-    );
-
     assert!(store.delete_session(&session).await.unwrap());
     assert!(!store.delete_session(&session).await.unwrap());
     assert_eq!(store.session_user(&session, t0).await.unwrap(), None);
@@ -94,4 +85,41 @@ pub async fn sessions_need_an_unexpired_session_of_an_enabled_user(store: Arc<dy
             .create_session(&new_token(), Uuid::now_v7(), t0, expires)
             .await,
     );
+}
+
+pub async fn disabling_a_user_ends_their_sessions_for_good(store: Arc<dyn Store>) {
+    let ada = create_user(&*store, "ada@example.com").await;
+    let bob = create_user(&*store, "bob@example.com").await;
+    let t0 = now();
+    let expires = t0 + Duration::hours(12);
+    let (first, second, bobs) = (new_token(), new_token(), new_token());
+    for (token, user) in [(&first, &ada), (&second, &ada), (&bobs, &bob)] {
+        store
+            .create_session(token, user.id, t0, expires)
+            .await
+            .unwrap();
+    }
+
+    store.set_user_enabled(ada.id, false).await.unwrap();
+    assert_eq!(store.session_user(&first, t0).await.unwrap(), None);
+    // Enabling again revives none of them: they are gone.
+    store.set_user_enabled(ada.id, true).await.unwrap();
+    for token in [&first, &second] {
+        assert_eq!(store.session_user(token, t0).await.unwrap(), None);
+        assert!(!store.delete_session(token).await.unwrap());
+    }
+    // Other users keep theirs; a new sign-in works.
+    assert_eq!(
+        store.session_user(&bobs, t0).await.unwrap(),
+        Some(bob.clone())
+    );
+    let fresh = new_token();
+    store
+        .create_session(&fresh, ada.id, t0, expires)
+        .await
+        .unwrap();
+    assert_eq!(store.session_user(&fresh, t0).await.unwrap(), Some(ada));
+    // Enabling an enabled user ends nothing.
+    store.set_user_enabled(bob.id, true).await.unwrap();
+    assert_eq!(store.session_user(&bobs, t0).await.unwrap(), Some(bob));
 }
