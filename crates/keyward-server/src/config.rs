@@ -11,6 +11,7 @@ use std::str::FromStr;
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATA_DIR: &str = "./keyward-data";
 pub const DEFAULT_MAX_KEYS_PER_ORG: u32 = 100;
+pub const DEFAULT_CACHE_MAX_BYTES: u64 = 256 * 1024 * 1024;
 
 /// A configured secret; `Debug` never shows it.
 #[derive(Clone, Deserialize)]
@@ -89,6 +90,9 @@ pub struct Config {
     /// Forward-auth rules; only in the TOML file.
     #[arg(skip)]
     pub forward_auth: Option<ForwardAuthConfig>,
+    /// Memory for cached keys, in bytes [default: 268435456 (256 MiB)].
+    #[arg(long, env = "KEYWARD_CACHE_MAX_BYTES")]
+    pub cache_max_bytes: Option<u64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -137,6 +141,7 @@ pub struct Settings {
     pub bootstrap_user: bool,
     pub secure_cookies: bool,
     pub forward_auth: ForwardRules,
+    pub cache_max_bytes: u64,
 }
 
 impl Config {
@@ -203,6 +208,15 @@ impl Config {
                 .parse()
                 .map_err(|_| ConfigError::Invalid("bad default listen address".into()))?,
         };
+        let cache_max_bytes = self
+            .cache_max_bytes
+            .or(file.cache_max_bytes)
+            .unwrap_or(DEFAULT_CACHE_MAX_BYTES);
+        if cache_max_bytes < 1024 * 1024 {
+            return Err(ConfigError::Invalid(
+                "cache_max_bytes must be at least 1048576 (1 MiB)".into(),
+            ));
+        }
         let forward_auth = self
             .forward_auth
             .or(file.forward_auth)
@@ -221,6 +235,7 @@ impl Config {
             bootstrap_user: !(self.no_bootstrap_user || file.no_bootstrap_user),
             secure_cookies: self.secure_cookies || file.secure_cookies,
             forward_auth,
+            cache_max_bytes,
         })
     }
 }

@@ -5,6 +5,7 @@ use super::parse_id;
 use super::roles::{ensure_holds_roles, role_or_404};
 use crate::auth::{Grants, OrgAccess, RolesRead, RolesWrite};
 use crate::error::{ApiError, ApiResult, Code, ErrorBody};
+use crate::eviction::Evict;
 use crate::extract::ApiJson;
 use crate::keys::{check_name, truncate};
 use crate::state::AppState;
@@ -167,7 +168,7 @@ pub async fn create_group(
         created_at: truncate(state.clock.now()),
     };
     state.store.create_group(&group).await?;
-    state.cache.retire_all();
+    state.cache.retire(Evict::Org(org));
     Ok(group)
 }
 
@@ -202,7 +203,7 @@ pub async fn delete_group(state: &AppState, org: Uuid, raw: &str) -> ApiResult<(
     if !state.store.delete_group(org, id).await? {
         return Err(group_not_found(raw));
     }
-    state.cache.retire_all();
+    state.cache.retire(Evict::Org(org));
     Ok(())
 }
 
@@ -219,7 +220,7 @@ pub async fn put_role(
     let role = role_or_404(&state, access.org.id, &path.2).await?;
     ensure_holds_roles(&access.grants, [&role])?;
     state.store.add_group_role(group.id, role.id).await?;
-    state.cache.retire_all();
+    state.cache.retire(Evict::Org(access.org.id));
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -243,7 +244,7 @@ pub async fn remove_role(
     if !state.store.remove_group_role(group.id, role).await? {
         return Err(not_in_group());
     }
-    state.cache.retire_all();
+    state.cache.retire(Evict::Org(access.org.id));
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -265,7 +266,7 @@ pub async fn put_member(
     let roles = roles_among(&state, org, &group.role_ids).await?;
     ensure_holds_roles(&access.grants, &roles)?;
     state.store.add_group_member(group.id, principal).await?;
-    state.cache.retire_all();
+    state.cache.retire(Evict::Principal(principal.id));
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -287,6 +288,6 @@ pub async fn remove_member(
             format!("{} {} is not in this group", principal.kind, principal.id),
         ));
     }
-    state.cache.retire_all();
+    state.cache.retire(Evict::Principal(principal.id));
     Ok(StatusCode::NO_CONTENT)
 }

@@ -3,6 +3,7 @@
 use super::parse_id;
 use crate::auth::{Grants, MembersRead, MembersWrite, OrgAccess, RolesWrite};
 use crate::error::{ApiError, ApiResult, Code, ErrorBody};
+use crate::eviction::Evict;
 use crate::extract::ApiJson;
 use crate::keys::{ensure_holds, truncate};
 use crate::state::AppState;
@@ -127,7 +128,7 @@ pub async fn change_role(
         .await
         .map_err(last_owner)?
         .ok_or_else(|| ApiError::new(Code::NotFound, format!("member {raw} was not found")))?;
-    state.cache.retire_all();
+    state.cache.retire(Evict::Principal(current.user.id));
     Ok(updated)
 }
 
@@ -158,7 +159,7 @@ pub async fn remove_member(
         .remove_member(org, current.user.id, truncate(state.clock.now()))
         .await
         .map_err(last_owner)?;
-    state.cache.retire_all();
+    state.cache.retire(Evict::Principal(current.user.id));
     Ok(())
 }
 
@@ -195,7 +196,7 @@ pub async fn assign_role(
         .store
         .assign_role(access.org.id, principal, role)
         .await?;
-    state.cache.retire_all();
+    state.cache.retire(Evict::Principal(member.user.id));
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -224,6 +225,6 @@ pub async fn unassign_role(
             "the member does not hold that role",
         ));
     }
-    state.cache.retire_all();
+    state.cache.retire(Evict::Principal(member.user.id));
     Ok(StatusCode::NO_CONTENT)
 }

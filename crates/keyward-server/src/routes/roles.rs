@@ -4,6 +4,7 @@
 use super::parse_id;
 use crate::auth::{Grants, OrgAccess, RolesRead, RolesWrite};
 use crate::error::{ApiError, ApiResult, Code, ErrorBody};
+use crate::eviction::Evict;
 use crate::extract::ApiJson;
 use crate::keys::{check_name, ensure_holds, resolve_permissions, truncate};
 use crate::state::AppState;
@@ -136,7 +137,7 @@ pub async fn create_role(
         created_at: truncate(state.clock.now()),
     };
     state.store.create_role(&role).await?;
-    state.cache.retire_all();
+    state.cache.retire(Evict::Org(org));
     Ok(role)
 }
 
@@ -180,7 +181,7 @@ pub async fn update(
         .update_role(access.org.id, role.id, &patch)
         .await?
         .ok_or_else(|| role_not_found(&path.1))?;
-    state.cache.retire_all();
+    state.cache.retire(Evict::Org(access.org.id));
     Ok(ApiJson(updated))
 }
 
@@ -203,6 +204,6 @@ pub async fn delete_role(state: &AppState, org: Uuid, raw: &str) -> ApiResult<()
     if !state.store.delete_role(org, id).await? {
         return Err(role_not_found(raw));
     }
-    state.cache.retire_all();
+    state.cache.retire(Evict::Org(org));
     Ok(())
 }
