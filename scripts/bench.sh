@@ -6,6 +6,8 @@
 #   scripts/bench.sh            everything (seeding 1,000,000 keys takes a few minutes once)
 #   QUICK=1 scripts/bench.sh    HTTP figures only, 1,000 keys
 #   HTTP_ONLY=1 scripts/bench.sh  HTTP figures only, both store sizes
+#   CACHE_ONLY=1 scripts/bench.sh the cache's figures only: forward-auth under
+#                                 another organization's changes, memory per cached key
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,7 +23,7 @@ mkdir -p "$WORK"
 echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(date -u +%F)"
 cargo build --release -q -p keyward -p keyward-server --example seed --example revocation
 
-if [ -z "${QUICK:-}${HTTP_ONLY:-}" ]; then
+if [ -z "${QUICK:-}${HTTP_ONLY:-}${CACHE_ONLY:-}" ]; then
   echo "== criterion (in-process)"
   cargo bench -q -p keyward-core --bench core -- --warm-up-time 1 --measurement-time 5 2>/dev/null | grep -E 'time:|^[a-zA-Z]'
   cargo bench -q -p keyward-server --bench verify -- --warm-up-time 2 --measurement-time 5 2>/dev/null | grep -E 'time:|^[a-zA-Z]'
@@ -97,6 +99,74 @@ load() { # label url [script sample]
   errors=$(echo "$out" | awk '/Non-2xx/ {print $NF}')
   printf '   %-34s %10s req/s   p99 %8s   non-2xx %s\n' "$label" "$rps" "$p99" "${errors:-0}"
 }
+
+seed_once() { # dir keys sample_size keys_per_org
+  if [ ! -f "$1/seeded" ]; then
+    rm -rf "$1"
+    echo "== seeding $2 keys, $4 per organization"
+    target/release/examples/seed "$1" "$2" "$1/sample.txt" "$3" "$4"
+    touch "$1/seeded"
+  fi
+}
+metric() { curl -sf "http://127.0.0.1:$PORT/metrics" | awk -v name="$1" '$1 == name {print $2}'; }
+
+# A change retires only the answers it can alter: changes in one organization
+# leave the other organizations' cached keys alone.
+dir="$WORK/store-churn"
+seed_once "$dir" 1000 1000 50
+echo "== forward-auth over 1,000 keys in 20 organizations, quiet and while another organization changes 50 times a second"
+start_server "$dir"
+curl -sf -X POST http://127.0.0.1:$PORT/api/v1/orgs -H "x-api-key: $ADMIN" -H 'content-type: application/json' \
+  -d '{"name": "Churn", "slug": "churn"}' >/dev/null
+churn_key=$(curl -sf -X POST http://127.0.0.1:$PORT/api/v1/orgs/churn/keys -H "x-api-key: $ADMIN" \
+  -H 'content-type: application/json' -d '{"name": "churn", "scope": "organization"}' | grep -o '"id":"[^"]*"' | head -1 | cut -d'"' -f4)
+wrk -t2 -c$CONNECTIONS -d3s -s "$WORK/forward.lua" "http://127.0.0.1:$PORT" -- "$dir/sample.txt" >/dev/null
+load "forward-auth, quiet" "http://127.0.0.1:$PORT" "$WORK/forward.lua" "$dir/sample.txt"
+# One curl, 50 PATCHes a second to the other organization's key (each retires it).
+curl -s --rate 50/s -X PATCH -H "x-api-key: $ADMIN" -H 'content-type: application/json' \
+  -d '{"metadata": {"churn": true}}' -o /dev/null -w '%{http_code}\n' \
+  "http://127.0.0.1:$PORT/api/v1/orgs/churn/keys/$churn_key?n=[1-1000000]" > "$WORK/churn.log" &
+CHURN=$!
+sleep 1
+misses=$(metric keyward_cache_misses_total); changes=$(grep -c '^200' "$WORK/churn.log" || true)
+load "forward-auth, 50 changes/s elsewhere" "http://127.0.0.1:$PORT" "$WORK/forward.lua" "$dir/sample.txt"
+echo "   changes made meanwhile: $(( $(grep -c '^200' "$WORK/churn.log" || true) - changes )), cache misses: $(( $(metric keyward_cache_misses_total) - misses ))"
+kill "$CHURN"; wait "$CHURN" 2>/dev/null || true
+stop_server
+
+# Memory: the server's RSS growth while 20,000 keys (200 organizations) enter
+# the cache, over the number cached. The first pass over one key warms up
+# connections and allocator arenas so they aren't counted.
+dir="$WORK/store-20000"
+seed_once "$dir" 20000 20000 100
+echo "== memory of a cached key: RSS growth over 20,000 cached keys"
+cat > "$WORK/walk.lua" <<'LUA'
+local keys, i = {}, 0
+function init(args)
+  for line in io.lines(args[1]) do keys[#keys + 1] = line end
+  math.randomseed(os.time() + math.floor(os.clock() * 1e6))
+  i = math.random(#keys)
+end
+function request()
+  i = i % #keys + 1
+  return wrk.format("GET", "/api/v1/auth/forward",
+    { ["x-api-key"] = keys[i], ["x-forwarded-method"] = "GET", ["x-forwarded-uri"] = "/api/things/1" })
+end
+LUA
+start_server "$dir"
+rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$SERVER/status"; }
+head -n 1 "$dir/sample.txt" > "$WORK/one-key.txt"
+wrk -t2 -c$CONNECTIONS -d3s -s "$WORK/forward.lua" "http://127.0.0.1:$PORT" -- "$WORK/one-key.txt" >/dev/null
+before=$(rss_kb); cached_before=$(metric keyward_cached_keys)
+for _ in $(seq 1 20); do
+  wrk -t2 -c$CONNECTIONS -d2s -s "$WORK/walk.lua" "http://127.0.0.1:$PORT" -- "$dir/sample.txt" >/dev/null
+  [ "$(metric keyward_cached_keys)" -ge 19900 ] && break
+done
+sleep 1 # moka counts entries once its housekeeping ran
+after=$(rss_kb); cached=$(( $(metric keyward_cached_keys) - cached_before ))
+echo "   RSS $(( before / 1024 )) MiB -> $(( after / 1024 )) MiB with $cached more keys cached: $(( (after - before) * 1024 / cached )) bytes per key"
+stop_server
+[ -n "${CACHE_ONLY:-}" ] && exit 0
 
 sizes="1000 1000000"
 [ -n "${QUICK:-}" ] && sizes="1000"

@@ -1,8 +1,8 @@
 //! Seeds a store with many keys for the benchmarks: organizations of 100
-//! keys each (the default limit), and a sample of their plaintexts in a file
-//! so a load test can present real keys.
+//! keys each (the default limit) unless told otherwise, and a sample of
+//! their plaintexts in a file so a load test can present real keys.
 //!
-//! `cargo run --release -p keyward-server --example seed -- DATA_DIR KEYS SAMPLE_FILE [SAMPLE_SIZE]`
+//! `cargo run --release -p keyward-server --example seed -- DATA_DIR KEYS SAMPLE_FILE [SAMPLE_SIZE [KEYS_PER_ORG]]`
 //!
 //! The server secret is `KEYWARD_SECRET` if set, else the data folder's.
 #![allow(clippy::expect_used)]
@@ -15,19 +15,24 @@ use std::io::Write;
 use std::time::Instant;
 use uuid::Uuid;
 
-const KEYS_PER_ORG: usize = 100;
+const DEFAULT_KEYS_PER_ORG: usize = 100;
 
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [data_dir, keys, sample_file, rest @ ..] = args.as_slice() else {
-        eprintln!("usage: seed DATA_DIR KEYS SAMPLE_FILE [SAMPLE_SIZE]");
+        eprintln!("usage: seed DATA_DIR KEYS SAMPLE_FILE [SAMPLE_SIZE [KEYS_PER_ORG]]");
         std::process::exit(2);
     };
     let total: usize = keys.parse().expect("KEYS is a number");
     let sample_size: usize = rest
         .first()
         .map_or(10_000, |s| s.parse().expect("SAMPLE_SIZE is a number"));
+    let keys_per_org: usize = rest.get(1).map_or(DEFAULT_KEYS_PER_ORG, |s| {
+        s.parse::<usize>()
+            .expect("KEYS_PER_ORG is a number")
+            .clamp(1, DEFAULT_KEYS_PER_ORG)
+    });
     let config = Config {
         data_dir: Some(data_dir.into()),
         secret: std::env::var("KEYWARD_SECRET")
@@ -49,10 +54,10 @@ async fn main() {
     let started = Instant::now();
     let mut org: Option<Organization> = None;
     for n in 0..total {
-        if n % KEYS_PER_ORG == 0 {
+        if n % keys_per_org == 0 {
             let created = Organization {
                 id: Uuid::now_v7(),
-                name: format!("Seed {}", n / KEYS_PER_ORG),
+                name: format!("Seed {}", n / keys_per_org),
                 slug: Slug::parse(&format!("seed-{}", Uuid::now_v7().simple())).expect("slug"),
                 key_prefix: Prefix::default(),
                 created_at: Utc::now(),

@@ -266,7 +266,7 @@ impl Grants {
     pub fn set(&self) -> Option<&GrantSet> {
         match self {
             Grants::All => None,
-            Grants::Key(key) => Some(&key.grants),
+            Grants::Key(key) => Some(key.grants.as_ref()),
             Grants::User(_, set) => Some(set),
         }
     }
@@ -280,7 +280,7 @@ impl Grants {
     fn user_access(&self) -> Option<&PrincipalAccess> {
         match self {
             Grants::User(access, _) => Some(access),
-            Grants::Key(key) if key.record.scope == Scope::User => key.owner.as_ref(),
+            Grants::Key(key) if key.record.scope == Scope::User => key.owner.as_deref(),
             _ => None,
         }
     }
@@ -393,7 +393,7 @@ async fn org_and_grants(
         Caller::Key(key) => match named {
             // Another tenant's name gets 403 whether or not it exists.
             Some(named) if !names(&key.org, &named) => Err(another_org()),
-            _ => Ok((key.org.clone(), Grants::Key(key.clone()))),
+            _ => Ok((Organization::clone(&key.org), Grants::Key(key.clone()))),
         },
         Caller::User(session) => {
             let org = match named {

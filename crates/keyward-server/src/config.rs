@@ -17,6 +17,7 @@ pub const DEFAULT_HEADER_TIMEOUT_SECS: u64 = 10;
 /// A slow client holds a connection at most this long before its request head is read.
 pub const MAX_HEADER_TIMEOUT_SECS: u64 = 30;
 pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+pub const DEFAULT_CACHE_MAX_BYTES: u64 = 256 * 1024 * 1024;
 
 /// A configured secret; `Debug` never shows it.
 #[derive(Clone, Deserialize)]
@@ -129,6 +130,9 @@ pub struct MetricsConfig {
         env = "KEYWARD_METRICS_LISTEN"
     )]
     pub listen: Option<SocketAddr>,
+    /// Memory for cached keys, in bytes [default: 268435456 (256 MiB)].
+    #[arg(long, env = "KEYWARD_CACHE_MAX_BYTES")]
+    pub cache_max_bytes: Option<u64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -179,6 +183,7 @@ pub struct Settings {
     pub forward_auth: ForwardAuth,
     pub metrics: MetricsConfig,
     pub connections: ConnectionLimits,
+    pub cache_max_bytes: u64,
 }
 
 impl Config {
@@ -245,6 +250,15 @@ impl Config {
                 .parse()
                 .map_err(|_| ConfigError::Invalid("bad default listen address".into()))?,
         };
+        let cache_max_bytes = self
+            .cache_max_bytes
+            .or(file.cache_max_bytes)
+            .unwrap_or(DEFAULT_CACHE_MAX_BYTES);
+        if cache_max_bytes < 1024 * 1024 {
+            return Err(ConfigError::Invalid(
+                "cache_max_bytes must be at least 1048576 (1 MiB)".into(),
+            ));
+        }
         let forward_auth = self
             .forward_auth
             .or(file.forward_auth)
@@ -280,6 +294,7 @@ impl Config {
             bootstrap_user: !(self.no_bootstrap_user || file.no_bootstrap_user),
             secure_cookies: self.secure_cookies || file.secure_cookies,
             forward_auth,
+            cache_max_bytes,
             metrics,
             connections,
         })

@@ -4,6 +4,7 @@
 
 use crate::auth::{Caller, Grants};
 use crate::error::{ApiError, ApiResult, Code};
+use crate::eviction::Evict;
 use crate::state::AppState;
 use chrono::{DateTime, SubsecRound, Utc};
 use keyward_core::access::team_resources;
@@ -296,7 +297,7 @@ pub async fn revoke(state: &AppState, org: &Organization, id: Uuid) -> ApiResult
         .revoke_key(org.id, id, truncate(state.clock.now()))
         .await?;
     if revoked {
-        state.cache.retire_all();
+        state.cache.retire(Evict::Key(id));
         tracing::info!(key_id = %id, org = %org.slug.as_str(), "key revoked");
     }
     Ok(revoked)

@@ -8,6 +8,7 @@ pub mod cache;
 pub mod config;
 pub mod connections;
 pub mod error;
+pub mod eviction;
 pub mod extract;
 pub mod forward;
 pub mod handout;

@@ -115,5 +115,27 @@ pub async fn metrics(
     );
     let _ = writeln!(out, "# TYPE keyward_cached_keys gauge");
     let _ = writeln!(out, "keyward_cached_keys {}", state.cache.entries());
+    let stats = &state.cache.stats;
+    for (name, help, counter) in [
+        ("hits", "Key lookups answered from memory.", &stats.hits),
+        (
+            "misses",
+            "Key lookups not answered from memory.",
+            &stats.misses,
+        ),
+        (
+            "loads",
+            "Store rounds loading a key (concurrent misses on one key share one).",
+            &stats.loads,
+        ),
+    ] {
+        let _ = writeln!(out, "# HELP keyward_cache_{name}_total {help}");
+        let _ = writeln!(out, "# TYPE keyward_cache_{name}_total counter");
+        let _ = writeln!(
+            out,
+            "keyward_cache_{name}_total {}",
+            counter.load(Ordering::Relaxed)
+        );
+    }
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out))
 }

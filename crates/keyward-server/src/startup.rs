@@ -6,6 +6,7 @@ use crate::bootstrap::{self, BootstrapUser};
 use crate::cache::KeyCache;
 use crate::config::{Config, ConfigError, LogFormat, Settings, StoreLocation};
 use crate::connections;
+use crate::eviction::Evict;
 use crate::metrics::{self, Metrics};
 use crate::openapi::ApiDoc;
 use crate::passwords::Hashers;
@@ -181,7 +182,7 @@ impl Application {
             hashers: Hashers::default(),
             clock,
             admin,
-            cache: KeyCache::new(CACHE_CAPACITY),
+            cache: KeyCache::new(CACHE_CAPACITY, settings.cache_max_bytes),
             usage: UsageRecorder::default(),
             metrics: Metrics::default(),
             settings,
@@ -226,9 +227,10 @@ impl Application {
         let announcer_state = state.clone();
         let announcer = tokio::spawn(async move {
             loop {
-                announcer_state.cache.next_announcement().await;
-                if let Err(error) = announcer_state.store.announce_change().await {
-                    tracing::warn!(%error, "could not tell other nodes about a change");
+                for payload in announcer_state.cache.next_announcements().await {
+                    if let Err(error) = announcer_state.store.announce_change(&payload).await {
+                        tracing::warn!(%error, "could not tell other nodes about a change");
+                    }
                 }
             }
         });
@@ -236,10 +238,14 @@ impl Application {
         let watcher = tokio::spawn(async move {
             loop {
                 let cache_state = watcher_state.clone();
-                let on_change = Box::new(move || cache_state.cache.retire_local());
+                let on_change = Box::new(move |payload: Option<&str>| {
+                    for change in Evict::parse_payload(payload) {
+                        cache_state.cache.retire_local(change);
+                    }
+                });
                 if let Err(error) = watcher_state.store.watch_changes(on_change).await {
                     tracing::error!(%error, "listening for other nodes' changes failed; retrying");
-                    watcher_state.cache.retire_local();
+                    watcher_state.cache.retire_local(Evict::All);
                     tokio::time::sleep(std::time::Duration::from_secs(1)).await;
                 }
             }

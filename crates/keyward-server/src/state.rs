@@ -1,6 +1,6 @@
 //! The state every handler shares.
 
-use crate::cache::{KeyCache, ResolvedKey, ScopeGrants};
+use crate::cache::{KeyCache, OrgPart, OwnerPart, ResolvedKey, ScopeGrants};
 use crate::config::Settings;
 use crate::metrics::Metrics;
 use crate::passwords::Hashers;
@@ -12,6 +12,7 @@ use keyward_core::{Clock, KeyHash, KeyHasher, Scope};
 use keyward_store::{Store, StoreError};
 use std::ops::Deref;
 use std::sync::Arc;
+use uuid::Uuid;
 
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
@@ -87,24 +88,54 @@ impl AppState {
         .unwrap_or_default())
     }
 
-    /// Loads a key from the store and caches the answer.
+    /// Loads a key from the store and caches the answer; concurrent calls
+    /// for one key share one load.
     pub async fn load_key(&self, hash: &KeyHash) -> Result<Option<Arc<ResolvedKey>>, StoreError> {
-        let generation = self.cache.generation();
-        let resolved = match self.store.key_by_hash(hash).await? {
-            None => None,
-            Some(record) => match self.store.org_by_id(record.organization_id).await? {
-                None => None,
-                Some(org) => {
-                    let catalog = Arc::new(self.store.catalog(org.id).await?);
-                    let scope = self.scope_grants(&record, &catalog).await?;
-                    let owner_name = self.owner_name(&record, &org).await?;
-                    Some(Arc::new(ResolvedKey::new(
-                        record, org, catalog, scope, owner_name, generation,
-                    )))
-                }
-            },
+        self.cache.load(*hash, || self.resolve_key(hash)).await
+    }
+
+    /// Reads a key from the store, with its organization's and owner's
+    /// parts from memory when they are current.
+    async fn resolve_key(&self, hash: &KeyHash) -> Result<Option<Arc<ResolvedKey>>, StoreError> {
+        let stamp = self.cache.now();
+        let Some(record) = self.store.key_by_hash(hash).await? else {
+            return Ok(None);
         };
-        self.cache.insert(*hash, resolved.clone());
-        Ok(resolved)
+        let Some(org) = self.org_part(record.organization_id).await? else {
+            return Ok(None);
+        };
+        let owner = self.owner_part(&record, &org).await?;
+        Ok(Some(Arc::new(ResolvedKey::new(
+            record, &org, &owner, stamp,
+        ))))
+    }
+
+    async fn org_part(&self, id: Uuid) -> Result<Option<Arc<OrgPart>>, StoreError> {
+        if let Some(part) = self.cache.org(id) {
+            return Ok(Some(part));
+        }
+        let stamp = self.cache.now();
+        let Some(org) = self.store.org_by_id(id).await? else {
+            return Ok(None);
+        };
+        let catalog = self.store.catalog(id).await?;
+        Ok(Some(self.cache.put_org(OrgPart::new(org, catalog, stamp))))
+    }
+
+    async fn owner_part(
+        &self,
+        record: &KeyRecord,
+        org: &OrgPart,
+    ) -> Result<Arc<OwnerPart>, StoreError> {
+        let (org_id, owner) = (record.organization_id, record.owner_id);
+        if let Some(part) = self.cache.owner(org, owner) {
+            return Ok(part);
+        }
+        let stamp = self.cache.now();
+        let scope = self.scope_grants(record, &org.catalog).await?;
+        let name = self.owner_name(record, &org.org).await?;
+        Ok(self
+            .cache
+            .put_owner(org_id, owner, OwnerPart::new(scope, name, org, stamp)))
     }
 }

@@ -92,15 +92,21 @@ pub trait Store: AccessStore + AuditStore + Send + Sync + 'static {
     async fn record_usage(&self, usage: &[KeyUsage]) -> Result<()>;
 
     /// Tells the other nodes sharing this store that their cached answers
-    /// may be stale. A store no other node shares has nothing to do.
-    async fn announce_change(&self) -> Result<()> {
+    /// may be stale; `payload` says which (at most 7,000 bytes). A store no
+    /// other node shares has nothing to do.
+    async fn announce_change(&self, payload: &str) -> Result<()> {
+        let _ = payload;
         Ok(())
     }
 
-    /// Calls `on_change` whenever another node announces a change, and
-    /// whenever announcements may have been missed. Runs until the process
-    /// ends; a store no other node shares never calls it.
-    async fn watch_changes(&self, on_change: Box<dyn Fn() + Send + Sync>) -> Result<()> {
+    /// Calls `on_change` with the payload of every change another node
+    /// announces, and with `None` whenever announcements may have been
+    /// missed. Runs until the process ends; a store no other node shares
+    /// never calls it.
+    async fn watch_changes(
+        &self,
+        on_change: Box<dyn for<'a> Fn(Option<&'a str>) + Send + Sync>,
+    ) -> Result<()> {
         let _ = on_change;
         std::future::pending().await
     }

@@ -5,6 +5,7 @@ use super::parse_id;
 use super::roles::role_or_404;
 use crate::auth::{Grants, OrgAccess, RolesRead, RolesWrite};
 use crate::error::{ApiError, ApiResult, Code, ErrorBody};
+use crate::eviction::Evict;
 use crate::extract::ApiJson;
 use crate::handout::ensure_hands_out;
 use crate::keys::{check_name, truncate};
@@ -169,7 +170,7 @@ pub async fn create_group(
         created_at: truncate(state.clock.now()),
     };
     state.store.create_group(&group).await?;
-    state.cache.retire_all();
+    state.cache.retire(Evict::Org(org));
     Ok(group)
 }
 
@@ -204,7 +205,7 @@ pub async fn delete_group(state: &AppState, org: Uuid, raw: &str) -> ApiResult<(
     if !state.store.delete_group(org, id).await? {
         return Err(group_not_found(raw));
     }
-    state.cache.retire_all();
+    state.cache.retire(Evict::Org(org));
     Ok(())
 }
 
@@ -222,7 +223,7 @@ pub async fn put_role(
     let handout = Handout::Roles(std::slice::from_ref(&role));
     ensure_hands_out(&state, access.org.id, &access.grants, handout).await?;
     state.store.add_group_role(group.id, role.id).await?;
-    state.cache.retire_all();
+    state.cache.retire(Evict::Org(access.org.id));
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -246,7 +247,7 @@ pub async fn remove_role(
     if !state.store.remove_group_role(group.id, role).await? {
         return Err(not_in_group());
     }
-    state.cache.retire_all();
+    state.cache.retire(Evict::Org(access.org.id));
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -268,7 +269,7 @@ pub async fn put_member(
     let roles = roles_among(&state, org, &group.role_ids).await?;
     ensure_hands_out(&state, org, &access.grants, Handout::Roles(&roles)).await?;
     state.store.add_group_member(group.id, principal).await?;
-    state.cache.retire_all();
+    state.cache.retire(Evict::Principal(principal.id));
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -290,6 +291,6 @@ pub async fn remove_member(
             format!("{} {} is not in this group", principal.kind, principal.id),
         ));
     }
-    state.cache.retire_all();
+    state.cache.retire(Evict::Principal(principal.id));
     Ok(StatusCode::NO_CONTENT)
 }

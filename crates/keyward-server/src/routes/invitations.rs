@@ -6,6 +6,7 @@ use super::members::may_grant_role;
 use super::parse_id;
 use crate::auth::{Caller, Grants, MembersRead, MembersWrite, OrgAccess, authenticate, credential};
 use crate::error::{ApiError, ApiResult, Code, ErrorBody};
+use crate::eviction::Evict;
 use crate::extract::ApiJson;
 use crate::keys::{check_name, truncate};
 use crate::sessions::hash_password;
@@ -256,7 +257,7 @@ pub async fn accept_invitation(
             ));
         }
     };
-    state.cache.retire_all();
+    state.cache.retire(Evict::Principal(accepted.user.id));
     tracing::info!(user_id = %accepted.user.id, org = %accepted.invitation.organization_id, "invitation accepted");
     Ok(AcceptResponse {
         user: accepted.user,

@@ -4,6 +4,7 @@ use super::parse_id;
 use super::views::{KeyPage, KeyView};
 use crate::auth::{KeysRead, OrgAccess, OrgMember};
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::eviction::Evict;
 use crate::extract::{ApiJson, ApiQuery, double_option};
 use crate::keys::{self, KeySpec, check_expiry, check_name, truncate};
 use crate::state::AppState;
@@ -195,7 +196,7 @@ pub async fn update_key(
         metadata: body.metadata,
     };
     let updated = state.store.update_key(member.org.id, uuid, &patch).await?;
-    state.cache.retire_all();
+    state.cache.retire(Evict::Key(uuid));
     updated.ok_or_else(|| ApiError::key_not_found(id))
 }
 

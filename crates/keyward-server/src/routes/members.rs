@@ -4,6 +4,7 @@ use super::parse_id;
 use super::roles::role_or_404;
 use crate::auth::{Grants, MembersRead, MembersWrite, OrgAccess, RolesWrite};
 use crate::error::{ApiError, ApiResult, Code, ErrorBody};
+use crate::eviction::Evict;
 use crate::extract::ApiJson;
 use crate::handout::ensure_hands_out;
 use crate::keys::truncate;
@@ -137,7 +138,7 @@ pub async fn change_role(
         .await
         .map_err(last_owner)?
         .ok_or_else(|| ApiError::new(Code::NotFound, format!("member {raw} was not found")))?;
-    state.cache.retire_all();
+    state.cache.retire(Evict::Principal(current.user.id));
     Ok(updated)
 }
 
@@ -168,7 +169,7 @@ pub async fn remove_member(
         .remove_member(org, current.user.id, truncate(state.clock.now()))
         .await
         .map_err(last_owner)?;
-    state.cache.retire_all();
+    state.cache.retire(Evict::Principal(current.user.id));
     Ok(())
 }
 
@@ -196,7 +197,7 @@ pub async fn assign_role(
         id: member.user.id,
     };
     state.store.assign_role(org, principal, role.id).await?;
-    state.cache.retire_all();
+    state.cache.retire(Evict::Principal(member.user.id));
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -225,6 +226,6 @@ pub async fn unassign_role(
             "the member does not hold that role",
         ));
     }
-    state.cache.retire_all();
+    state.cache.retire(Evict::Principal(member.user.id));
     Ok(StatusCode::NO_CONTENT)
 }

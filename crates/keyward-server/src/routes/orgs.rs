@@ -3,6 +3,7 @@
 use super::views::OrgView;
 use crate::auth::{AdminOnly, Caller, OrgAccess, OrgRead, OrgWrite};
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::eviction::Evict;
 use crate::extract::ApiJson;
 use crate::keys::{check_name, truncate};
 use crate::state::AppState;
@@ -78,7 +79,7 @@ pub async fn list(
 ) -> ApiResult<ApiJson<Vec<OrgView>>> {
     let orgs = match &caller {
         Caller::Admin => state.store.list_orgs().await?,
-        Caller::Key(key) => vec![key.org.clone()],
+        Caller::Key(key) => vec![Organization::clone(&key.org)],
         Caller::User(session) => state
             .store
             .user_orgs(session.user.id)
@@ -117,7 +118,7 @@ pub async fn update(
         .update_org(access.org.id, &patch)
         .await?
         .ok_or_else(|| ApiError::org_not_found(&access.org.id.to_string()))?;
-    state.cache.retire_all();
+    state.cache.retire(Evict::Org(org.id));
     Ok(ApiJson(org.into()))
 }
 
@@ -136,7 +137,7 @@ pub async fn delete(
         .await?
         .ok_or_else(|| ApiError::org_not_found(&org))?;
     state.store.delete_org(found.id).await?;
-    state.cache.retire_all();
+    state.cache.retire(Evict::Org(found.id));
     tracing::info!(org = %found.slug.as_str(), "organization deleted");
     Ok(StatusCode::NO_CONTENT)
 }

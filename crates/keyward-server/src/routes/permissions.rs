@@ -3,6 +3,7 @@
 use super::views::PermissionView;
 use crate::auth::{OrgAccess, OrgRead, OrgWrite};
 use crate::error::{ApiError, ApiResult, Code, ErrorBody};
+use crate::eviction::Evict;
 use crate::extract::ApiJson;
 use crate::state::AppState;
 use axum::extract::State;
@@ -87,6 +88,6 @@ pub async fn register(
     };
     let created = state.store.create_permission(org, &new).await?;
     // Owner-level keys hold every catalog permission: their grants grew.
-    state.cache.retire_all();
+    state.cache.retire(Evict::Org(org));
     Ok(created)
 }

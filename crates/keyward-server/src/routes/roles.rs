@@ -4,6 +4,7 @@
 use super::parse_id;
 use crate::auth::{Grants, OrgAccess, RolesRead, RolesWrite};
 use crate::error::{ApiError, ApiResult, Code, ErrorBody};
+use crate::eviction::Evict;
 use crate::extract::ApiJson;
 use crate::handout::ensure_hands_out;
 use crate::keys::{check_name, resolve_permissions, truncate};
@@ -125,7 +126,7 @@ pub async fn create_role(
         created_at: truncate(state.clock.now()),
     };
     state.store.create_role(&role).await?;
-    state.cache.retire_all();
+    state.cache.retire(Evict::Org(org));
     Ok(role)
 }
 
@@ -169,7 +170,7 @@ pub async fn update(
         .update_role(access.org.id, role.id, &patch)
         .await?
         .ok_or_else(|| role_not_found(&path.1))?;
-    state.cache.retire_all();
+    state.cache.retire(Evict::Org(access.org.id));
     Ok(ApiJson(updated))
 }
 
@@ -192,6 +193,6 @@ pub async fn delete_role(state: &AppState, org: Uuid, raw: &str) -> ApiResult<()
     if !state.store.delete_role(org, id).await? {
         return Err(role_not_found(raw));
     }
-    state.cache.retire_all();
+    state.cache.retire(Evict::Org(org));
     Ok(())
 }

@@ -5,6 +5,7 @@ use super::parse_id;
 use super::roles::{check_description, role_or_404};
 use crate::auth::{MembersRead, MembersWrite, OrgAccess, RolesRead, RolesWrite};
 use crate::error::{ApiError, ApiResult, Code, ErrorBody};
+use crate::eviction::Evict;
 use crate::extract::ApiJson;
 use crate::handout::ensure_hands_out;
 use crate::keys::{check_name, truncate};
@@ -130,7 +131,7 @@ pub async fn create_account(
         created_at: truncate(state.clock.now()),
     };
     state.store.create_service_account(&account).await?;
-    state.cache.retire_all();
+    state.cache.retire(Evict::Principal(account.id));
     Ok(account)
 }
 
@@ -180,7 +181,7 @@ pub async fn update_account(
         .update_service_account(org, id, &patch)
         .await?
         .ok_or_else(|| account_not_found(raw))?;
-    state.cache.retire_all();
+    state.cache.retire(Evict::Principal(id));
     Ok(account)
 }
 
@@ -204,7 +205,7 @@ pub async fn delete_account(state: &AppState, org: Uuid, raw: &str) -> ApiResult
     if !state.store.delete_service_account(org, id, at).await? {
         return Err(account_not_found(raw));
     }
-    state.cache.retire_all();
+    state.cache.retire(Evict::Principal(id));
     Ok(())
 }
 
@@ -247,7 +248,7 @@ pub async fn put_role(
         .store
         .assign_role(org, principal(account.id), role.id)
         .await?;
-    state.cache.retire_all();
+    state.cache.retire(Evict::Principal(account.id));
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -276,6 +277,6 @@ pub async fn remove_role(
     {
         return Err(not_assigned());
     }
-    state.cache.retire_all();
+    state.cache.retire(Evict::Principal(account.id));
     Ok(StatusCode::NO_CONTENT)
 }

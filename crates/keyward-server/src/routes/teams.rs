@@ -3,6 +3,7 @@
 use super::parse_id;
 use crate::auth::{Caller, Grants, OrgAccess, TeamAccess, TeamsRead, TeamsWrite};
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::eviction::Evict;
 use crate::extract::ApiJson;
 use crate::handout::ensure_hands_out;
 use crate::keys::{check_name, truncate};
@@ -93,7 +94,7 @@ pub async fn create_team(
                 .await?;
         }
     }
-    state.cache.retire_all();
+    state.cache.retire(Evict::Org(org));
     Ok(team)
 }
 
@@ -123,7 +124,7 @@ pub async fn delete_team(state: &AppState, team: &Team) -> ApiResult<()> {
         .store
         .delete_team(team.organization_id, team.id, truncate(state.clock.now()))
         .await?;
-    state.cache.retire_all();
+    state.cache.retire(Evict::Org(team.organization_id));
     Ok(())
 }
 
@@ -188,7 +189,7 @@ pub async fn put_team_member(
         )));
     }
     state.store.set_team_member(team.id, user, role).await?;
-    state.cache.retire_all();
+    state.cache.retire(Evict::Principal(user));
     Ok(())
 }
 
@@ -214,6 +215,6 @@ pub async fn remove_team_member(state: &AppState, team: &Team, raw: &str) -> Api
             format!("user {user} is not in this team"),
         ));
     }
-    state.cache.retire_all();
+    state.cache.retire(Evict::Principal(user));
     Ok(())
 }

@@ -3,6 +3,7 @@
 use super::parse_id;
 use crate::auth::AdminOnly;
 use crate::error::{ApiError, ApiResult, Code, ErrorBody};
+use crate::eviction::Evict;
 use crate::extract::ApiJson;
 use crate::state::AppState;
 use axum::extract::{Path, State};
@@ -34,6 +35,6 @@ pub async fn update(
         None => None,
     }
     .ok_or_else(|| ApiError::new(Code::NotFound, format!("user {user} was not found")))?;
-    state.cache.retire_all();
+    state.cache.retire(Evict::Principal(updated.id));
     Ok(ApiJson(updated))
 }

@@ -93,7 +93,7 @@ impl VerifyResponse {
             owner: Some(OwnerRef {
                 kind: record.scope,
                 id: record.owner_id,
-                name: key.owner_name.clone(),
+                name: key.owner_name.to_string(),
             }),
             scope: Some(record.scope),
             read_only: Some(record.read_only),

@@ -1,9 +1,11 @@
 //! Several nodes on one PostgreSQL database: a change on one node retires
-//! the others' cached answers through `LISTEN/NOTIFY`.
+//! the others' cached answers about what changed through `LISTEN/NOTIFY`,
+//! and only those.
 
 use crate::api::{key_path, text};
 use crate::assertions::assert_status;
 use crate::backend::{self, Backend, Kind};
+use crate::eviction::answered_from_memory;
 use crate::helpers::{TestApp, spawn_app_with};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
@@ -66,6 +68,61 @@ async fn revocation_reaches_the_other_node(backend: Backend) {
         );
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
+}
+
+/// Polls `app` until `key` answers `code` (a change made on another node
+/// arrived), for at most five seconds.
+async fn until_code(app: &TestApp, key: &str, code: &str) {
+    let started = Instant::now();
+    while verify(app, key).await["code"] != code {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "the change never reached the node"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+async fn other_orgs_stay_cached_on_the_other_node(backend: Backend) {
+    let url = backend
+        .new_database_url()
+        .await
+        .expect("a PostgreSQL backend");
+    let a = node(&backend, &url).await;
+    let b = node(&backend, &url).await;
+    let mut keys = Vec::new();
+    for name in ["Acme", "Beta"] {
+        a.create_org(name).await;
+        let slug = name.to_lowercase();
+        let created = a
+            .create_key(&slug, json!({ "name": "k", "scope": "organization" }))
+            .await;
+        let key = text(&created, "key").to_owned();
+        assert!(!answered_from_memory(&b, &key, "VALID").await);
+        assert!(answered_from_memory(&b, &key, "VALID").await);
+        keys.push((slug, created, key));
+    }
+    let [(_, acme, acme_key), (_, _, beta_key)] = &keys[..] else {
+        unreachable!()
+    };
+    // An organization-wide change and a key's own, both in Acme.
+    let renamed = a
+        .admin
+        .patch("/api/v1/orgs/acme", json!({ "name": "Acme 2" }))
+        .await;
+    assert_status(&renamed, 200);
+    let path = key_path("acme", text(acme, "id"));
+    assert_status(
+        &a.admin.patch(&path, json!({ "enabled": false })).await,
+        200,
+    );
+    until_code(&b, acme_key, "DISABLED").await;
+    assert!(answered_from_memory(&b, beta_key, "VALID").await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn other_orgs_stay_cached_on_every_node() {
+    backend::run(Kind::Postgres, other_orgs_stay_cached_on_the_other_node).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

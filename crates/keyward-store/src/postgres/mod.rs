@@ -405,25 +405,30 @@ impl Store for PostgresStore {
         Ok(())
     }
 
-    async fn announce_change(&self) -> Result<()> {
-        sqlx::query("SELECT pg_notify($1, '')")
+    async fn announce_change(&self, payload: &str) -> Result<()> {
+        sqlx::query("SELECT pg_notify($1, $2)")
             .bind(CHANGES_CHANNEL)
+            .bind(payload)
             .execute(&self.pool)
             .await?;
         Ok(())
     }
 
-    async fn watch_changes(&self, on_change: Box<dyn Fn() + Send + Sync>) -> Result<()> {
+    async fn watch_changes(
+        &self,
+        on_change: Box<dyn for<'a> Fn(Option<&'a str>) + Send + Sync>,
+    ) -> Result<()> {
         let mut listener = PgListener::connect_with(&self.pool).await?;
         listener.listen(CHANGES_CHANNEL).await?;
         loop {
             // `None`: the connection dropped and was re-established, so
-            // announcements may have been missed: treat it as a change.
+            // announcements may have been missed.
             match listener.try_recv().await {
-                Ok(_) => on_change(),
+                Ok(Some(notification)) => on_change(Some(notification.payload())),
+                Ok(None) => on_change(None),
                 Err(error) => {
                     tracing::warn!(%error, "listening for changes failed; retrying");
-                    on_change();
+                    on_change(None);
                     tokio::time::sleep(Duration::from_secs(1)).await;
                 }
             }
