@@ -42,9 +42,11 @@ async fn main() {
     };
     let settings = config.resolve().expect("configuration");
     keyward_server::secret::create_private_dir(&settings.data_dir).expect("data folder");
-    let secret = keyward_server::secret::server_secret(&settings)
-        .expect("server secret")
-        .secret;
+    let loaded = keyward_server::secret::server_secret(&settings).expect("server secret");
+    if loaded.generated {
+        keyward_server::secret::save_generated(&settings, &loaded.secret).expect("save the secret");
+    }
+    let secret = loaded.secret;
     let hasher = KeyHasher::new(&secret).expect("hasher");
     let store = keyward_store::open(&settings.store.url())
         .await

@@ -104,6 +104,9 @@ pub struct Config {
     /// Most connections open at once; further ones are closed at once [default: 1024].
     #[arg(long, env = "KEYWARD_MAX_CONNECTIONS")]
     pub max_connections: Option<usize>,
+    /// Memory for cached keys, in bytes [default: 268435456 (256 MiB)].
+    #[arg(long, env = "KEYWARD_CACHE_MAX_BYTES")]
+    pub cache_max_bytes: Option<u64>,
     /// Who may read `/metrics`: `[metrics]` in the TOML file.
     #[command(flatten)]
     #[serde(default)]
@@ -130,9 +133,6 @@ pub struct MetricsConfig {
         env = "KEYWARD_METRICS_LISTEN"
     )]
     pub listen: Option<SocketAddr>,
-    /// Memory for cached keys, in bytes [default: 268435456 (256 MiB)].
-    #[arg(long, env = "KEYWARD_CACHE_MAX_BYTES")]
-    pub cache_max_bytes: Option<u64>,
 }
 
 #[derive(Debug, thiserror::Error)]

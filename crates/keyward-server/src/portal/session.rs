@@ -15,8 +15,8 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use std::net::SocketAddr;
 use keyward_core::access::User;
+use std::net::SocketAddr;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
