@@ -1,5 +1,5 @@
 //! How long a revocation on one node takes to reach another node sharing
-//! the PostgreSQL database (DESIGN.md §7: p99 ≤ 100 ms). Two nodes run in
+//! the PostgreSQL database (target: p99 ≤ 100 ms). Two nodes run in
 //! this process; node B caches a key, node A revokes it, and B verifies
 //! every millisecond until it answers `REVOKED`.
 //!

@@ -1,4 +1,4 @@
-//! The verification path (DESIGN.md §6): format and checksum first, so junk
+//! The verification path: format and checksum first, so junk
 //! never reaches the store; HMAC; the in-memory cache; the store only on a
 //! miss; state checks; the permission check. Shared by the verify endpoint
 //! and forward-auth.

@@ -158,9 +158,15 @@ async fn concurrent_logins_keep_memory_bounded() {
         .await;
     let token = invitation["token"].as_str().unwrap();
     let accept = json!({ "token": token, "name": "Owner", "password": PASSWORD });
-    server
-        .admin_post("/api/v1/invitations/accept", accept)
-        .await;
+    // A new account joins with the token alone, no credential.
+    let accepted = server
+        .http
+        .post(server.url("/api/v1/invitations/accept"))
+        .json(&accept)
+        .send()
+        .await
+        .unwrap();
+    assert!(accepted.status().is_success(), "{}", accepted.status());
 
     let logins = (0..200).map(|_| {
         let http = server.http.clone();

@@ -115,6 +115,7 @@ api_tests! {
     ops::openapi_lists_every_route,
     ops::docs_are_html,
     ops::graceful_stop_closes_the_port,
+    ops::connections_over_the_cap_are_closed,
     startup::failed_first_start_creates_nothing,
     startup::mismatched_node_secrets_refuse_to_start,
     hostile::deep_query_is_400_and_the_server_lives_on,

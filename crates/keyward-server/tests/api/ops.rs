@@ -121,3 +121,44 @@ pub async fn graceful_stop_closes_the_port(backend: Backend) {
     let restarted = app.restart().await;
     assert_status(&restarted.admin.get(ORGS).await, 200);
 }
+
+/// Past `max_connections`, a new connection is closed at once instead of
+/// waiting; once one of the open ones ends, the server answers again.
+pub async fn connections_over_the_cap_are_closed(backend: Backend) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+    let app = crate::helpers::spawn_app_with(&backend, |config| {
+        config.max_connections = Some(2);
+    })
+    .await;
+    let address = app.address.trim_start_matches("http://").to_owned();
+    let held = [
+        TcpStream::connect(&address).await.unwrap(),
+        TcpStream::connect(&address).await.unwrap(),
+    ];
+    // Both slots are taken once the server has accepted them.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let mut extra = TcpStream::connect(&address).await.unwrap();
+    let mut buffer = [0u8; 64];
+    let read = tokio::time::timeout(std::time::Duration::from_secs(5), extra.read(&mut buffer))
+        .await
+        .expect("the connection over the cap is closed, not kept waiting");
+    assert!(matches!(read, Ok(0) | Err(_)), "{read:?}");
+    drop(held);
+    let mut answered = false;
+    for _ in 0..50 {
+        let mut fresh = TcpStream::connect(&address).await.unwrap();
+        fresh
+            .write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+            .await
+            .unwrap();
+        let mut response = Vec::new();
+        let _ = fresh.read_to_end(&mut response).await;
+        if response.starts_with(b"HTTP/1.1 200") {
+            answered = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(answered, "the server answers again when a slot is free");
+}

@@ -47,6 +47,26 @@ const ORG_LESS: &[(&str, &str, &str)] = &[
         "/api/v1/auth/forward",
         "a key speaks for its own organization",
     ),
+    (
+        "POST",
+        "/api/v1/auth/forward",
+        "a key speaks for its own organization",
+    ),
+    (
+        "PUT",
+        "/api/v1/auth/forward",
+        "a key speaks for its own organization",
+    ),
+    (
+        "PATCH",
+        "/api/v1/auth/forward",
+        "a key speaks for its own organization",
+    ),
+    (
+        "DELETE",
+        "/api/v1/auth/forward",
+        "a key speaks for its own organization",
+    ),
     ("GET", "/healthz", "no data"),
     ("GET", "/readyz", "no data"),
     (
