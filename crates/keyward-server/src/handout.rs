@@ -4,8 +4,10 @@
 
 use crate::auth::Grants;
 use crate::error::ApiResult;
+use crate::eviction::Evict;
 use crate::keys::ensure_holds;
 use crate::state::AppState;
+use keyward_core::access::{PrincipalRef, Role};
 use keyward_core::handout::Handout;
 use uuid::Uuid;
 
@@ -22,4 +24,25 @@ pub async fn ensure_hands_out(
     }
     let catalog = state.store.catalog(org).await?;
     ensure_holds(grants, &handout.grants(&catalog))
+}
+
+/// Assigns `role` to a member or service account once the caller is seen
+/// to hold everything it grants; the principal's keys are retired.
+pub async fn assign_role(
+    state: &AppState,
+    org: Uuid,
+    grants: &Grants,
+    principal: PrincipalRef,
+    role: &Role,
+) -> ApiResult<()> {
+    ensure_hands_out(
+        state,
+        org,
+        grants,
+        Handout::Roles(std::slice::from_ref(role)),
+    )
+    .await?;
+    state.store.assign_role(org, principal, role.id).await?;
+    state.cache.retire(Evict::Principal(principal.id));
+    Ok(())
 }

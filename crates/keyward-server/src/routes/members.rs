@@ -6,7 +6,7 @@ use crate::auth::{Grants, MembersRead, MembersWrite, OrgAccess, RolesWrite};
 use crate::error::{ApiError, ApiResult, Code, ErrorBody};
 use crate::eviction::Evict;
 use crate::extract::ApiJson;
-use crate::handout::ensure_hands_out;
+use crate::handout::{self, ensure_hands_out};
 use crate::keys::truncate;
 use crate::state::AppState;
 use axum::extract::{Path, State};
@@ -185,19 +185,11 @@ pub async fn assign_role(
     let org = access.org.id;
     let member = member_or_404(&state, org, &path.1).await?;
     let role = role_or_404(&state, org, &path.2).await?;
-    ensure_hands_out(
-        &state,
-        org,
-        &access.grants,
-        Handout::Roles(std::slice::from_ref(&role)),
-    )
-    .await?;
     let principal = PrincipalRef {
         kind: PrincipalKind::User,
         id: member.user.id,
     };
-    state.store.assign_role(org, principal, role.id).await?;
-    state.cache.retire(Evict::Principal(member.user.id));
+    handout::assign_role(&state, org, &access.grants, principal, &role).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -7,13 +7,12 @@ use crate::auth::{MembersRead, MembersWrite, OrgAccess, RolesRead, RolesWrite};
 use crate::error::{ApiError, ApiResult, Code, ErrorBody};
 use crate::eviction::Evict;
 use crate::extract::ApiJson;
-use crate::handout::ensure_hands_out;
+use crate::handout;
 use crate::keys::{check_name, truncate};
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use keyward_core::access::{PrincipalKind, PrincipalRef, ServiceAccount};
-use keyward_core::handout::Handout;
 use keyward_store::ServiceAccountPatch;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -237,18 +236,7 @@ pub async fn put_role(
     let org = access.org.id;
     let account = account_or_404(&state, org, &path.1).await?;
     let role = role_or_404(&state, org, &path.2).await?;
-    ensure_hands_out(
-        &state,
-        org,
-        &access.grants,
-        Handout::Roles(std::slice::from_ref(&role)),
-    )
-    .await?;
-    state
-        .store
-        .assign_role(org, principal(account.id), role.id)
-        .await?;
-    state.cache.retire(Evict::Principal(account.id));
+    handout::assign_role(&state, org, &access.grants, principal(account.id), &role).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
