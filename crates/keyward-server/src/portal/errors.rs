@@ -5,7 +5,7 @@
 use super::page::{Layout, render};
 use crate::error::{ApiError, Code};
 use askama::Template;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
 #[derive(Debug)]
@@ -44,6 +44,10 @@ struct ErrorPage {
 
 impl IntoResponse for PortalError {
     fn into_response(self) -> Response {
+        let retry_after = match &self {
+            PortalError::Api(e) => e.retry_after,
+            _ => None,
+        };
         let (status, heading, message) = match self {
             PortalError::SignIn => return Redirect::to("/login").into_response(),
             PortalError::Csrf => (
@@ -56,6 +60,7 @@ impl IntoResponse for PortalError {
                 let heading = match e.code.status() {
                     StatusCode::FORBIDDEN => "Not allowed",
                     StatusCode::NOT_FOUND => "Not found",
+                    StatusCode::TOO_MANY_REQUESTS => "Too many attempts",
                     s if s.is_server_error() => "Something went wrong",
                     _ => "That didn't work",
                 };
@@ -67,7 +72,13 @@ impl IntoResponse for PortalError {
             heading,
             message,
         };
-        (status, render(&page)).into_response()
+        let mut response = (status, render(&page)).into_response();
+        if let Some(seconds) = retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
     }
 }
 

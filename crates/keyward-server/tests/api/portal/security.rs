@@ -252,3 +252,23 @@ async fn sign_out_and_expiry_end_sessions_on_the_server() {
         (303, "/login")
     );
 }
+
+/// The sign-in form is throttled like the API's: after five failures the
+/// page answers 429 with `Retry-After`, even for the right password.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn throttled_sign_in_says_when_to_retry() {
+    let app = portal_app().await;
+    let mut http = Http::new(&app.address);
+    for _ in 0..5 {
+        let failed = http.sign_in(OWNER, "not the password at all").await;
+        assert_ne!(failed.status, 303, "a wrong password signed in");
+    }
+    let throttled = http.sign_in(OWNER, PASSWORD).await;
+    assert_eq!(throttled.status, 429, "{}", throttled.body);
+    let seconds: u64 = throttled.header("retry-after").parse().unwrap();
+    assert!(seconds >= 1);
+    assert!(throttled.body.contains("Too many attempts"));
+    app.clock.advance(chrono::Duration::seconds(seconds as i64));
+    let signed_in = http.sign_in(OWNER, PASSWORD).await;
+    assert_eq!(signed_in.status, 303, "{}", signed_in.body);
+}
