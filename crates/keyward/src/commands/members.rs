@@ -44,16 +44,17 @@ pub enum MembersCommand {
         #[arg(long, value_parser = ORG_ROLES)]
         role: String,
     },
-    /// Accept an invitation, creating the user when the email has none.
+    /// Accept an invitation: as the signed-in user (their session token as
+    /// the credential), or as a new user for an email without an account.
     Accept {
         #[arg(long)]
         token: String,
-        /// The new user's display name.
-        #[arg(long)]
-        name: String,
-        /// At least 12 characters; or set `KEYWARD_PASSWORD`.
+        /// The new user's display name (with a password).
+        #[arg(long, requires = "password")]
+        name: Option<String>,
+        /// The new user's password, at least 12 characters; or set `KEYWARD_PASSWORD`.
         #[arg(long, env = "KEYWARD_PASSWORD", hide_env_values = true)]
-        password: String,
+        password: Option<String>,
     },
     /// Assign one of the organization's custom roles to a member.
     AddRole {
@@ -99,8 +100,15 @@ impl Endpoint for MembersCommand {
                 token,
                 name,
                 password,
-            } => Request::new(Method::POST, &["invitations", "accept"])
-                .json(json!({ "token": token, "name": name, "password": password })),
+            } => {
+                let body = match (name, password) {
+                    (Some(name), Some(password)) => {
+                        json!({ "token": token, "name": name, "password": password })
+                    }
+                    _ => json!({ "token": token }),
+                };
+                Request::new(Method::POST, &["invitations", "accept"]).json(body)
+            }
             MembersCommand::AddRole { org, user, role } => Request::new(
                 Method::PUT,
                 &["orgs", &org, "members", &user, "roles", &role],
@@ -155,6 +163,10 @@ mod tests {
         assert_eq!(accept.path, "/api/v1/invitations/accept");
         let body = json!({"token": "t", "name": "Bo", "password": "long-password"});
         assert_eq!(accept.body, Some(body));
+        // An existing account accepts signed in, with the token alone.
+        let signed_in = request::<C>("accept --token t");
+        assert_eq!(signed_in.body, Some(json!({"token": "t"})));
+        assert!(parse::<C>("accept --token t --name Bo").is_err());
     }
 
     #[test]
