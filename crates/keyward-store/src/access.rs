@@ -112,6 +112,8 @@ pub trait AccessStore: Send + Sync {
     /// Invitations not yet accepted, expired ones included.
     async fn invitations(&self, org: Uuid) -> Result<Vec<Invitation>>;
     async fn delete_invitation(&self, org: Uuid, id: Uuid) -> Result<bool>;
+    /// The invitation a token names, accepted, expired or not.
+    async fn invitation_by_token(&self, token: &KeyHash) -> Result<Option<Invitation>>;
     /// In one transaction: marks an unexpired, unaccepted invitation
     /// accepted, checks the acceptor (the enabled user with the
     /// invitation's email, or a new user created with that email when no
@@ -125,7 +127,10 @@ pub trait AccessStore: Send + Sync {
 
     // Teams.
     /// Fails with `Conflict` when the name is taken in the organization.
-    async fn create_team(&self, team: &Team) -> Result<()>;
+    /// With an `owner`, that member of the organization joins the team as
+    /// its owner in the same transaction (`MissingReference` if they are not
+    /// a member).
+    async fn create_team(&self, team: &Team, owner: Option<Uuid>) -> Result<()>;
     async fn teams(&self, org: Uuid) -> Result<Vec<Team>>;
     async fn team(&self, org: Uuid, id: Uuid) -> Result<Option<Team>>;
     /// Deletes the team and revokes its keys.

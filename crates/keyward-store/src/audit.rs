@@ -74,8 +74,8 @@ pub struct ChainCheck {
 pub trait AuditStore: Send + Sync {
     /// Appends an event to its chain in a transaction of its own, for
     /// events that aren't part of another write (denied attempts, sign-ins).
-    /// A write's own event goes in that write's transaction instead: see
-    /// `append_in_tx` in `sqlite/audit.rs` and `postgres/audit.rs`.
+    /// A write's own events go in that write's transaction instead: see
+    /// [`Store::audited`](crate::Store::audited).
     async fn append_audit(&self, event: &AuditEvent) -> Result<()>;
 
     /// A page of one chain, newest first.
@@ -156,6 +156,16 @@ pub(crate) struct Head {
 }
 
 impl Head {
+    /// A chain with no events yet.
+    pub(crate) fn genesis() -> Self {
+        Self {
+            last_seq: 0,
+            last_hash: GENESIS.to_vec(),
+            anchor_seq: 0,
+            anchor_hash: GENESIS.to_vec(),
+        }
+    }
+
     /// Where the event after this head goes, and the hash it gets.
     pub(crate) fn next(&self, event: &AuditEvent) -> Result<(i64, [u8; 32])> {
         let last = hash32(&self.last_hash).ok_or_else(|| {
@@ -252,7 +262,8 @@ impl<At> StoredEvent<At> {
     }
 }
 
-/// Appends the INSERT of an event at `seq` in its chain.
+/// Appends the INSERT of an event at `seq` in its chain, ending with its
+/// values.
 pub(crate) fn push_insert<'q, DB, At>(
     sql: &mut QueryBuilder<'q, DB>,
     seq: i64,
@@ -270,10 +281,11 @@ where
     At: Bind<'q, DB>,
 {
     let target = event.target.as_ref();
+    // `SELECT` rather than `VALUES`, so a caller may add a `WHERE` clause.
     sql.push(concat!(
         "INSERT INTO audit_events (",
         event_columns!(),
-        ") VALUES ("
+        ") SELECT "
     ));
     sql.separated(", ")
         .push_bind(seq)
@@ -293,7 +305,6 @@ where
         .push_bind(event.user_agent.clone())
         .push_bind(serde_json::to_string(&event.details).map_err(corrupt)?)
         .push_bind(hash.to_vec());
-    sql.push(")");
     Ok(())
 }
 
@@ -359,12 +370,7 @@ pub(crate) async fn walk(
     head: Option<Head>,
     links: impl Stream<Item = Result<Link>>,
 ) -> Result<ChainCheck> {
-    let head = head.unwrap_or(Head {
-        last_seq: 0,
-        last_hash: GENESIS.to_vec(),
-        anchor_seq: 0,
-        anchor_hash: GENESIS.to_vec(),
-    });
+    let head = head.unwrap_or_else(Head::genesis);
     let mut seq = head.anchor_seq;
     let mut previous = hash32(&head.anchor_hash);
     let mut checked = 0;

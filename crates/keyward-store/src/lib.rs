@@ -8,6 +8,7 @@ mod error;
 mod postgres;
 mod rows;
 mod sqlite;
+mod write;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -51,6 +52,19 @@ pub struct KeyUsage {
 pub trait Store: AccessStore + AuditStore + Send + Sync + 'static {
     /// Whether the store answers; for readiness.
     async fn ping(&self) -> Result<()>;
+
+    /// This store, recording `events` in the audit log with the next write
+    /// made through the returned handle, inside that write's own transaction:
+    /// the write and its events commit together or not at all. A write that
+    /// fails, is refused, or changes nothing (returns `None`, `false`, or an
+    /// `Acceptance` other than `Accepted`) records none. Reads are unchanged.
+    ///
+    /// Events go to their own chains (one write may record events of several
+    /// organizations), in the order given within each chain. A handle is
+    /// meant for one write: a second write through it that changes something
+    /// would record the same events again, which their ids forbid, so it
+    /// fails with `Conflict` and writes nothing.
+    fn audited(&self, events: Vec<keyward_core::audit::AuditEvent>) -> Box<dyn Store>;
 
     /// A server setting (the admin key's hash), if set.
     async fn setting(&self, name: &str) -> Result<Option<Vec<u8>>>;

@@ -78,7 +78,7 @@ pub async fn create_team(
         name: check_name(name)?,
         created_at: truncate(state.clock.now()),
     };
-    state.store.create_team(&team).await?;
+    let mut owner = None;
     if let Some(user) = caller.user_id() {
         let ownership = Handout::TeamRole {
             team: team.id,
@@ -88,12 +88,10 @@ pub async fn create_team(
             .await
             .is_ok()
         {
-            state
-                .store
-                .set_team_member(team.id, user, TeamRole::Owner)
-                .await?;
+            owner = Some(user);
         }
     }
+    state.store.create_team(&team, owner).await?;
     state.cache.retire(Evict::Org(org));
     Ok(team)
 }

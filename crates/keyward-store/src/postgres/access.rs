@@ -127,6 +127,39 @@ async fn share_org_of(conn: &mut PgConnection, select_org: &str, id: Uuid) -> Re
     }
 }
 
+/// Adds a member of the team's organization to the team, or changes their
+/// role there, under a share lock on the organization; fails with
+/// `MissingReference` for a missing team or a user outside its organization.
+async fn upsert_team_member(
+    conn: &mut PgConnection,
+    team: Uuid,
+    user: Uuid,
+    role: TeamRole,
+) -> Result<()> {
+    share_org_of(
+        conn,
+        "SELECT organization_id FROM teams WHERE id = $1",
+        team,
+    )
+    .await?;
+    let done = sqlx::query(
+        "INSERT INTO team_members (team_id, user_id, role) \
+         SELECT t.id, m.user_id, $1 FROM teams t JOIN memberships m \
+           ON m.organization_id = t.organization_id \
+         WHERE t.id = $2 AND m.user_id = $3 \
+         ON CONFLICT (team_id, user_id) DO UPDATE SET role = excluded.role",
+    )
+    .bind(role.as_str())
+    .bind(team)
+    .bind(user)
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::MissingReference);
+    }
+    Ok(())
+}
+
 /// Fails with `LastOwner` unless the organization has another owner.
 async fn ensure_other_owner(conn: &mut PgConnection, org: Uuid) -> Result<()> {
     let owners: i64 = sqlx::query_scalar(
@@ -351,6 +384,7 @@ impl PostgresStore {
 #[async_trait]
 impl AccessStore for PostgresStore {
     async fn create_user(&self, user: &User, password_hash: &str) -> Result<()> {
+        let mut write = self.statement().await?;
         sqlx::query(
             "INSERT INTO users (id, email, name, password_hash, enabled, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6)",
@@ -361,9 +395,9 @@ impl AccessStore for PostgresStore {
         .bind(password_hash)
         .bind(user.enabled)
         .bind(user.created_at)
-        .execute(&self.pool)
+        .execute(&mut *write)
         .await?;
-        Ok(())
+        self.finish(write, ()).await
     }
 
     async fn user_by_id(&self, id: Uuid) -> Result<Option<User>> {
@@ -391,7 +425,7 @@ impl AccessStore for PostgresStore {
     }
 
     async fn set_user_enabled(&self, id: Uuid, enabled: bool) -> Result<Option<User>> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.transaction().await?;
         let updated = sqlx::query(
             "UPDATE users SET enabled = $1 WHERE id = $2 \
              RETURNING id, email, name, enabled, created_at",
@@ -410,8 +444,7 @@ impl AccessStore for PostgresStore {
                 .execute(&mut *tx)
                 .await?;
         }
-        tx.commit().await?;
-        Ok(updated)
+        self.finish(tx, updated).await
     }
 
     async fn count_users(&self) -> Result<i64> {
@@ -427,6 +460,7 @@ impl AccessStore for PostgresStore {
         created_at: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> Result<()> {
+        let mut write = self.statement().await?;
         sqlx::query(
             "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) \
              VALUES ($1, $2, $3, $4)",
@@ -435,9 +469,9 @@ impl AccessStore for PostgresStore {
         .bind(user_id)
         .bind(created_at)
         .bind(expires_at)
-        .execute(&self.pool)
+        .execute(&mut *write)
         .await?;
-        Ok(())
+        self.finish(write, ()).await
     }
 
     async fn session_user(&self, token: &KeyHash, now: DateTime<Utc>) -> Result<Option<User>> {
@@ -455,11 +489,12 @@ impl AccessStore for PostgresStore {
     }
 
     async fn delete_session(&self, token: &KeyHash) -> Result<bool> {
+        let mut write = self.statement().await?;
         let done = sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
             .bind(token.as_bytes().as_slice())
-            .execute(&self.pool)
+            .execute(&mut *write)
             .await?;
-        Ok(done.rows_affected() == 1)
+        self.finish(write, done.rows_affected() == 1).await
     }
 
     async fn add_member(
@@ -469,6 +504,7 @@ impl AccessStore for PostgresStore {
         role: OrgRole,
         at: DateTime<Utc>,
     ) -> Result<()> {
+        let mut write = self.statement().await?;
         sqlx::query(
             "INSERT INTO memberships (organization_id, user_id, role, joined_at) \
              VALUES ($1, $2, $3, $4)",
@@ -477,9 +513,9 @@ impl AccessStore for PostgresStore {
         .bind(user_id)
         .bind(role.as_str())
         .bind(at)
-        .execute(&self.pool)
+        .execute(&mut *write)
         .await?;
-        Ok(())
+        self.finish(write, ()).await
     }
 
     async fn members(&self, org: Uuid) -> Result<Vec<Member>> {
@@ -506,7 +542,7 @@ impl AccessStore for PostgresStore {
         user_id: Uuid,
         role: OrgRole,
     ) -> Result<Option<Member>> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.transaction().await?;
         // Under the lock, two owners can't demote each other at once.
         lock_org(&mut tx, org, false).await?;
         let Some(current) = member_role(&mut tx, org, user_id).await? else {
@@ -522,12 +558,11 @@ impl AccessStore for PostgresStore {
             .execute(&mut *tx)
             .await?;
         let member = Self::member_in(&mut *tx, org, user_id).await?;
-        tx.commit().await?;
-        Ok(member)
+        self.finish(tx, member).await
     }
 
     async fn remove_member(&self, org: Uuid, user_id: Uuid, at: DateTime<Utc>) -> Result<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.transaction().await?;
         // The lock also keeps out concurrent additions of the user to the
         // organization's teams, groups and roles, which take it shared.
         lock_org(&mut tx, org, false).await?;
@@ -575,8 +610,7 @@ impl AccessStore for PostgresStore {
             .bind(user_id)
             .execute(&mut *tx)
             .await?;
-        tx.commit().await?;
-        Ok(true)
+        self.finish(tx, true).await
     }
 
     async fn user_orgs(&self, user_id: Uuid) -> Result<Vec<(Organization, OrgRole)>> {
@@ -599,6 +633,7 @@ impl AccessStore for PostgresStore {
     }
 
     async fn create_invitation(&self, invitation: &Invitation, token: &KeyHash) -> Result<()> {
+        let mut write = self.statement().await?;
         sqlx::query(&format!(
             "INSERT INTO invitations ({INVITATION_COLUMNS}, token_hash) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
@@ -612,9 +647,9 @@ impl AccessStore for PostgresStore {
         .bind(invitation.expires_at)
         .bind(invitation.accepted_at)
         .bind(token.as_bytes().as_slice())
-        .execute(&self.pool)
+        .execute(&mut *write)
         .await?;
-        Ok(())
+        self.finish(write, ()).await
     }
 
     async fn invitations(&self, org: Uuid) -> Result<Vec<Invitation>> {
@@ -631,12 +666,25 @@ impl AccessStore for PostgresStore {
     }
 
     async fn delete_invitation(&self, org: Uuid, id: Uuid) -> Result<bool> {
+        let mut write = self.statement().await?;
         let done = sqlx::query("DELETE FROM invitations WHERE organization_id = $1 AND id = $2")
             .bind(org)
             .bind(id)
-            .execute(&self.pool)
+            .execute(&mut *write)
             .await?;
-        Ok(done.rows_affected() == 1)
+        self.finish(write, done.rows_affected() == 1).await
+    }
+
+    async fn invitation_by_token(&self, token: &KeyHash) -> Result<Option<Invitation>> {
+        sqlx::query(&format!(
+            "SELECT {INVITATION_COLUMNS} FROM invitations WHERE token_hash = $1"
+        ))
+        .bind(token.as_bytes().as_slice())
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(invitation_from_row)
+        .transpose()
     }
 
     async fn accept_invitation(
@@ -645,7 +693,7 @@ impl AccessStore for PostgresStore {
         now: DateTime<Utc>,
         acceptor: Acceptor<'_>,
     ) -> Result<Acceptance> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.transaction().await?;
         // The row lock makes a concurrent acceptance wait, then find the
         // invitation accepted.
         let claimed = sqlx::query(&format!(
@@ -712,11 +760,16 @@ impl AccessStore for PostgresStore {
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        tx.commit().await?;
-        Ok(Acceptance::Accepted(Accepted { invitation, user }))
+        self.finish(tx, Acceptance::Accepted(Accepted { invitation, user }))
+            .await
     }
 
-    async fn create_team(&self, team: &Team) -> Result<()> {
+    async fn create_team(&self, team: &Team, owner: Option<Uuid>) -> Result<()> {
+        let mut write = if owner.is_some() {
+            self.transaction().await?
+        } else {
+            self.statement().await?
+        };
         sqlx::query(
             "INSERT INTO teams (id, organization_id, name, created_at) VALUES ($1, $2, $3, $4)",
         )
@@ -724,9 +777,12 @@ impl AccessStore for PostgresStore {
         .bind(team.organization_id)
         .bind(&team.name)
         .bind(team.created_at)
-        .execute(&self.pool)
+        .execute(&mut *write)
         .await?;
-        Ok(())
+        if let Some(owner) = owner {
+            upsert_team_member(&mut write, team.id, owner, TeamRole::Owner).await?;
+        }
+        self.finish(write, ()).await
     }
 
     async fn teams(&self, org: Uuid) -> Result<Vec<Team>> {
@@ -751,7 +807,7 @@ impl AccessStore for PostgresStore {
     }
 
     async fn delete_team(&self, org: Uuid, id: Uuid, at: DateTime<Utc>) -> Result<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.transaction().await?;
         let done = sqlx::query("DELETE FROM teams WHERE organization_id = $1 AND id = $2")
             .bind(org)
             .bind(id)
@@ -769,45 +825,23 @@ impl AccessStore for PostgresStore {
         .bind(id)
         .execute(&mut *tx)
         .await?;
-        tx.commit().await?;
-        Ok(true)
+        self.finish(tx, true).await
     }
 
     async fn set_team_member(&self, team_id: Uuid, user_id: Uuid, role: TeamRole) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
-        share_org_of(
-            &mut tx,
-            "SELECT organization_id FROM teams WHERE id = $1",
-            team_id,
-        )
-        .await?;
-        // Only members of the team's organization can join it.
-        let done = sqlx::query(
-            "INSERT INTO team_members (team_id, user_id, role) \
-             SELECT t.id, m.user_id, $1 FROM teams t JOIN memberships m \
-               ON m.organization_id = t.organization_id \
-             WHERE t.id = $2 AND m.user_id = $3 \
-             ON CONFLICT (team_id, user_id) DO UPDATE SET role = excluded.role",
-        )
-        .bind(role.as_str())
-        .bind(team_id)
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::MissingReference);
-        }
-        tx.commit().await?;
-        Ok(())
+        let mut tx = self.transaction().await?;
+        upsert_team_member(&mut tx, team_id, user_id, role).await?;
+        self.finish(tx, ()).await
     }
 
     async fn remove_team_member(&self, team_id: Uuid, user_id: Uuid) -> Result<bool> {
+        let mut write = self.statement().await?;
         let done = sqlx::query("DELETE FROM team_members WHERE team_id = $1 AND user_id = $2")
             .bind(team_id)
             .bind(user_id)
-            .execute(&self.pool)
+            .execute(&mut *write)
             .await?;
-        Ok(done.rows_affected() == 1)
+        self.finish(write, done.rows_affected() == 1).await
     }
 
     async fn team_members(&self, team_id: Uuid) -> Result<Vec<TeamMember>> {
@@ -829,6 +863,7 @@ impl AccessStore for PostgresStore {
     }
 
     async fn create_service_account(&self, account: &ServiceAccount) -> Result<()> {
+        let mut write = self.statement().await?;
         sqlx::query(&format!(
             "INSERT INTO service_accounts ({SERVICE_ACCOUNT_COLUMNS}) \
              VALUES ($1, $2, $3, $4, $5, $6)"
@@ -839,9 +874,9 @@ impl AccessStore for PostgresStore {
         .bind(&account.description)
         .bind(account.enabled)
         .bind(account.created_at)
-        .execute(&self.pool)
+        .execute(&mut *write)
         .await?;
-        Ok(())
+        self.finish(write, ()).await
     }
 
     async fn service_accounts(&self, org: Uuid) -> Result<Vec<ServiceAccount>> {
@@ -877,7 +912,8 @@ impl AccessStore for PostgresStore {
         id: Uuid,
         patch: &ServiceAccountPatch,
     ) -> Result<Option<ServiceAccount>> {
-        sqlx::query(&format!(
+        let mut write = self.statement().await?;
+        let updated = sqlx::query(&format!(
             "UPDATE service_accounts SET name = COALESCE($1, name), \
                description = COALESCE($2, description), enabled = COALESCE($3, enabled) \
              WHERE organization_id = $4 AND id = $5 RETURNING {SERVICE_ACCOUNT_COLUMNS}"
@@ -887,15 +923,16 @@ impl AccessStore for PostgresStore {
         .bind(patch.enabled)
         .bind(org)
         .bind(id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *write)
         .await?
         .as_ref()
         .map(service_account_from_row)
-        .transpose()
+        .transpose()?;
+        self.finish(write, updated).await
     }
 
     async fn delete_service_account(&self, org: Uuid, id: Uuid, at: DateTime<Utc>) -> Result<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.transaction().await?;
         let done =
             sqlx::query("DELETE FROM service_accounts WHERE organization_id = $1 AND id = $2")
                 .bind(org)
@@ -928,12 +965,11 @@ impl AccessStore for PostgresStore {
         .bind(id)
         .execute(&mut *tx)
         .await?;
-        tx.commit().await?;
-        Ok(true)
+        self.finish(tx, true).await
     }
 
     async fn create_role(&self, role: &Role) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.transaction().await?;
         sqlx::query(
             "INSERT INTO roles (id, organization_id, name, description, created_at) \
              VALUES ($1, $2, $3, $4, $5)",
@@ -946,8 +982,7 @@ impl AccessStore for PostgresStore {
         .execute(&mut *tx)
         .await?;
         insert_role_grants(&mut tx, role.organization_id, role.id, &role.grants).await?;
-        tx.commit().await?;
-        Ok(())
+        self.finish(tx, ()).await
     }
 
     async fn roles(&self, org: Uuid) -> Result<Vec<Role>> {
@@ -982,7 +1017,7 @@ impl AccessStore for PostgresStore {
     }
 
     async fn update_role(&self, org: Uuid, id: Uuid, patch: &RolePatch) -> Result<Option<Role>> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.transaction().await?;
         let Some(row) = sqlx::query(
             "UPDATE roles SET name = COALESCE($1, name), description = COALESCE($2, description) \
              WHERE organization_id = $3 AND id = $4 \
@@ -1006,21 +1041,21 @@ impl AccessStore for PostgresStore {
         }
         let mut grants = grants_by_role(&mut *tx, org, Some(id)).await?;
         let role = role_from_row(&row, &mut grants)?;
-        tx.commit().await?;
-        Ok(Some(role))
+        self.finish(tx, Some(role)).await
     }
 
     async fn delete_role(&self, org: Uuid, id: Uuid) -> Result<bool> {
+        let mut write = self.statement().await?;
         let done = sqlx::query("DELETE FROM roles WHERE organization_id = $1 AND id = $2")
             .bind(org)
             .bind(id)
-            .execute(&self.pool)
+            .execute(&mut *write)
             .await?;
-        Ok(done.rows_affected() == 1)
+        self.finish(write, done.rows_affected() == 1).await
     }
 
     async fn assign_role(&self, org: Uuid, principal: PrincipalRef, role_id: Uuid) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.transaction().await?;
         if !lock_org(&mut tx, org, true).await? {
             return Err(StoreError::MissingReference);
         }
@@ -1053,8 +1088,7 @@ impl AccessStore for PostgresStore {
                 return Err(StoreError::MissingReference);
             }
         }
-        tx.commit().await?;
-        Ok(())
+        self.finish(tx, ()).await
     }
 
     async fn unassign_role(
@@ -1063,6 +1097,7 @@ impl AccessStore for PostgresStore {
         principal: PrincipalRef,
         role_id: Uuid,
     ) -> Result<bool> {
+        let mut write = self.statement().await?;
         let done = sqlx::query(
             "DELETE FROM role_assignments WHERE organization_id = $1 \
              AND principal_type = $2 AND principal_id = $3 AND role_id = $4",
@@ -1071,9 +1106,9 @@ impl AccessStore for PostgresStore {
         .bind(principal.kind.as_str())
         .bind(principal.id)
         .bind(role_id)
-        .execute(&self.pool)
+        .execute(&mut *write)
         .await?;
-        Ok(done.rows_affected() == 1)
+        self.finish(write, done.rows_affected() == 1).await
     }
 
     async fn assigned_roles(&self, org: Uuid, principal: PrincipalRef) -> Result<Vec<Uuid>> {
@@ -1089,7 +1124,7 @@ impl AccessStore for PostgresStore {
     }
 
     async fn create_group(&self, group: &Group) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.transaction().await?;
         if !lock_org(&mut tx, group.organization_id, true).await? {
             return Err(StoreError::MissingReference);
         }
@@ -1109,8 +1144,7 @@ impl AccessStore for PostgresStore {
         for member in &group.members {
             insert_group_member(&mut tx, group.id, *member).await?;
         }
-        tx.commit().await?;
-        Ok(())
+        self.finish(tx, ()).await
     }
 
     async fn groups(&self, org: Uuid) -> Result<Vec<Group>> {
@@ -1122,33 +1156,34 @@ impl AccessStore for PostgresStore {
     }
 
     async fn delete_group(&self, org: Uuid, id: Uuid) -> Result<bool> {
+        let mut write = self.statement().await?;
         let done =
             sqlx::query("DELETE FROM principal_groups WHERE organization_id = $1 AND id = $2")
                 .bind(org)
                 .bind(id)
-                .execute(&self.pool)
+                .execute(&mut *write)
                 .await?;
-        Ok(done.rows_affected() == 1)
+        self.finish(write, done.rows_affected() == 1).await
     }
 
     async fn add_group_role(&self, group_id: Uuid, role_id: Uuid) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.transaction().await?;
         insert_group_role(&mut tx, group_id, role_id).await?;
-        tx.commit().await?;
-        Ok(())
+        self.finish(tx, ()).await
     }
 
     async fn remove_group_role(&self, group_id: Uuid, role_id: Uuid) -> Result<bool> {
+        let mut write = self.statement().await?;
         let done = sqlx::query("DELETE FROM group_roles WHERE group_id = $1 AND role_id = $2")
             .bind(group_id)
             .bind(role_id)
-            .execute(&self.pool)
+            .execute(&mut *write)
             .await?;
-        Ok(done.rows_affected() == 1)
+        self.finish(write, done.rows_affected() == 1).await
     }
 
     async fn add_group_member(&self, group_id: Uuid, principal: PrincipalRef) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.transaction().await?;
         share_org_of(
             &mut tx,
             "SELECT organization_id FROM principal_groups WHERE id = $1",
@@ -1156,11 +1191,11 @@ impl AccessStore for PostgresStore {
         )
         .await?;
         insert_group_member(&mut tx, group_id, principal).await?;
-        tx.commit().await?;
-        Ok(())
+        self.finish(tx, ()).await
     }
 
     async fn remove_group_member(&self, group_id: Uuid, principal: PrincipalRef) -> Result<bool> {
+        let mut write = self.statement().await?;
         let done = sqlx::query(
             "DELETE FROM group_members \
              WHERE group_id = $1 AND principal_type = $2 AND principal_id = $3",
@@ -1168,9 +1203,9 @@ impl AccessStore for PostgresStore {
         .bind(group_id)
         .bind(principal.kind.as_str())
         .bind(principal.id)
-        .execute(&self.pool)
+        .execute(&mut *write)
         .await?;
-        Ok(done.rows_affected() == 1)
+        self.finish(write, done.rows_affected() == 1).await
     }
 
     async fn principal_access(

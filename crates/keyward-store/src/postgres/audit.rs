@@ -12,7 +12,7 @@ use futures::future::ready;
 use futures::stream::{BoxStream, StreamExt, TryStreamExt};
 use keyward_core::audit::{AuditEvent, GENESIS};
 use sqlx::postgres::PgRow;
-use sqlx::{FromRow, PgConnection, Postgres, QueryBuilder, Transaction};
+use sqlx::{FromRow, PgConnection, QueryBuilder};
 use uuid::Uuid;
 
 /// Creates the chain's head unless it exists, then locks it until the
@@ -30,27 +30,31 @@ async fn lock_head(conn: &mut PgConnection, chain: Uuid) -> Result<Head> {
         .await?)
 }
 
-/// Appends `event` to its chain inside `tx`, so a write and its audit event
-/// commit together or not at all. The chain's head stays locked until `tx`
-/// ends: call it last in the transaction, after the write's own row locks,
-/// so the lock is held briefly and always taken in the same order.
-pub(crate) async fn append_in_tx(
-    tx: &mut Transaction<'_, Postgres>,
-    event: &AuditEvent,
-) -> Result<()> {
-    let chain = chain_key(event.organization_id);
-    let head = lock_head(tx, chain).await?;
-    let (seq, hash) = head.next(event)?;
-    let mut insert = QueryBuilder::new("");
-    // The store keeps milliseconds, as SQLite does and as the hash covers.
-    audit::push_insert(&mut insert, seq, hash, event, event.at.trunc_subsecs(3))?;
-    insert.build().execute(&mut **tx).await?;
-    sqlx::query(audit::MOVE_HEAD)
-        .bind(chain)
-        .bind(seq)
-        .bind(hash.as_slice())
-        .execute(&mut **tx)
-        .await?;
+/// Records `events` in their chains on `conn`, inside the transaction it
+/// is in, so a write and its events commit together or not at all. Each
+/// chain's head stays locked until the transaction ends: call it last in
+/// the transaction, after the write's own row locks, so the locks are held
+/// briefly and always taken in the same order. Several chains are locked in
+/// the order of their keys, so writers recording events in the same chains
+/// can't deadlock; each chain's events keep their order.
+pub(crate) async fn append_in_tx(conn: &mut PgConnection, events: &[AuditEvent]) -> Result<()> {
+    let mut ordered: Vec<&AuditEvent> = events.iter().collect();
+    ordered.sort_by_key(|event| chain_key(event.organization_id));
+    for event in ordered {
+        let chain = chain_key(event.organization_id);
+        let head = lock_head(conn, chain).await?;
+        let (seq, hash) = head.next(event)?;
+        let mut insert = QueryBuilder::new("");
+        // The store keeps milliseconds, as SQLite does and as the hash covers.
+        audit::push_insert(&mut insert, seq, hash, event, event.at.trunc_subsecs(3))?;
+        insert.build().execute(&mut *conn).await?;
+        sqlx::query(audit::MOVE_HEAD)
+            .bind(chain)
+            .bind(seq)
+            .bind(hash.as_slice())
+            .execute(&mut *conn)
+            .await?;
+    }
     Ok(())
 }
 
@@ -62,7 +66,7 @@ fn link(row: PgRow) -> Result<Link> {
 impl AuditStore for PostgresStore {
     async fn append_audit(&self, event: &AuditEvent) -> Result<()> {
         let mut tx = self.pool.begin().await?;
-        append_in_tx(&mut tx, event).await?;
+        append_in_tx(&mut tx, std::slice::from_ref(event)).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -4,14 +4,17 @@ mod access;
 mod audit;
 
 use crate::rows::{self, GrantsByKey};
+use crate::write::{Changed, Write};
 use crate::{KeyUsage, NewPermission, OrgPatch, Result, Store, StoreError};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use keyward_core::KeyHash;
+use keyward_core::audit::AuditEvent;
 use keyward_core::model::{Catalog, KeyPatch, KeyRecord, NewKey, Organization, Permission};
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions, PgRow};
-use sqlx::{PgPool, Row};
+use sqlx::{PgPool, Postgres, Row};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -24,6 +27,8 @@ const CHANGES_CHANNEL: &str = "keyward_changes";
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
     pool: PgPool,
+    /// The events the next write records (see [`Store::audited`]).
+    audit: Arc<[AuditEvent]>,
 }
 
 impl PostgresStore {
@@ -39,11 +44,39 @@ impl PostgresStore {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            audit: Arc::new([]),
+        })
     }
 
     pub fn pool(&self) -> &PgPool {
         &self.pool
+    }
+
+    /// Begins a write of several statements: a transaction.
+    async fn transaction(&self) -> Result<Write<Postgres>> {
+        Ok(Write::Tx(self.pool.begin().await?))
+    }
+
+    /// Begins a write of one statement, in a transaction only when it has
+    /// events to record.
+    async fn statement(&self) -> Result<Write<Postgres>> {
+        if self.audit.is_empty() {
+            Ok(Write::Alone(self.pool.acquire().await?))
+        } else {
+            self.transaction().await
+        }
+    }
+
+    /// Finishes a write that answered `outcome`: records the pending events
+    /// if it changed something, and commits.
+    async fn finish<T: Changed>(&self, mut write: Write<Postgres>, outcome: T) -> Result<T> {
+        if outcome.changed() {
+            audit::append_in_tx(&mut write, &self.audit).await?;
+        }
+        write.commit().await?;
+        Ok(outcome)
     }
 
     fn org_from_row(row: &PgRow) -> Result<Organization> {
@@ -117,6 +150,13 @@ impl Store for PostgresStore {
         Ok(())
     }
 
+    fn audited(&self, events: Vec<AuditEvent>) -> Box<dyn Store> {
+        Box::new(Self {
+            audit: events.into(),
+            ..self.clone()
+        })
+    }
+
     async fn setting(&self, name: &str) -> Result<Option<Vec<u8>>> {
         Ok(
             sqlx::query_scalar("SELECT value FROM settings WHERE name = $1")
@@ -138,15 +178,16 @@ impl Store for PostgresStore {
     }
 
     async fn create_org(&self, org: &Organization) -> Result<()> {
+        let mut write = self.statement().await?;
         sqlx::query("INSERT INTO organizations (id, name, slug, key_prefix, created_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(org.id)
             .bind(&org.name)
             .bind(org.slug.as_str())
             .bind(org.key_prefix.as_str())
             .bind(org.created_at)
-            .execute(&self.pool)
+            .execute(&mut *write)
             .await?;
-        Ok(())
+        self.finish(write, ()).await
     }
 
     async fn list_orgs(&self) -> Result<Vec<Organization>> {
@@ -182,22 +223,24 @@ impl Store for PostgresStore {
     }
 
     async fn update_org(&self, id: Uuid, patch: &OrgPatch) -> Result<Option<Organization>> {
-        sqlx::query(
+        let mut write = self.statement().await?;
+        let updated = sqlx::query(
             "UPDATE organizations SET name = COALESCE($1, name), key_prefix = COALESCE($2, key_prefix) \
              WHERE id = $3 RETURNING *",
         )
         .bind(patch.name.as_deref())
         .bind(patch.key_prefix.as_ref().map(|p| p.as_str()))
         .bind(id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *write)
         .await?
         .as_ref()
         .map(Self::org_from_row)
-        .transpose()
+        .transpose()?;
+        self.finish(write, updated).await
     }
 
     async fn delete_org(&self, id: Uuid) -> Result<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.transaction().await?;
         // Keys go first: PostgreSQL checks that no key grant names one of the
         // organization's permissions before the cascade through the keys has
         // removed those grants. The lock keeps new keys out in between.
@@ -218,8 +261,7 @@ impl Store for PostgresStore {
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        tx.commit().await?;
-        Ok(done.rows_affected() == 1)
+        self.finish(tx, done.rows_affected() == 1).await
     }
 
     async fn catalog(&self, org: Uuid) -> Result<Catalog> {
@@ -238,6 +280,7 @@ impl Store for PostgresStore {
     }
 
     async fn create_permission(&self, org: Uuid, new: &NewPermission) -> Result<Permission> {
+        let mut write = self.statement().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO permissions (organization_id, name, description, read_only) \
              VALUES ($1, $2, $3, $4) RETURNING id",
@@ -246,19 +289,20 @@ impl Store for PostgresStore {
         .bind(new.name.as_str())
         .bind(&new.description)
         .bind(new.read_only)
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *write)
         .await?;
-        Ok(Permission {
+        let permission = Permission {
             id,
             name: new.name.clone(),
             description: new.description.clone(),
             read_only: new.read_only,
-        })
+        };
+        self.finish(write, permission).await
     }
 
     async fn insert_key(&self, key: &NewKey, limit: u32, now: DateTime<Utc>) -> Result<()> {
         let k = &key.record;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.transaction().await?;
         // Locking the organization's row serializes creations within it, so
         // the count below can't be raced past.
         let org: Option<Uuid> =
@@ -311,8 +355,7 @@ impl Store for PostgresStore {
             .execute(&mut *tx)
             .await?;
         }
-        tx.commit().await?;
-        Ok(())
+        self.finish(tx, ()).await
     }
 
     async fn list_keys(
@@ -355,6 +398,7 @@ impl Store for PostgresStore {
     }
 
     async fn update_key(&self, org: Uuid, id: Uuid, patch: &KeyPatch) -> Result<Option<KeyRecord>> {
+        let mut write = self.statement().await?;
         let row = sqlx::query(&format!(
             "UPDATE api_keys SET name = COALESCE($1, name), enabled = COALESCE($2, enabled), \
                expires_at = CASE WHEN $3 THEN $4 ELSE expires_at END, \
@@ -368,21 +412,23 @@ impl Store for PostgresStore {
         .bind(patch.metadata.as_ref().map(sqlx::types::Json))
         .bind(org)
         .bind(id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *write)
         .await?;
+        let row = self.finish(write, row).await?;
         self.one_key(row).await
     }
 
     async fn revoke_key(&self, org: Uuid, id: Uuid, at: DateTime<Utc>) -> Result<bool> {
+        let mut write = self.statement().await?;
         let done = sqlx::query(
             "UPDATE api_keys SET revoked_at = $1 WHERE organization_id = $2 AND id = $3 AND revoked_at IS NULL",
         )
         .bind(at)
         .bind(org)
         .bind(id)
-        .execute(&self.pool)
+        .execute(&mut *write)
         .await?;
-        Ok(done.rows_affected() == 1)
+        self.finish(write, done.rows_affected() == 1).await
     }
 
     async fn record_usage(&self, usage: &[KeyUsage]) -> Result<()> {

@@ -212,6 +212,33 @@ async fn insert_group_member(
     present.map(|_| ()).ok_or(StoreError::MissingReference)
 }
 
+/// Adds a member of the team's organization to the team, or changes their
+/// role there; fails with `MissingReference` for a missing team or a user
+/// outside its organization.
+async fn upsert_team_member(
+    conn: &mut SqliteConnection,
+    team: Uuid,
+    user: Uuid,
+    role: TeamRole,
+) -> Result<()> {
+    let done = sqlx::query(
+        "INSERT INTO team_members (team_id, user_id, role) \
+         SELECT t.id, m.user_id, ? FROM teams t JOIN memberships m \
+           ON m.organization_id = t.organization_id \
+         WHERE t.id = ? AND m.user_id = ? \
+         ON CONFLICT (team_id, user_id) DO UPDATE SET role = excluded.role",
+    )
+    .bind(role.as_str())
+    .bind(team)
+    .bind(user)
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::MissingReference);
+    }
+    Ok(())
+}
+
 impl SqliteStore {
     async fn member_in<'e, E>(db: E, org: Uuid, user_id: Uuid) -> Result<Option<Member>>
     where
@@ -310,6 +337,7 @@ impl SqliteStore {
 #[async_trait]
 impl AccessStore for SqliteStore {
     async fn create_user(&self, user: &User, password_hash: &str) -> Result<()> {
+        let mut write = self.statement().await?;
         sqlx::query(
             "INSERT INTO users (id, email, name, password_hash, enabled, created_at) \
              VALUES (?, ?, ?, ?, ?, ?)",
@@ -320,9 +348,9 @@ impl AccessStore for SqliteStore {
         .bind(password_hash)
         .bind(user.enabled)
         .bind(ms(user.created_at))
-        .execute(&self.writer)
+        .execute(&mut *write)
         .await?;
-        Ok(())
+        self.finish(write, ()).await
     }
 
     async fn user_by_id(&self, id: Uuid) -> Result<Option<User>> {
@@ -350,7 +378,7 @@ impl AccessStore for SqliteStore {
     }
 
     async fn set_user_enabled(&self, id: Uuid, enabled: bool) -> Result<Option<User>> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.transaction().await?;
         let updated = sqlx::query(
             "UPDATE users SET enabled = ? WHERE id = ? \
              RETURNING id, email, name, enabled, created_at",
@@ -369,8 +397,7 @@ impl AccessStore for SqliteStore {
                 .execute(&mut *tx)
                 .await?;
         }
-        tx.commit().await?;
-        Ok(updated)
+        self.finish(tx, updated).await
     }
 
     async fn count_users(&self) -> Result<i64> {
@@ -386,6 +413,7 @@ impl AccessStore for SqliteStore {
         created_at: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> Result<()> {
+        let mut write = self.statement().await?;
         sqlx::query(
             "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
         )
@@ -393,9 +421,9 @@ impl AccessStore for SqliteStore {
         .bind(user_id)
         .bind(ms(created_at))
         .bind(ms(expires_at))
-        .execute(&self.writer)
+        .execute(&mut *write)
         .await?;
-        Ok(())
+        self.finish(write, ()).await
     }
 
     async fn session_user(&self, token: &KeyHash, now: DateTime<Utc>) -> Result<Option<User>> {
@@ -413,11 +441,12 @@ impl AccessStore for SqliteStore {
     }
 
     async fn delete_session(&self, token: &KeyHash) -> Result<bool> {
+        let mut write = self.statement().await?;
         let done = sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
             .bind(token.as_bytes().as_slice())
-            .execute(&self.writer)
+            .execute(&mut *write)
             .await?;
-        Ok(done.rows_affected() == 1)
+        self.finish(write, done.rows_affected() == 1).await
     }
 
     async fn add_member(
@@ -427,6 +456,7 @@ impl AccessStore for SqliteStore {
         role: OrgRole,
         at: DateTime<Utc>,
     ) -> Result<()> {
+        let mut write = self.statement().await?;
         sqlx::query(
             "INSERT INTO memberships (organization_id, user_id, role, joined_at) VALUES (?, ?, ?, ?)",
         )
@@ -434,9 +464,9 @@ impl AccessStore for SqliteStore {
         .bind(user_id)
         .bind(role.as_str())
         .bind(ms(at))
-        .execute(&self.writer)
+        .execute(&mut *write)
         .await?;
-        Ok(())
+        self.finish(write, ()).await
     }
 
     async fn members(&self, org: Uuid) -> Result<Vec<Member>> {
@@ -463,7 +493,7 @@ impl AccessStore for SqliteStore {
         user_id: Uuid,
         role: OrgRole,
     ) -> Result<Option<Member>> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.transaction().await?;
         // The guard counts owners inside the write that would remove one.
         let done = sqlx::query(
             "UPDATE memberships SET role = ? WHERE organization_id = ? AND user_id = ? \
@@ -485,12 +515,11 @@ impl AccessStore for SqliteStore {
             };
         }
         let member = Self::member_in(&mut *tx, org, user_id).await?;
-        tx.commit().await?;
-        Ok(member)
+        self.finish(tx, member).await
     }
 
     async fn remove_member(&self, org: Uuid, user_id: Uuid, at: DateTime<Utc>) -> Result<bool> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.transaction().await?;
         let done = sqlx::query(
             "DELETE FROM memberships WHERE organization_id = ? AND user_id = ? \
              AND (role <> 'owner' OR \
@@ -541,8 +570,7 @@ impl AccessStore for SqliteStore {
         .bind(user_id)
         .execute(&mut *tx)
         .await?;
-        tx.commit().await?;
-        Ok(true)
+        self.finish(tx, true).await
     }
 
     async fn user_orgs(&self, user_id: Uuid) -> Result<Vec<(Organization, OrgRole)>> {
@@ -565,6 +593,7 @@ impl AccessStore for SqliteStore {
     }
 
     async fn create_invitation(&self, invitation: &Invitation, token: &KeyHash) -> Result<()> {
+        let mut write = self.statement().await?;
         sqlx::query(&format!(
             "INSERT INTO invitations ({INVITATION_COLUMNS}, token_hash) \
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -578,9 +607,9 @@ impl AccessStore for SqliteStore {
         .bind(ms(invitation.expires_at))
         .bind(invitation.accepted_at.map(ms))
         .bind(token.as_bytes().as_slice())
-        .execute(&self.writer)
+        .execute(&mut *write)
         .await?;
-        Ok(())
+        self.finish(write, ()).await
     }
 
     async fn invitations(&self, org: Uuid) -> Result<Vec<Invitation>> {
@@ -597,12 +626,25 @@ impl AccessStore for SqliteStore {
     }
 
     async fn delete_invitation(&self, org: Uuid, id: Uuid) -> Result<bool> {
+        let mut write = self.statement().await?;
         let done = sqlx::query("DELETE FROM invitations WHERE organization_id = ? AND id = ?")
             .bind(org)
             .bind(id)
-            .execute(&self.writer)
+            .execute(&mut *write)
             .await?;
-        Ok(done.rows_affected() == 1)
+        self.finish(write, done.rows_affected() == 1).await
+    }
+
+    async fn invitation_by_token(&self, token: &KeyHash) -> Result<Option<Invitation>> {
+        sqlx::query(&format!(
+            "SELECT {INVITATION_COLUMNS} FROM invitations WHERE token_hash = ?"
+        ))
+        .bind(token.as_bytes().as_slice())
+        .fetch_optional(&self.reader)
+        .await?
+        .as_ref()
+        .map(invitation_from_row)
+        .transpose()
     }
 
     async fn accept_invitation(
@@ -611,7 +653,7 @@ impl AccessStore for SqliteStore {
         now: DateTime<Utc>,
         acceptor: Acceptor<'_>,
     ) -> Result<Acceptance> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.transaction().await?;
         // Claiming the invitation is the first write: a second acceptance
         // finds it accepted.
         let claimed = sqlx::query(&format!(
@@ -679,11 +721,16 @@ impl AccessStore for SqliteStore {
         .bind(ms(now))
         .execute(&mut *tx)
         .await?;
-        tx.commit().await?;
-        Ok(Acceptance::Accepted(Accepted { invitation, user }))
+        self.finish(tx, Acceptance::Accepted(Accepted { invitation, user }))
+            .await
     }
 
-    async fn create_team(&self, team: &Team) -> Result<()> {
+    async fn create_team(&self, team: &Team, owner: Option<Uuid>) -> Result<()> {
+        let mut write = if owner.is_some() {
+            self.transaction().await?
+        } else {
+            self.statement().await?
+        };
         sqlx::query(
             "INSERT INTO teams (id, organization_id, name, created_at) VALUES (?, ?, ?, ?)",
         )
@@ -691,9 +738,12 @@ impl AccessStore for SqliteStore {
         .bind(team.organization_id)
         .bind(&team.name)
         .bind(ms(team.created_at))
-        .execute(&self.writer)
+        .execute(&mut *write)
         .await?;
-        Ok(())
+        if let Some(owner) = owner {
+            upsert_team_member(&mut write, team.id, owner, TeamRole::Owner).await?;
+        }
+        self.finish(write, ()).await
     }
 
     async fn teams(&self, org: Uuid) -> Result<Vec<Team>> {
@@ -718,7 +768,7 @@ impl AccessStore for SqliteStore {
     }
 
     async fn delete_team(&self, org: Uuid, id: Uuid, at: DateTime<Utc>) -> Result<bool> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.transaction().await?;
         let done = sqlx::query("DELETE FROM teams WHERE organization_id = ? AND id = ?")
             .bind(org)
             .bind(id)
@@ -736,37 +786,23 @@ impl AccessStore for SqliteStore {
         .bind(id)
         .execute(&mut *tx)
         .await?;
-        tx.commit().await?;
-        Ok(true)
+        self.finish(tx, true).await
     }
 
     async fn set_team_member(&self, team_id: Uuid, user_id: Uuid, role: TeamRole) -> Result<()> {
-        // Only members of the team's organization can join it.
-        let done = sqlx::query(
-            "INSERT INTO team_members (team_id, user_id, role) \
-             SELECT t.id, m.user_id, ? FROM teams t JOIN memberships m \
-               ON m.organization_id = t.organization_id \
-             WHERE t.id = ? AND m.user_id = ? \
-             ON CONFLICT (team_id, user_id) DO UPDATE SET role = excluded.role",
-        )
-        .bind(role.as_str())
-        .bind(team_id)
-        .bind(user_id)
-        .execute(&self.writer)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::MissingReference);
-        }
-        Ok(())
+        let mut write = self.statement().await?;
+        upsert_team_member(&mut write, team_id, user_id, role).await?;
+        self.finish(write, ()).await
     }
 
     async fn remove_team_member(&self, team_id: Uuid, user_id: Uuid) -> Result<bool> {
+        let mut write = self.statement().await?;
         let done = sqlx::query("DELETE FROM team_members WHERE team_id = ? AND user_id = ?")
             .bind(team_id)
             .bind(user_id)
-            .execute(&self.writer)
+            .execute(&mut *write)
             .await?;
-        Ok(done.rows_affected() == 1)
+        self.finish(write, done.rows_affected() == 1).await
     }
 
     async fn team_members(&self, team_id: Uuid) -> Result<Vec<TeamMember>> {
@@ -788,6 +824,7 @@ impl AccessStore for SqliteStore {
     }
 
     async fn create_service_account(&self, account: &ServiceAccount) -> Result<()> {
+        let mut write = self.statement().await?;
         sqlx::query(&format!(
             "INSERT INTO service_accounts ({SERVICE_ACCOUNT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)"
         ))
@@ -797,9 +834,9 @@ impl AccessStore for SqliteStore {
         .bind(&account.description)
         .bind(account.enabled)
         .bind(ms(account.created_at))
-        .execute(&self.writer)
+        .execute(&mut *write)
         .await?;
-        Ok(())
+        self.finish(write, ()).await
     }
 
     async fn service_accounts(&self, org: Uuid) -> Result<Vec<ServiceAccount>> {
@@ -835,7 +872,8 @@ impl AccessStore for SqliteStore {
         id: Uuid,
         patch: &ServiceAccountPatch,
     ) -> Result<Option<ServiceAccount>> {
-        sqlx::query(&format!(
+        let mut write = self.statement().await?;
+        let updated = sqlx::query(&format!(
             "UPDATE service_accounts SET name = COALESCE(?, name), \
                description = COALESCE(?, description), enabled = COALESCE(?, enabled) \
              WHERE organization_id = ? AND id = ? RETURNING {SERVICE_ACCOUNT_COLUMNS}"
@@ -845,15 +883,16 @@ impl AccessStore for SqliteStore {
         .bind(patch.enabled)
         .bind(org)
         .bind(id)
-        .fetch_optional(&self.writer)
+        .fetch_optional(&mut *write)
         .await?
         .as_ref()
         .map(service_account_from_row)
-        .transpose()
+        .transpose()?;
+        self.finish(write, updated).await
     }
 
     async fn delete_service_account(&self, org: Uuid, id: Uuid, at: DateTime<Utc>) -> Result<bool> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.transaction().await?;
         let done = sqlx::query("DELETE FROM service_accounts WHERE organization_id = ? AND id = ?")
             .bind(org)
             .bind(id)
@@ -884,12 +923,11 @@ impl AccessStore for SqliteStore {
         .bind(id)
         .execute(&mut *tx)
         .await?;
-        tx.commit().await?;
-        Ok(true)
+        self.finish(tx, true).await
     }
 
     async fn create_role(&self, role: &Role) -> Result<()> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.transaction().await?;
         sqlx::query(
             "INSERT INTO roles (id, organization_id, name, description, created_at) \
              VALUES (?, ?, ?, ?, ?)",
@@ -902,8 +940,7 @@ impl AccessStore for SqliteStore {
         .execute(&mut *tx)
         .await?;
         insert_role_grants(&mut tx, role.organization_id, role.id, &role.grants).await?;
-        tx.commit().await?;
-        Ok(())
+        self.finish(tx, ()).await
     }
 
     async fn roles(&self, org: Uuid) -> Result<Vec<Role>> {
@@ -938,7 +975,7 @@ impl AccessStore for SqliteStore {
     }
 
     async fn update_role(&self, org: Uuid, id: Uuid, patch: &RolePatch) -> Result<Option<Role>> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.transaction().await?;
         let Some(row) = sqlx::query(
             "UPDATE roles SET name = COALESCE(?, name), description = COALESCE(?, description) \
              WHERE organization_id = ? AND id = ? \
@@ -962,21 +999,21 @@ impl AccessStore for SqliteStore {
         }
         let mut grants = grants_by_role(&mut *tx, org, Some(id)).await?;
         let role = role_from_row(&row, &mut grants)?;
-        tx.commit().await?;
-        Ok(Some(role))
+        self.finish(tx, Some(role)).await
     }
 
     async fn delete_role(&self, org: Uuid, id: Uuid) -> Result<bool> {
+        let mut write = self.statement().await?;
         let done = sqlx::query("DELETE FROM roles WHERE organization_id = ? AND id = ?")
             .bind(org)
             .bind(id)
-            .execute(&self.writer)
+            .execute(&mut *write)
             .await?;
-        Ok(done.rows_affected() == 1)
+        self.finish(write, done.rows_affected() == 1).await
     }
 
     async fn assign_role(&self, org: Uuid, principal: PrincipalRef, role_id: Uuid) -> Result<()> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.transaction().await?;
         let (home, column) = principal_home(principal.kind);
         let done = sqlx::query(&format!(
             "INSERT INTO role_assignments (organization_id, principal_type, principal_id, role_id) \
@@ -1007,8 +1044,7 @@ impl AccessStore for SqliteStore {
                 return Err(StoreError::MissingReference);
             }
         }
-        tx.commit().await?;
-        Ok(())
+        self.finish(tx, ()).await
     }
 
     async fn unassign_role(
@@ -1017,6 +1053,7 @@ impl AccessStore for SqliteStore {
         principal: PrincipalRef,
         role_id: Uuid,
     ) -> Result<bool> {
+        let mut write = self.statement().await?;
         let done = sqlx::query(
             "DELETE FROM role_assignments WHERE organization_id = ? \
              AND principal_type = ? AND principal_id = ? AND role_id = ?",
@@ -1025,9 +1062,9 @@ impl AccessStore for SqliteStore {
         .bind(principal.kind.as_str())
         .bind(principal.id)
         .bind(role_id)
-        .execute(&self.writer)
+        .execute(&mut *write)
         .await?;
-        Ok(done.rows_affected() == 1)
+        self.finish(write, done.rows_affected() == 1).await
     }
 
     async fn assigned_roles(&self, org: Uuid, principal: PrincipalRef) -> Result<Vec<Uuid>> {
@@ -1043,7 +1080,7 @@ impl AccessStore for SqliteStore {
     }
 
     async fn create_group(&self, group: &Group) -> Result<()> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.transaction().await?;
         sqlx::query(
             "INSERT INTO principal_groups (id, organization_id, name, created_at) VALUES (?, ?, ?, ?)",
         )
@@ -1059,8 +1096,7 @@ impl AccessStore for SqliteStore {
         for member in &group.members {
             insert_group_member(&mut tx, group.id, *member).await?;
         }
-        tx.commit().await?;
-        Ok(())
+        self.finish(tx, ()).await
     }
 
     async fn groups(&self, org: Uuid) -> Result<Vec<Group>> {
@@ -1072,47 +1108,48 @@ impl AccessStore for SqliteStore {
     }
 
     async fn delete_group(&self, org: Uuid, id: Uuid) -> Result<bool> {
+        let mut write = self.statement().await?;
         let done = sqlx::query("DELETE FROM principal_groups WHERE organization_id = ? AND id = ?")
             .bind(org)
             .bind(id)
-            .execute(&self.writer)
+            .execute(&mut *write)
             .await?;
-        Ok(done.rows_affected() == 1)
+        self.finish(write, done.rows_affected() == 1).await
     }
 
     async fn add_group_role(&self, group_id: Uuid, role_id: Uuid) -> Result<()> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.transaction().await?;
         insert_group_role(&mut tx, group_id, role_id).await?;
-        tx.commit().await?;
-        Ok(())
+        self.finish(tx, ()).await
     }
 
     async fn remove_group_role(&self, group_id: Uuid, role_id: Uuid) -> Result<bool> {
+        let mut write = self.statement().await?;
         let done = sqlx::query("DELETE FROM group_roles WHERE group_id = ? AND role_id = ?")
             .bind(group_id)
             .bind(role_id)
-            .execute(&self.writer)
+            .execute(&mut *write)
             .await?;
-        Ok(done.rows_affected() == 1)
+        self.finish(write, done.rows_affected() == 1).await
     }
 
     async fn add_group_member(&self, group_id: Uuid, principal: PrincipalRef) -> Result<()> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.transaction().await?;
         insert_group_member(&mut tx, group_id, principal).await?;
-        tx.commit().await?;
-        Ok(())
+        self.finish(tx, ()).await
     }
 
     async fn remove_group_member(&self, group_id: Uuid, principal: PrincipalRef) -> Result<bool> {
+        let mut write = self.statement().await?;
         let done = sqlx::query(
             "DELETE FROM group_members WHERE group_id = ? AND principal_type = ? AND principal_id = ?",
         )
         .bind(group_id)
         .bind(principal.kind.as_str())
         .bind(principal.id)
-        .execute(&self.writer)
+        .execute(&mut *write)
         .await?;
-        Ok(done.rows_affected() == 1)
+        self.finish(write, done.rows_affected() == 1).await
     }
 
     async fn principal_access(

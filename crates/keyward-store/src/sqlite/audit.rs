@@ -12,36 +12,72 @@ use futures::future::ready;
 use futures::stream::{BoxStream, StreamExt, TryStreamExt};
 use keyward_core::audit::{AuditEvent, GENESIS};
 use sqlx::sqlite::SqliteRow;
-use sqlx::{FromRow, QueryBuilder, Sqlite, Transaction};
+use sqlx::{FromRow, QueryBuilder, Sqlite, SqliteConnection};
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use uuid::Uuid;
 
-/// Appends `event` to its chain inside `tx`, a transaction on the writer
-/// connection, so a write and its audit event commit together or not at
-/// all. Call it last in the transaction, after the write itself.
-pub(crate) async fn append_in_tx(
-    tx: &mut Transaction<'_, Sqlite>,
-    event: &AuditEvent,
+/// Appends to `batch` the statements recording `events` in their chains,
+/// in order, each ending with the condition `guard` pushes (at least
+/// `WHERE true`) so a batch can record them only if its write happened.
+/// Reads each chain's head on `conn`, the writer connection, through which
+/// every write goes: the heads can't move before the batch runs on it.
+pub(crate) async fn push_appends<'q>(
+    conn: &mut SqliteConnection,
+    batch: &mut QueryBuilder<'q, Sqlite>,
+    events: &[AuditEvent],
+    guard: impl Fn(&mut QueryBuilder<'q, Sqlite>),
 ) -> Result<()> {
-    let chain = chain_key(event.organization_id);
-    sqlx::query(audit::OPEN_CHAIN)
-        .bind(chain)
-        .bind(GENESIS.as_slice())
-        .execute(&mut **tx)
-        .await?;
-    let head: Head = sqlx::query_as(audit::HEAD)
-        .bind(chain)
-        .fetch_one(&mut **tx)
-        .await?;
-    let (seq, hash) = head.next(event)?;
-    let mut insert = QueryBuilder::new("");
-    audit::push_insert(&mut insert, seq, hash, event, ms(event.at))?;
-    insert.build().execute(&mut **tx).await?;
-    sqlx::query(audit::MOVE_HEAD)
-        .bind(chain)
-        .bind(seq)
-        .bind(hash.as_slice())
-        .execute(&mut **tx)
-        .await?;
+    let mut heads: HashMap<Uuid, Head> = HashMap::new();
+    for event in events {
+        let chain = chain_key(event.organization_id);
+        let head = match heads.entry(chain) {
+            Entry::Occupied(head) => head.into_mut(),
+            Entry::Vacant(slot) => {
+                let head: Option<Head> = sqlx::query_as(audit::HEAD)
+                    .bind(chain)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                slot.insert(head.unwrap_or_else(Head::genesis))
+            }
+        };
+        let (seq, hash) = head.next(event)?;
+        head.last_seq = seq;
+        head.last_hash = hash.to_vec();
+        audit::push_insert(batch, seq, hash, event, ms(event.at))?;
+        guard(batch);
+        batch.push(
+            "; INSERT INTO audit_chains (chain_key, last_seq, last_hash, anchor_seq, anchor_hash) \
+             SELECT ",
+        );
+        batch
+            .separated(", ")
+            .push_bind(chain)
+            .push_bind(seq)
+            .push_bind(hash.to_vec())
+            .push("0")
+            .push_bind(GENESIS.to_vec());
+        guard(batch);
+        batch.push(
+            " ON CONFLICT (chain_key) DO UPDATE \
+             SET last_seq = excluded.last_seq, last_hash = excluded.last_hash; ",
+        );
+    }
+    Ok(())
+}
+
+/// Records `events` in their chains on `conn`, the writer connection, in
+/// the transaction it is in: call it last, after the write itself.
+pub(crate) async fn append_in_tx(conn: &mut SqliteConnection, events: &[AuditEvent]) -> Result<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let mut batch = QueryBuilder::new("");
+    push_appends(conn, &mut batch, events, |batch| {
+        batch.push(" WHERE true");
+    })
+    .await?;
+    batch.build().execute(&mut *conn).await?;
     Ok(())
 }
 
@@ -53,7 +89,7 @@ fn link(row: SqliteRow) -> Result<Link> {
 impl AuditStore for SqliteStore {
     async fn append_audit(&self, event: &AuditEvent) -> Result<()> {
         let mut tx = self.writer.begin().await?;
-        append_in_tx(&mut tx, event).await?;
+        append_in_tx(&mut tx, std::slice::from_ref(event)).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -7,10 +7,12 @@ mod audit;
 
 use crate::error::corrupt;
 use crate::rows::{self, GrantsByKey};
+use crate::write::{Changed, Write};
 use crate::{KeyUsage, NewPermission, OrgPatch, Result, Store, StoreError};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use keyward_core::KeyHash;
+use keyward_core::audit::AuditEvent;
 use keyward_core::model::{Catalog, KeyPatch, KeyRecord, NewKey, Organization, Permission};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
@@ -18,6 +20,7 @@ use sqlx::sqlite::{
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -31,6 +34,8 @@ const KEY_COLUMNS: &str = "id, organization_id, name, scope, read_only, owner_id
 pub struct SqliteStore {
     reader: SqlitePool,
     writer: SqlitePool,
+    /// The events the next write records (see [`Store::audited`]).
+    audit: Arc<[AuditEvent]>,
 }
 
 fn ms(t: DateTime<Utc>) -> i64 {
@@ -73,7 +78,37 @@ impl SqliteStore {
             .max_connections(8)
             .connect_with(options.read_only(true))
             .await?;
-        Ok(Self { reader, writer })
+        Ok(Self {
+            reader,
+            writer,
+            audit: Arc::new([]),
+        })
+    }
+
+    /// Begins a write of several statements: a transaction on the writer
+    /// connection.
+    async fn transaction(&self) -> Result<Write<Sqlite>> {
+        Ok(Write::Tx(self.writer.begin().await?))
+    }
+
+    /// Begins a write of one statement, in a transaction only when it has
+    /// events to record.
+    async fn statement(&self) -> Result<Write<Sqlite>> {
+        if self.audit.is_empty() {
+            Ok(Write::Alone(self.writer.acquire().await?))
+        } else {
+            self.transaction().await
+        }
+    }
+
+    /// Finishes a write that answered `outcome`: records the pending events
+    /// if it changed something, and commits.
+    async fn finish<T: Changed>(&self, mut write: Write<Sqlite>, outcome: T) -> Result<T> {
+        if outcome.changed() {
+            audit::append_in_tx(&mut write, &self.audit).await?;
+        }
+        write.commit().await?;
+        Ok(outcome)
     }
 
     fn org_from_row(row: &SqliteRow) -> Result<Organization> {
@@ -185,6 +220,14 @@ fn push_key_row(
     query.push_bind(i64::from(limit));
 }
 
+/// Appends the condition that the key `id` was inserted.
+fn push_if_key(query: &mut QueryBuilder<'_, Sqlite>, id: Uuid) {
+    query
+        .push(" WHERE EXISTS (SELECT 1 FROM api_keys WHERE id = ")
+        .push_bind(id)
+        .push(")");
+}
+
 /// No row inserted means the limit was reached.
 fn key_inserted(rows: u64) -> Result<()> {
     if rows == 0 {
@@ -199,6 +242,13 @@ impl Store for SqliteStore {
     async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.reader).await?;
         Ok(())
+    }
+
+    fn audited(&self, events: Vec<AuditEvent>) -> Box<dyn Store> {
+        Box::new(Self {
+            audit: events.into(),
+            ..self.clone()
+        })
     }
 
     async fn setting(&self, name: &str) -> Result<Option<Vec<u8>>> {
@@ -221,15 +271,16 @@ impl Store for SqliteStore {
     }
 
     async fn create_org(&self, org: &Organization) -> Result<()> {
+        let mut write = self.statement().await?;
         sqlx::query("INSERT INTO organizations (id, name, slug, key_prefix, created_at) VALUES (?, ?, ?, ?, ?)")
             .bind(org.id)
             .bind(&org.name)
             .bind(org.slug.as_str())
             .bind(org.key_prefix.as_str())
             .bind(ms(org.created_at))
-            .execute(&self.writer)
+            .execute(&mut *write)
             .await?;
-        Ok(())
+        self.finish(write, ()).await
     }
 
     async fn list_orgs(&self) -> Result<Vec<Organization>> {
@@ -265,22 +316,24 @@ impl Store for SqliteStore {
     }
 
     async fn update_org(&self, id: Uuid, patch: &OrgPatch) -> Result<Option<Organization>> {
-        sqlx::query(
+        let mut write = self.statement().await?;
+        let updated = sqlx::query(
             "UPDATE organizations SET name = COALESCE(?, name), key_prefix = COALESCE(?, key_prefix) \
              WHERE id = ? RETURNING *",
         )
         .bind(patch.name.as_deref())
         .bind(patch.key_prefix.as_ref().map(|p| p.as_str()))
         .bind(id)
-        .fetch_optional(&self.writer)
+        .fetch_optional(&mut *write)
         .await?
         .as_ref()
         .map(Self::org_from_row)
-        .transpose()
+        .transpose()?;
+        self.finish(write, updated).await
     }
 
     async fn delete_org(&self, id: Uuid) -> Result<bool> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.transaction().await?;
         // Roles go first, as on PostgreSQL, where a role grant naming one of
         // the organization's permissions would otherwise block the delete.
         sqlx::query("DELETE FROM roles WHERE organization_id = ?")
@@ -291,8 +344,7 @@ impl Store for SqliteStore {
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        tx.commit().await?;
-        Ok(done.rows_affected() == 1)
+        self.finish(tx, done.rows_affected() == 1).await
     }
 
     async fn catalog(&self, org: Uuid) -> Result<Catalog> {
@@ -311,6 +363,7 @@ impl Store for SqliteStore {
     }
 
     async fn create_permission(&self, org: Uuid, new: &NewPermission) -> Result<Permission> {
+        let mut write = self.statement().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO permissions (organization_id, name, description, read_only) \
              VALUES (?, ?, ?, ?) RETURNING id",
@@ -319,42 +372,53 @@ impl Store for SqliteStore {
         .bind(new.name.as_str())
         .bind(&new.description)
         .bind(new.read_only)
-        .fetch_one(&self.writer)
+        .fetch_one(&mut *write)
         .await?;
-        Ok(Permission {
+        let permission = Permission {
             id,
             name: new.name.clone(),
             description: new.description.clone(),
             read_only: new.read_only,
-        })
+        };
+        self.finish(write, permission).await
     }
 
     async fn insert_key(&self, key: &NewKey, limit: u32, now: DateTime<Utc>) -> Result<()> {
         let mut conn = self.writer.acquire().await?;
         let grants = &key.record.permissions;
-        if grants.is_empty() {
+        if grants.is_empty() && self.audit.is_empty() {
             // One statement is a transaction of its own.
             let mut query = QueryBuilder::<Sqlite>::new("");
             push_key_row(&mut query, key, limit, now);
             return key_inserted(query.build().execute(&mut *conn).await?.rows_affected());
         }
-        // The key and its grants in one round trip and one transaction; the
-        // grants go in only if the key did.
+        // The key, its grants and its events in one round trip and one
+        // transaction; the grants and events go in only if the key did.
         let mut query = QueryBuilder::<Sqlite>::new("BEGIN IMMEDIATE; ");
         push_key_row(&mut query, key, limit, now);
-        query.push(
-            "; INSERT INTO api_key_permissions (key_id, position, permission_id, resource) \
-             SELECT column1, column2, column3, column4 FROM (",
-        );
-        query.push_values(grants.iter().enumerate(), |mut row, (position, grant)| {
-            row.push_bind(key.record.id)
-                .push_bind(position as i64)
-                .push_bind(grant.id)
-                .push_bind(grant.resource.to_string());
-        });
-        query.push(") WHERE EXISTS (SELECT 1 FROM api_keys WHERE id = ");
-        query.push_bind(key.record.id);
-        query.push("); COMMIT");
+        query.push("; ");
+        if !grants.is_empty() {
+            query.push(
+                "INSERT INTO api_key_permissions (key_id, position, permission_id, resource) \
+                 SELECT column1, column2, column3, column4 FROM (",
+            );
+            query.push_values(grants.iter().enumerate(), |mut row, (position, grant)| {
+                row.push_bind(key.record.id)
+                    .push_bind(position as i64)
+                    .push_bind(grant.id)
+                    .push_bind(grant.resource.to_string());
+            });
+            query.push(")");
+            push_if_key(&mut query, key.record.id);
+            query.push("; ");
+        }
+        audit::push_appends(&mut conn, &mut query, &self.audit, |query| {
+            push_if_key(query, key.record.id);
+        })
+        .await?;
+        query.push("COMMIT");
+        // Every statement after the key's changes rows only if the key went
+        // in, so no row changed means the limit was reached.
         match query.build().execute(&mut *conn).await {
             Ok(done) => key_inserted(done.rows_affected()),
             Err(error) => {
@@ -406,6 +470,7 @@ impl Store for SqliteStore {
     }
 
     async fn update_key(&self, org: Uuid, id: Uuid, patch: &KeyPatch) -> Result<Option<KeyRecord>> {
+        let mut write = self.statement().await?;
         let row = sqlx::query(&format!(
             "UPDATE api_keys SET name = COALESCE(?, name), enabled = COALESCE(?, enabled), \
                expires_at = CASE WHEN ? THEN ? ELSE expires_at END, \
@@ -419,21 +484,23 @@ impl Store for SqliteStore {
         .bind(patch.metadata.as_ref().map(sqlx::types::Json))
         .bind(org)
         .bind(id)
-        .fetch_optional(&self.writer)
+        .fetch_optional(&mut *write)
         .await?;
+        let row = self.finish(write, row).await?;
         self.one_key(row).await
     }
 
     async fn revoke_key(&self, org: Uuid, id: Uuid, at: DateTime<Utc>) -> Result<bool> {
+        let mut write = self.statement().await?;
         let done = sqlx::query(
             "UPDATE api_keys SET revoked_at = ? WHERE organization_id = ? AND id = ? AND revoked_at IS NULL",
         )
         .bind(ms(at))
         .bind(org)
         .bind(id)
-        .execute(&self.writer)
+        .execute(&mut *write)
         .await?;
-        Ok(done.rows_affected() == 1)
+        self.finish(write, done.rows_affected() == 1).await
     }
 
     async fn record_usage(&self, usage: &[KeyUsage]) -> Result<()> {

@@ -35,6 +35,7 @@ conformance! {
     access::concurrent_accepts_of_one_invitation_have_one_winner,
     access::concurrent_accepts_for_one_new_email_create_one_user,
     access::teams_round_trip,
+    access::create_team_with_its_owner_in_one_transaction,
     access::delete_team_revokes_its_keys,
     access::service_accounts_round_trip,
     access::delete_service_account_cleans_up_and_revokes_its_keys,

@@ -92,14 +92,21 @@ pub async fn create_invitation(store: &dyn Store, invitation: &Invitation) -> Ke
     token
 }
 
-pub async fn create_team(store: &dyn Store, org: &Organization, name: &str) -> Team {
-    let team = Team {
+pub fn team(org: &Organization, name: &str) -> Team {
+    Team {
         id: Uuid::now_v7(),
         organization_id: org.id,
         name: name.to_owned(),
         created_at: now(),
-    };
-    store.create_team(&team).await.expect("create the team");
+    }
+}
+
+pub async fn create_team(store: &dyn Store, org: &Organization, name: &str) -> Team {
+    let team = team(org, name);
+    store
+        .create_team(&team, None)
+        .await
+        .expect("create the team");
     team
 }
 

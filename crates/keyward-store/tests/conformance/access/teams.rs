@@ -2,7 +2,7 @@
 
 use super::records::{
     access_of, as_user, assert_conflict, assert_missing, create_team, create_user, member,
-    owned_key, reread,
+    owned_key, reread, team,
 };
 use crate::fixtures::{create_org, now};
 use keyward_core::Scope;
@@ -19,11 +19,11 @@ pub async fn teams_round_trip(store: Arc<dyn Store>) {
     let twin = create_team(&*store, &other, "data").await;
     let mut taken = data.clone();
     taken.id = Uuid::now_v7();
-    assert_conflict(store.create_team(&taken).await, "team");
+    assert_conflict(store.create_team(&taken, None).await, "team");
     let mut orphan = data.clone();
     orphan.id = Uuid::now_v7();
     orphan.organization_id = Uuid::now_v7();
-    assert_missing(store.create_team(&orphan).await);
+    assert_missing(store.create_team(&orphan, None).await);
 
     assert_eq!(
         store.teams(acme.id).await.unwrap(),
@@ -91,6 +91,29 @@ pub async fn teams_round_trip(store: Arc<dyn Store>) {
             role: TeamRole::Owner
         }]
     );
+}
+
+pub async fn create_team_with_its_owner_in_one_transaction(store: Arc<dyn Store>) {
+    let acme = create_org(&*store, "acme").await;
+    let ada = member(&*store, &acme, "ada@example.com", OrgRole::Member).await;
+    let outsider = create_user(&*store, "eve@example.com").await;
+    let data = team(&acme, "data");
+    store.create_team(&data, Some(ada.id)).await.unwrap();
+    assert_eq!(
+        store.team_members(data.id).await.unwrap(),
+        vec![TeamMember {
+            user: ada.clone(),
+            role: TeamRole::Owner
+        }]
+    );
+    let access = access_of(&*store, acme.id, as_user(&ada)).await.unwrap();
+    assert_eq!(access.teams, vec![(data.id, TeamRole::Owner)]);
+
+    // An owner outside the organization leaves no team behind.
+    let ops = team(&acme, "ops");
+    assert_missing(store.create_team(&ops, Some(outsider.id)).await);
+    assert_eq!(store.team(acme.id, ops.id).await.unwrap(), None);
+    assert_eq!(store.teams(acme.id).await.unwrap(), vec![data]);
 }
 
 pub async fn delete_team_revokes_its_keys(store: Arc<dyn Store>) {
