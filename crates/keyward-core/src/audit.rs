@@ -11,6 +11,7 @@ use crate::access::string_enum;
 use chrono::{DateTime, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::borrow::Cow;
 use std::fmt;
 use std::net::IpAddr;
 use std::str::FromStr;
@@ -31,7 +32,7 @@ const CANONICAL_VERSION: u8 = 1;
 /// one dot, at most 64 characters.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-pub struct Action(String);
+pub struct Action(Cow<'static, str>);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
@@ -44,16 +45,45 @@ fn is_word(s: &str) -> bool {
     !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
 }
 
+/// [`Action::parse`]'s rule, in a form a constant can be checked with.
+const fn is_action(s: &str) -> bool {
+    let bytes = s.as_bytes();
+    let (mut i, mut dot) = (0, None);
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b == b'.' {
+            if dot.is_some() {
+                return false;
+            }
+            dot = Some(i);
+        } else if !(b.is_ascii_lowercase() || b == b'_') {
+            return false;
+        }
+        i += 1;
+    }
+    match dot {
+        Some(at) => at > 0 && at + 1 < bytes.len() && bytes.len() <= ACTION_MAX,
+        None => false,
+    }
+}
+
 impl Action {
     pub fn parse(s: &str) -> Result<Self, BadAction> {
         match s.split_once('.') {
             Some((resource, verb))
                 if s.len() <= ACTION_MAX && is_word(resource) && is_word(verb) =>
             {
-                Ok(Self(s.to_owned()))
+                Ok(Self(Cow::Owned(s.to_owned())))
             }
             _ => Err(BadAction(s.to_owned())),
         }
+    }
+
+    /// An action keyward itself records, checked when the constant is
+    /// compiled: `const KEY_REVOKED: Action = Action::known("key.revoked")`.
+    pub const fn known(name: &'static str) -> Self {
+        assert!(is_action(name), "not an action name");
+        Self(Cow::Borrowed(name))
     }
 
     pub fn as_str(&self) -> &str {
@@ -70,7 +100,7 @@ impl TryFrom<String> for Action {
 
 impl From<Action> for String {
     fn from(a: Action) -> Self {
-        a.0
+        a.0.into_owned()
     }
 }
 
@@ -295,7 +325,10 @@ mod tests {
             long.as_str(),
         ] {
             assert!(Action::parse(bad).is_err(), "{bad:?} was accepted");
+            assert!(!is_action(bad), "{bad:?} passes the constant check");
         }
+        const REVOKED: Action = Action::known("key.revoked");
+        assert_eq!(REVOKED, Action::parse("key.revoked").unwrap());
     }
 
     #[test]

@@ -5,8 +5,8 @@
 use criterion::{Criterion, black_box, criterion_group, criterion_main};
 use hmac::{Hmac, Mac};
 use keyward_core::Scope;
-use keyward_server::auth::{Caller, Grants};
-use keyward_server::keys::{self, Access, KeySpec};
+use keyward_server::ctx::{Caller, Ctx, Grants, RequestMeta};
+use keyward_server::ops::keys::{self, KeySpec};
 use keyward_server::verify::{self, Check, Lookup, Outcome};
 use keyward_server::{Application, Config};
 use sha2::Sha256;
@@ -34,10 +34,11 @@ fn verification(c: &mut Criterion) {
             created_at: chrono::Utc::now(),
         };
         state.store.create_org(&org).await.unwrap();
-        let access = Access {
-            caller: &Caller::Admin,
-            org: &org,
-            grants: &Grants::All,
+        let access = Ctx {
+            caller: Caller::Admin,
+            org: org.clone(),
+            grants: Grants::All,
+            meta: RequestMeta::default(),
         };
         let spec = KeySpec {
             name: "bench".into(),

@@ -8,8 +8,8 @@
 
 use keyward_core::Scope;
 use keyward_core::model::KeyState;
-use keyward_server::auth::{Caller, Grants};
-use keyward_server::keys::{self, Access, KeySpec};
+use keyward_server::ctx::{Caller, Ctx, Grants, RequestMeta};
+use keyward_server::ops::keys::{self, KeySpec};
 use keyward_server::state::AppState;
 use keyward_server::verify::{self, Outcome};
 use keyward_server::{Application, Config};
@@ -56,10 +56,11 @@ async fn main() {
         created_at: chrono::Utc::now(),
     };
     a.store.create_org(&org).await.expect("organization");
-    let access = Access {
-        caller: &Caller::Admin,
-        org: &org,
-        grants: &Grants::All,
+    let ctx = Ctx {
+        caller: Caller::Admin,
+        org: org.clone(),
+        grants: Grants::All,
+        meta: RequestMeta::default(),
     };
     let mut seen = Vec::with_capacity(rounds);
     for _ in 0..rounds {
@@ -73,13 +74,15 @@ async fn main() {
             team_id: None,
             service_account_id: None,
         };
-        let (record, key) = keys::create(&a, &access, spec).await.expect("key");
+        let (record, key) = keys::create(&a, &ctx, spec).await.expect("key");
         // B caches the key.
         let cached = verify::verify(&b, key.expose(), None, None)
             .await
             .expect("verify");
         assert!(matches!(cached, Outcome::Valid(_)));
-        keys::revoke(&a, &org, record.id).await.expect("revoke");
+        keys::revoke(&a, &ctx, &record.id.to_string())
+            .await
+            .expect("revoke");
         let revoked_at = Instant::now();
         loop {
             let outcome = verify::verify(&b, key.expose(), None, None)

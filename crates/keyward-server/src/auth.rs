@@ -5,70 +5,27 @@
 //! permissions are declared in handler signatures: `OrgAccess<KeysWrite>`,
 //! `TeamAccess<TeamsWrite>`.
 
-use crate::cache::ResolvedKey;
+use crate::cookies::session_cookie;
+use crate::csrf;
+use crate::ctx::{Caller, Ctx, Grants, RequestMeta, Session, client_address};
 use crate::error::{ApiError, ApiResult, Code};
-use crate::portal::csrf;
+use crate::ops::denials::Credential;
 use crate::state::AppState;
-use crate::verify::{self, Lookup, Outcome};
-use axum::extract::{ConnectInfo, FromRequestParts, RawPathParams};
+use crate::verify::{self, Lookup, Outcome, SESSION_PREFIX};
+use axum::extract::{FromRequestParts, RawPathParams};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method};
-use keyward_core::access::{
-    OrgRole, PrincipalAccess, PrincipalKind, PrincipalRef, TeamRole, User, team_resources,
-};
+use keyward_core::access::{PrincipalKind, PrincipalRef, team_resources};
 use keyward_core::model::Organization;
-use keyward_core::{ApiKey, GrantSet, KeyHash, Resource, Scope};
+use keyward_core::{ApiKey, KeyHash, Resource};
 use std::marker::PhantomData;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::Arc;
 use uuid::Uuid;
 
 pub const ORG_HEADER: &str = "x-keyward-org";
-/// Session tokens share the key format under their own prefix.
-pub const SESSION_PREFIX: &str = "kws";
-pub const SESSION_COOKIE: &str = "keyward_session";
 /// Carries the portal's CSRF token on writes authenticated by the cookie.
 pub const CSRF_HEADER: &str = "x-csrf-token";
-
-/// A signed-in user.
-#[derive(Clone, Debug)]
-pub struct Session {
-    pub user: User,
-    pub token: KeyHash,
-}
-
-/// An authenticated caller.
-#[derive(Clone, Debug)]
-pub enum Caller {
-    /// The global admin key: every right in every organization.
-    Admin,
-    Key(Arc<ResolvedKey>),
-    User(Arc<Session>),
-}
-
-impl Caller {
-    pub fn read_only(&self) -> bool {
-        matches!(self, Caller::Key(key) if key.record.read_only)
-    }
-
-    /// How the caller is named in `created_by`.
-    pub fn id(&self) -> String {
-        match self {
-            Caller::Admin => "admin".to_owned(),
-            Caller::Key(key) => key.record.id.to_string(),
-            Caller::User(session) => session.user.id.to_string(),
-        }
-    }
-
-    /// The user the caller acts for: a session's, or a user key's owner.
-    pub fn user_id(&self) -> Option<Uuid> {
-        match self {
-            Caller::User(session) => Some(session.user.id),
-            Caller::Key(key) if key.record.scope == Scope::User => Some(key.record.owner_id),
-            _ => None,
-        }
-    }
-}
 
 /// The credential text a request carries, if any.
 pub fn credential(headers: &HeaderMap) -> Option<&str> {
@@ -81,23 +38,6 @@ pub fn credential(headers: &HeaderMap) -> Option<&str> {
             .then(|| rest.trim());
     }
     session_cookie(headers)
-}
-
-/// The portal's session cookie, if any.
-pub fn session_cookie(headers: &HeaderMap) -> Option<&str> {
-    cookie(headers, SESSION_COOKIE)
-}
-
-/// The value of the cookie `name`, if the request carries it.
-pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(axum::http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(n, _)| *n == name)
-        .map(|(_, value)| value)
 }
 
 /// The session cookie, when it is the credential the request relies on
@@ -148,14 +88,6 @@ pub async fn authenticate(
     }
 }
 
-/// The peer address the serve loop attached to the request.
-pub fn client_address(parts: &Parts) -> Option<IpAddr> {
-    parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(peer)| peer.ip())
-}
-
 async fn recognise(state: &AppState, text: &str) -> ApiResult<Caller> {
     let hash = state.hasher.hash(text);
     if state.admin.ct_eq(&hash) {
@@ -202,6 +134,15 @@ async fn key(state: &AppState, hash: KeyHash) -> ApiResult<Caller> {
     }
 }
 
+/// A key keyward holds in memory, whatever its state: a refused call made
+/// with it is recorded in its organization's log.
+fn known_key(state: &AppState, text: &str) -> Option<std::sync::Arc<crate::cache::ResolvedKey>> {
+    match verify::lookup(state, text) {
+        Lookup::Cached(found) => found,
+        _ => None,
+    }
+}
+
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
@@ -210,7 +151,24 @@ impl FromRequestParts<AppState> for Caller {
             return Ok(caller.clone());
         }
         check_cookie_write(state, parts)?;
-        let caller = authenticate(state, credential(&parts.headers), client_address(parts)).await?;
+        let text = credential(&parts.headers);
+        let slot = parts.extensions.get::<Credential>().cloned();
+        let caller = match authenticate(state, text, client_address(parts)).await {
+            Ok(caller) => caller,
+            Err(refused) => {
+                if let (Some(slot), Some(key)) = (slot, text.and_then(|t| known_key(state, t))) {
+                    slot.seen(Caller::Key(key.clone()).actor(), Some(key.org.id));
+                }
+                return Err(refused);
+            }
+        };
+        if let Some(slot) = slot {
+            let org = match &caller {
+                Caller::Key(key) => Some(key.org.id),
+                _ => None,
+            };
+            slot.seen(caller.actor(), org);
+        }
         parts.extensions.insert(caller.clone());
         Ok(caller)
     }
@@ -251,84 +209,19 @@ fn is_safe(method: &Method) -> bool {
     matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
-/// What the caller holds in one organization, evaluated for this request.
-#[derive(Debug, Clone)]
-pub enum Grants {
-    /// The admin key.
-    All,
-    Key(Arc<ResolvedKey>),
-    /// A signed-in user's live grants.
-    User(Arc<PrincipalAccess>, GrantSet),
-}
-
-impl Grants {
-    /// The grant set; `None` for the admin key, which holds everything.
-    pub fn set(&self) -> Option<&GrantSet> {
-        match self {
-            Grants::All => None,
-            Grants::Key(key) => Some(key.grants.as_ref()),
-            Grants::User(_, set) => Some(set),
-        }
-    }
-
-    pub fn allows(&self, permission: &str, resource: &Resource) -> bool {
-        self.set()
-            .is_none_or(|set| set.allows(permission, resource))
-    }
-
-    /// The acting user's membership facts, for sessions and user keys.
-    fn user_access(&self) -> Option<&PrincipalAccess> {
-        match self {
-            Grants::User(access, _) => Some(access),
-            Grants::Key(key) if key.record.scope == Scope::User => key.owner.as_deref(),
-            _ => None,
-        }
-    }
-
-    /// Owner-level over the organization: the admin key, organization keys
-    /// and owners (by session or their user keys).
-    pub fn is_org_owner(&self) -> bool {
-        match self {
-            Grants::All => true,
-            Grants::Key(key) if key.record.scope == Scope::Organization => !key.record.read_only,
-            _ => self
-                .user_access()
-                .is_some_and(|a| a.org_role == Some(OrgRole::Owner)),
-        }
-    }
-
-    pub fn is_org_admin(&self) -> bool {
-        self.is_org_owner()
-            || self
-                .user_access()
-                .is_some_and(|a| a.org_role == Some(OrgRole::Admin))
-    }
-
-    /// Owner-level over one team: org owners and admins, the team's owners,
-    /// and that team's keys.
-    pub fn is_team_owner(&self, team: Uuid) -> bool {
-        match self {
-            Grants::Key(key) if key.record.scope == Scope::Team => {
-                key.record.owner_id == team && !key.record.read_only
-            }
-            _ => {
-                self.is_org_admin()
-                    || self
-                        .user_access()
-                        .is_some_and(|a| a.teams.contains(&(team, TeamRole::Owner)))
-            }
-        }
-    }
-}
-
 /// Access to one organization with the permission `A` on all of it. The
 /// organization is the `{org}` path segment, or else the caller's own (the
 /// admin key, and users in several organizations, name one with `X-Keyward-Org`).
 pub struct OrgAccess<A> {
-    pub caller: Caller,
-    pub org: Organization,
-    pub grants: Grants,
+    pub ctx: Ctx,
     action: PhantomData<A>,
+}
+
+impl<A> std::ops::Deref for OrgAccess<A> {
+    type Target = Ctx;
+    fn deref(&self) -> &Ctx {
+        &self.ctx
+    }
 }
 
 async fn path_param(parts: &mut Parts, state: &AppState, name: &str) -> ApiResult<Option<String>> {
@@ -430,19 +323,24 @@ async fn org_and_grants(
 }
 
 /// Authenticates, resolves the organization and refuses writes by read-only keys.
-async fn org_access(
-    parts: &mut Parts,
-    state: &AppState,
-) -> ApiResult<(Caller, Organization, Grants)> {
+async fn org_ctx(parts: &mut Parts, state: &AppState) -> ApiResult<Ctx> {
     let caller = Caller::from_request_parts(parts, state).await?;
     let (org, grants) = org_and_grants(parts, state, &caller).await?;
+    if let Some(slot) = parts.extensions.get::<Credential>() {
+        slot.in_org(org.id);
+    }
     if caller.read_only() && !is_safe(&parts.method) {
         return Err(ApiError::new(
             Code::ReadOnlyKey,
             "a read-only key can't change anything",
         ));
     }
-    Ok((caller, org, grants))
+    Ok(Ctx {
+        caller,
+        org,
+        grants,
+        meta: RequestMeta::of(parts),
+    })
 }
 
 fn lacks(permission: &str) -> ApiError {
@@ -453,14 +351,12 @@ impl<A: Action> FromRequestParts<AppState> for OrgAccess<A> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
-        let (caller, org, grants) = org_access(parts, state).await?;
-        if !grants.allows(A::PERMISSION, &Resource::Any) {
+        let ctx = org_ctx(parts, state).await?;
+        if !ctx.grants.allows(A::PERMISSION, &Resource::Any) {
             return Err(lacks(A::PERMISSION));
         }
         Ok(Self {
-            caller,
-            org,
-            grants,
+            ctx,
             action: PhantomData,
         })
     }
@@ -468,19 +364,12 @@ impl<A: Action> FromRequestParts<AppState> for OrgAccess<A> {
 
 /// Membership in an organization, whatever the caller holds there (routes
 /// whose rules depend on the request, like key creation, check the rest).
-pub struct OrgMember {
-    pub caller: Caller,
-    pub org: Organization,
-    pub grants: Grants,
-}
+pub struct OrgMember(pub Ctx);
 
-impl OrgMember {
-    pub fn access(&self) -> crate::keys::Access<'_> {
-        crate::keys::Access {
-            caller: &self.caller,
-            org: &self.org,
-            grants: &self.grants,
-        }
+impl std::ops::Deref for OrgMember {
+    type Target = Ctx;
+    fn deref(&self) -> &Ctx {
+        &self.0
     }
 }
 
@@ -488,59 +377,61 @@ impl FromRequestParts<AppState> for OrgMember {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
-        let (caller, org, grants) = org_access(parts, state).await?;
-        Ok(Self {
-            caller,
-            org,
-            grants,
-        })
+        org_ctx(parts, state).await.map(Self)
     }
 }
 
 /// Access to the `{team}` of the path with the permission `A` on the team
 /// (`teams/{id}`): org-wide holders and the team's owners (for writes).
 pub struct TeamAccess<A> {
-    pub caller: Caller,
-    pub org: Organization,
-    pub grants: Grants,
+    pub ctx: Ctx,
     pub team: keyward_core::access::Team,
     action: PhantomData<A>,
+}
+
+impl<A> std::ops::Deref for TeamAccess<A> {
+    type Target = Ctx;
+    fn deref(&self) -> &Ctx {
+        &self.ctx
+    }
 }
 
 impl<A: Action> FromRequestParts<AppState> for TeamAccess<A> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
-        let (caller, org, grants) = org_access(parts, state).await?;
+        let ctx = org_ctx(parts, state).await?;
         let raw = path_param(parts, state, "team").await?.unwrap_or_default();
         let team = match Uuid::parse_str(&raw) {
-            Ok(id) => state.store.team(org.id, id).await?,
+            Ok(id) => state.store.team(ctx.org.id, id).await?,
             Err(_) => None,
         }
         .ok_or_else(|| ApiError::new(Code::NotFound, format!("team {raw} was not found")))?;
         let [own, _] = team_resources(team.id);
-        if !grants.allows(A::PERMISSION, &own) {
+        if !ctx.grants.allows(A::PERMISSION, &own) {
             return Err(lacks(A::PERMISSION));
         }
         Ok(Self {
-            caller,
-            org,
-            grants,
+            ctx,
             team,
             action: PhantomData,
         })
     }
 }
 
-/// The admin key, and only it.
-pub struct AdminOnly;
+/// The admin key, and only it, with where the request came from.
+pub struct AdminOnly {
+    pub meta: RequestMeta,
+}
 
 impl FromRequestParts<AppState> for AdminOnly {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
         match Caller::from_request_parts(parts, state).await? {
-            Caller::Admin => Ok(AdminOnly),
+            Caller::Admin => Ok(AdminOnly {
+                meta: RequestMeta::of(parts),
+            }),
             _ => Err(ApiError::forbidden("only the admin key may do this")),
         }
     }

@@ -1,9 +1,8 @@
 //! First start of an empty store: an owner user for a `default`
 //! organization, so a new user can sign in to the portal at once.
 
-use crate::keys::truncate;
+use crate::ops::rules::truncate;
 use crate::passwords;
-use crate::startup::StartupError;
 use keyward_core::access::{OrgRole, User};
 use keyward_core::model::{Organization, Slug};
 use keyward_core::{Clock, Prefix};
@@ -12,6 +11,14 @@ use uuid::Uuid;
 
 pub const OWNER_EMAIL: &str = "owner@keyward.local";
 const DEFAULT_ORG: &str = "default";
+
+#[derive(Debug, thiserror::Error)]
+pub enum BootstrapError {
+    #[error("{0}")]
+    Store(#[from] keyward_store::StoreError),
+    #[error("{0}")]
+    Invalid(String),
+}
 
 /// The bootstrap owner's credentials, to be shown once.
 pub struct BootstrapUser {
@@ -24,7 +31,7 @@ pub struct BootstrapUser {
 pub async fn owner(
     store: &dyn Store,
     clock: &dyn Clock,
-) -> Result<Option<BootstrapUser>, StartupError> {
+) -> Result<Option<BootstrapUser>, BootstrapError> {
     if store.count_users().await? > 0 {
         return Ok(None);
     }
@@ -33,7 +40,7 @@ pub async fn owner(
         Some(org) => org,
         None => {
             let slug =
-                Slug::parse(DEFAULT_ORG).map_err(|e| StartupError::Bootstrap(e.to_string()))?;
+                Slug::parse(DEFAULT_ORG).map_err(|e| BootstrapError::Invalid(e.to_string()))?;
             let org = Organization {
                 id: Uuid::now_v7(),
                 name: "Default".to_owned(),
@@ -46,7 +53,7 @@ pub async fn owner(
         }
     };
     let password = passwords::generate();
-    let hash = passwords::hash(&password).map_err(|e| StartupError::Bootstrap(e.to_string()))?;
+    let hash = passwords::hash(&password).map_err(|e| BootstrapError::Invalid(e.to_string()))?;
     let user = User {
         id: Uuid::now_v7(),
         email: OWNER_EMAIL.to_owned(),

@@ -12,6 +12,9 @@ use serde_json::{Map, Value};
 use std::fmt;
 use std::marker::PhantomData;
 
+/// Request bodies above this are refused with 413.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
 struct Bounded<T> {
     max: usize,
     item: PhantomData<T>,

@@ -138,7 +138,7 @@ fn body_rejection(rejection: BytesRejection) -> ApiError {
             Code::PayloadTooLarge,
             format!(
                 "the request body is larger than {} bytes",
-                crate::startup::BODY_LIMIT
+                crate::bounds::BODY_LIMIT
             ),
         );
     }

@@ -2,14 +2,17 @@
 //! (port 0 in tests) and opens the store; `run_until_stopped` serves until
 //! the shutdown signal, then writes pending usage.
 
-use crate::bootstrap::{self, BootstrapUser};
+use crate::bootstrap::{self, BootstrapError, BootstrapUser};
+use crate::bounds::BODY_LIMIT;
 use crate::cache::KeyCache;
 use crate::config::{Config, ConfigError, LogFormat, Settings, StoreLocation};
 use crate::connections;
+use crate::ctx::REQUEST_ID_HEADER;
 use crate::eviction::Evict;
-use crate::metrics::{self, Metrics};
+use crate::metrics::Metrics;
 use crate::openapi::ApiDoc;
 use crate::passwords::Hashers;
+use crate::routes::metrics;
 use crate::routes::{
     self, dadosfera, forward, groups, health, invitations, keys, members, orgs, permissions, roles,
     service_accounts, session, teams, users, verify,
@@ -17,7 +20,7 @@ use crate::routes::{
 use crate::secret::{self, SecretError};
 use crate::state::{AppState, Inner};
 use crate::telemetry;
-use crate::throttle::Throttle;
+use crate::throttle::{Denials, Throttle};
 use crate::usage::{FLUSH_INTERVAL, UsageRecorder};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -27,14 +30,15 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use utoipa_swagger_ui::SwaggerUi;
 
-/// Request bodies above this are refused with 413.
-pub const BODY_LIMIT: usize = 64 * 1024;
+/// Each response carries its request's id, as its audit events do.
+const REQUEST_ID: axum::http::HeaderName = axum::http::HeaderName::from_static(REQUEST_ID_HEADER);
 /// Resolved keys kept in memory.
 const CACHE_CAPACITY: u64 = 1_000_000;
 
@@ -54,7 +58,7 @@ pub enum StartupError {
     #[error("{0}")]
     Io(#[from] std::io::Error),
     #[error("bootstrap: {0}")]
-    Bootstrap(String),
+    Bootstrap(#[from] BootstrapError),
 }
 
 pub struct Application {
@@ -126,8 +130,14 @@ pub fn router(state: AppState) -> Router {
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::ops::denials::record_denials,
+        ))
         .layer(axum::middleware::from_fn(crate::extract::decodable_path))
         .layer(TraceLayer::new_for_http())
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .with_state(state)
 }
 
@@ -179,6 +189,7 @@ impl Application {
             store,
             hasher,
             throttle: Throttle::new(clock.clone()),
+            denials: Denials::default(),
             hashers: Hashers::default(),
             clock,
             admin,

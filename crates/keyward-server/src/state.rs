@@ -4,7 +4,7 @@ use crate::cache::{KeyCache, OrgPart, OwnerPart, ResolvedKey, ScopeGrants};
 use crate::config::Settings;
 use crate::metrics::Metrics;
 use crate::passwords::Hashers;
-use crate::throttle::Throttle;
+use crate::throttle::{Denials, Throttle};
 use crate::usage::UsageRecorder;
 use keyward_core::access::{PrincipalKind, PrincipalRef};
 use keyward_core::model::{Catalog, KeyRecord, Organization};
@@ -30,6 +30,7 @@ pub struct Inner {
     pub settings: Settings,
     pub hashers: Hashers,
     pub throttle: Throttle,
+    pub denials: Denials,
 }
 
 impl Deref for AppState {

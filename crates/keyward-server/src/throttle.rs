@@ -257,6 +257,29 @@ fn network(client: IpAddr) -> IpAddr {
     }
 }
 
+/// Which (credential, operation) pairs were recorded this minute.
+pub struct Denials(Cache<(String, String, i64), ()>);
+
+impl Default for Denials {
+    fn default() -> Self {
+        Self(
+            Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(Duration::from_secs(120))
+                .build(),
+        )
+    }
+}
+
+impl Denials {
+    /// True the first time in a minute this credential is refused this operation.
+    pub fn first(&self, credential: &str, operation: &str, minute: i64) -> bool {
+        let key = (credential.to_owned(), operation.to_owned(), minute);
+        let entry = self.0.entry(key).or_insert(());
+        entry.is_fresh()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,8 +3,8 @@
 //! miss; state checks; the permission check. Shared by the verify endpoint
 //! and forward-auth.
 
-use crate::auth::SESSION_PREFIX;
 use crate::cache::ResolvedKey;
+use crate::metrics::Verdict;
 use crate::state::AppState;
 use keyward_core::model::KeyState;
 use keyward_core::{ApiKey, KeyHash, PermissionQuery, Resource};
@@ -23,6 +23,24 @@ pub enum Outcome {
     Insufficient(Arc<ResolvedKey>),
     Valid(Arc<ResolvedKey>),
 }
+
+impl Outcome {
+    /// The answer as the metrics count it.
+    pub fn verdict(&self) -> Verdict {
+        match self {
+            Outcome::Valid(_) => Verdict::Valid,
+            Outcome::NotFound => Verdict::NotFound,
+            Outcome::Refused(KeyState::Expired, _) => Verdict::Expired,
+            Outcome::Refused(KeyState::Revoked, _) => Verdict::Revoked,
+            Outcome::Refused(_, _) => Verdict::Disabled,
+            Outcome::Insufficient(_) => Verdict::Insufficient,
+        }
+    }
+}
+
+/// Session tokens share the key format under their own prefix; they are
+/// never keys.
+pub const SESSION_PREFIX: &str = "kws";
 
 /// A permission query on a resource.
 pub struct Check<'a> {
@@ -113,6 +131,6 @@ pub async fn verify_lookup(
         Lookup::Cached(key) => conclude(state, key, org, check),
         Lookup::Miss(hash) => conclude(state, state.load_key(&hash).await?, org, check),
     };
-    state.metrics.verified(&outcome);
+    state.metrics.verified(outcome.verdict());
     Ok(outcome)
 }

@@ -1,8 +1,8 @@
 //! Form posts: the body as name/value pairs, accepted only with the
 //! request's CSRF token.
 
-use super::csrf;
 use super::errors::PortalError;
+use crate::csrf;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::check_text;
 use crate::state::AppState;

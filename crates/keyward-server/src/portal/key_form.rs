@@ -6,7 +6,7 @@ use super::errors::{FieldErrors, PageResult};
 use super::form::FormData;
 use super::picker::Picker;
 use crate::auth::OrgMember;
-use crate::keys::KeySpec;
+use crate::ops::keys::KeySpec;
 use crate::state::AppState;
 use chrono::{NaiveDate, NaiveTime};
 use keyward_core::Scope;

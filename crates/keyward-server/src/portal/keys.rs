@@ -9,8 +9,7 @@ use super::key_form::KeyForm;
 use super::page::{Layout, Portal, done, render, render_with};
 use super::views::{KeyCard, Names, all_keys};
 use crate::auth::{KeysRead, OrgAccess, OrgMember};
-use crate::keys as domain;
-use crate::routes::keys::{UpdateKeyRequest, revoke_key, update_key};
+use crate::ops::keys::{self as domain, KeyUpdate};
 use crate::state::AppState;
 use askama::Template;
 use axum::Router;
@@ -116,7 +115,7 @@ async fn list<T: super::page::InOrg>(
         .await?
         .iter()
         .filter(|k| section.shows(k, me))
-        .map(|k| KeyCard::new(k, &names, &member.access(), now))
+        .map(|k| KeyCard::new(k, &names, member, now))
         .collect();
     let view = KeyList {
         layout: page.layout(state, section.title(), section.nav()).await?,
@@ -129,11 +128,7 @@ async fn list<T: super::page::InOrg>(
 }
 
 fn as_member<A>(access: &OrgAccess<A>) -> OrgMember {
-    OrgMember {
-        caller: access.caller.clone(),
-        org: access.org.clone(),
-        grants: access.grants.clone(),
-    }
+    OrgMember(access.ctx.clone())
 }
 
 async fn personal(State(state): State<AppState>, page: Portal<OrgMember>) -> PageResult {
@@ -234,10 +229,10 @@ async fn create(
         )
         .await;
     };
-    match domain::create(state, &member.access(), spec).await {
+    match domain::create(state, member, spec).await {
         Ok((record, key)) => {
             let names = Names::load(state, member.org.id).await?;
-            let card = KeyCard::new(&record, &names, &member.access(), state.clock.now());
+            let card = KeyCard::new(&record, &names, member, state.clock.now());
             let created = Created {
                 layout: page.layout(state, "Your new key", section.nav()).await?,
                 secret: key.expose().to_owned(),
@@ -305,11 +300,11 @@ async fn set_enabled(
     id: &str,
     enabled: bool,
 ) -> PageResult {
-    let change = UpdateKeyRequest {
+    let change = KeyUpdate {
         enabled: Some(enabled),
-        ..UpdateKeyRequest::default()
+        ..KeyUpdate::default()
     };
-    let key = update_key(state, &page.access, id, change).await?;
+    let key = domain::update(state, &page.access, id, change).await?;
     let notice = if enabled {
         "key-enabled"
     } else {
@@ -358,7 +353,7 @@ async fn confirm_revoke(
     let names = Names::load(&state, member.org.id).await?;
     let view = ConfirmRevoke {
         layout: page.layout(&state, "Revoke key", section.nav()).await?,
-        key: KeyCard::new(&key, &names, &member.access(), state.clock.now()),
+        key: KeyCard::new(&key, &names, member, state.clock.now()),
         action: page.org_path(&format!("/keys/{id}/revoke")),
         cancel: page.org_path(section.path()),
     };
@@ -372,7 +367,7 @@ async fn revoke(
     PostForm(_): PostForm,
 ) -> PageResult {
     let key = live_key(&state, &page.access, &id).await?;
-    revoke_key(&state, &page.access, &id).await?;
+    domain::revoke(&state, &page.access, &id).await?;
     Ok(done(
         &page.org_path(Section::of(&key).path()),
         "key-revoked",

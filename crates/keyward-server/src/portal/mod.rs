@@ -6,7 +6,6 @@
 
 mod admin;
 mod assets;
-pub(crate) mod csrf;
 mod errors;
 mod form;
 mod key_form;

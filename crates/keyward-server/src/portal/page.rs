@@ -3,11 +3,10 @@
 //! token, notices after a redirect, and rendering.
 
 use super::assets;
-use super::csrf;
 use super::errors::{PageResult, PortalError};
-use crate::auth::{
-    Caller, Grants, OrgAccess, OrgMember, Session, TeamAccess, authenticate, client_address,
-};
+use crate::auth::authenticate;
+use crate::csrf;
+use crate::ctx::{Caller, Ctx, Grants, Session, client_address};
 use crate::error::ApiError;
 use crate::state::AppState;
 use askama::Template;
@@ -196,7 +195,7 @@ impl FromRequestParts<AppState> for SignedIn {
         let session = match parts.extensions.get::<Caller>() {
             Some(Caller::User(session)) => session.clone(),
             _ => {
-                let cookie = crate::auth::session_cookie(&parts.headers);
+                let cookie = crate::cookies::session_cookie(&parts.headers);
                 match authenticate(state, cookie, client_address(parts)).await {
                     Ok(Caller::User(session)) => session,
                     _ => return Err(PortalError::SignIn),
@@ -212,36 +211,20 @@ impl FromRequestParts<AppState> for SignedIn {
     }
 }
 
-/// What an organization-scoped extractor knows.
+/// What an organization-scoped extractor knows: its operation context.
 pub trait InOrg {
-    fn org(&self) -> &Organization;
-    fn grants(&self) -> &Grants;
-}
-
-impl InOrg for OrgMember {
+    fn ctx(&self) -> &Ctx;
     fn org(&self) -> &Organization {
-        &self.org
+        &self.ctx().org
     }
     fn grants(&self) -> &Grants {
-        &self.grants
+        &self.ctx().grants
     }
 }
 
-impl<A> InOrg for OrgAccess<A> {
-    fn org(&self) -> &Organization {
-        &self.org
-    }
-    fn grants(&self) -> &Grants {
-        &self.grants
-    }
-}
-
-impl<A> InOrg for TeamAccess<A> {
-    fn org(&self) -> &Organization {
-        &self.org
-    }
-    fn grants(&self) -> &Grants {
-        &self.grants
+impl<T: std::ops::Deref<Target = Ctx>> InOrg for T {
+    fn ctx(&self) -> &Ctx {
+        self
     }
 }
 

@@ -3,7 +3,7 @@
 //! ticked permission narrowed to resources (`*` unless given).
 
 use super::form::FormData;
-use crate::auth::Grants;
+use crate::ctx::Grants;
 use keyward_core::model::Catalog;
 use serde_json::{Value, json};
 

@@ -1,18 +1,19 @@
 //! Signing in and out, the start page, and accepting an invitation.
 
-use super::csrf;
 use super::errors::{FieldErrors, PageResult};
 use super::form::PostForm;
 use super::page::{Layout, SignedIn, done, render, render_with};
-use crate::auth::SESSION_COOKIE;
+use crate::cookies::{SESSION_COOKIE, cookie_header};
+use crate::csrf;
+use crate::ctx::RequestMeta;
 use crate::error::Code;
-use crate::routes::invitations::{Joiner, accept_invitation};
-use crate::sessions::{self, SESSION_TTL};
+use crate::ops::invitations::{self, Joiner};
+use crate::ops::sessions::{self, SESSION_TTL};
 use crate::state::AppState;
 use askama::Template;
 use axum::Router;
 use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use keyward_core::access::User;
@@ -24,10 +25,7 @@ pub fn routes() -> Router<AppState> {
         .route("/account/keys", get(home))
         .route("/login", get(login_page).post(login))
         .route("/logout", axum::routing::post(logout))
-        .route(
-            crate::routes::invitations::ACCEPT_PATH,
-            get(accept_page).post(accept),
-        )
+        .route(invitations::ACCEPT_PATH, get(accept_page).post(accept))
 }
 
 /// Whether cookies must be `Secure`: configured, or the request came over
@@ -38,24 +36,6 @@ pub fn secure(state: &AppState, headers: &HeaderMap) -> bool {
             .get("x-forwarded-proto")
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.eq_ignore_ascii_case("https"))
-}
-
-/// A `Set-Cookie` value: HttpOnly, SameSite=Strict, for the whole site;
-/// `max_age` of `Some(0)` deletes the cookie, `None` lasts the browser session.
-pub fn cookie_header(
-    name: &str,
-    value: &str,
-    max_age: Option<i64>,
-    secure: bool,
-) -> Option<HeaderValue> {
-    let mut text = format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict");
-    if let Some(seconds) = max_age {
-        text.push_str(&format!("; Max-Age={seconds}"));
-    }
-    if secure {
-        text.push_str("; Secure");
-    }
-    HeaderValue::from_str(&text).ok()
 }
 
 #[derive(Template)]
@@ -138,10 +118,11 @@ async fn login(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
+    meta: RequestMeta,
     PostForm(form): PostForm,
 ) -> PageResult {
     let email = form.get("email").trim().to_owned();
-    match sessions::sign_in(&state, &email, form.get("password"), peer.ip()).await {
+    match sessions::sign_in(&state, &meta, &email, form.get("password"), peer.ip()).await {
         Ok(session) => {
             let mut response = Redirect::to("/").into_response();
             let value = cookie_header(
@@ -168,9 +149,10 @@ async fn logout(
     State(state): State<AppState>,
     headers: HeaderMap,
     user: SignedIn,
+    meta: RequestMeta,
     PostForm(_): PostForm,
 ) -> PageResult {
-    sessions::sign_out(&state, &user.session.token).await?;
+    sessions::sign_out(&state, &meta, &user.session).await?;
     let mut response = Redirect::to("/login?notice=signed-out").into_response();
     if let Some(value) = cookie_header(SESSION_COOKIE, "", Some(0), secure(&state, &headers)) {
         response.headers_mut().append(header::SET_COOKIE, value);
@@ -241,6 +223,7 @@ async fn accept(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
+    meta: RequestMeta,
     user: Result<SignedIn, super::errors::PortalError>,
     PostForm(form): PostForm,
 ) -> PageResult {
@@ -263,7 +246,7 @@ async fn accept(
             }
         }
     };
-    let failed = match accept_invitation(&state, &token, joiner).await {
+    let failed = match invitations::accept(&state, &meta, &token, joiner).await {
         Ok(accepted) if signed_in.is_some() => {
             let org = state.store.org_by_id(accepted.organization_id).await?;
             let path = org.map_or_else(

@@ -1,7 +1,8 @@
 //! What pages show of the domain's records: dates, names instead of ids,
 //! key cards.
 
-use crate::keys::{Access, may_manage};
+use crate::ctx::Ctx;
+use crate::ops::keys::may_manage;
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use keyward_core::Scope;
@@ -70,7 +71,7 @@ pub struct KeyCard {
 }
 
 impl KeyCard {
-    pub fn new(key: &KeyRecord, names: &Names, access: &Access<'_>, now: DateTime<Utc>) -> Self {
+    pub fn new(key: &KeyRecord, names: &Names, access: &Ctx, now: DateTime<Utc>) -> Self {
         let owner = match key.scope {
             Scope::Organization => access.org.name.clone(),
             _ => names.of(key.owner_id, "(gone)"),

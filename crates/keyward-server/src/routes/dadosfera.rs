@@ -1,12 +1,11 @@
 //! The Dadosfera contract, verbatim shapes, on the caller's organization:
 //! `GET/POST /api-key`, `DELETE /api-key/{id}`, `GET /permissions`.
 
-use super::keys::manageable;
 use super::views::PermissionView;
 use crate::auth::{KeysRead, OrgAccess, OrgMember, OrgRead};
 use crate::error::{ApiError, ApiResult, Code, ErrorBody};
 use crate::extract::ApiJson;
-use crate::keys::{self, KeySpec};
+use crate::ops::keys::{self, KeySpec};
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -110,7 +109,7 @@ pub async fn create(
         team_id: None,
         service_account_id: None,
     };
-    let (record, key) = keys::create(&state, &member.access(), spec).await?;
+    let (record, key) = keys::create(&state, &member, spec).await?;
     let created = DadosferaCreatedKey {
         id: record.id,
         key: key.expose().to_owned(),
@@ -137,8 +136,9 @@ pub async fn delete(
             .with_message(format!("API Key with ID {id} was not found")),
         _ => e,
     };
-    let uuid = manageable(&state, &member, &id).await.map_err(not_found)?;
-    keys::revoke(&state, &member.org, uuid).await?;
+    keys::revoke(&state, &member, &id)
+        .await
+        .map_err(not_found)?;
     Ok(StatusCode::NO_CONTENT)
 }
 

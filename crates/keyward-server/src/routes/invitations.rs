@@ -2,31 +2,19 @@
 //! with a single-use, expiring token and becomes a member: signed in, if
 //! the email has an account, else as a new user.
 
-use super::members::may_grant_role;
-use super::parse_id;
-use crate::auth::{Caller, Grants, MembersRead, MembersWrite, OrgAccess, authenticate, credential};
-use crate::error::{ApiError, ApiResult, Code, ErrorBody};
-use crate::eviction::Evict;
+use crate::auth::{MembersRead, MembersWrite, OrgAccess, authenticate, credential};
+use crate::ctx::{Caller, RequestMeta};
+use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiJson;
-use crate::keys::{check_name, truncate};
-use crate::sessions::hash_password;
+use crate::ops::invitations::{self, Joiner};
 use crate::state::AppState;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use chrono::Duration;
 use keyward_core::access::{Invitation, OrgRole, User};
-use keyward_core::{ApiKey, Prefix};
-use keyward_store::{Acceptance, Acceptor};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use utoipa::ToSchema;
 use uuid::Uuid;
-
-pub const INVITATION_PREFIX: &str = "kwi";
-pub const INVITATION_TTL: Duration = Duration::days(7);
-/// Where the portal accepts invitations; the token follows in the fragment,
-/// which browsers never send to a server.
-pub const ACCEPT_PATH: &str = "/invitations/accept";
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -66,24 +54,6 @@ pub struct AcceptResponse {
     #[schema(value_type = String)]
     pub role: OrgRole,
 }
-
-/// A plausible email: one `@`, something on each side, no spaces.
-pub fn check_email(raw: &str) -> ApiResult<String> {
-    let email = raw.trim().to_lowercase();
-    let ok = email.len() <= 254
-        && !email.chars().any(char::is_whitespace)
-        && email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty() && domain.contains('.') && !domain.contains('@')
-        });
-    if ok {
-        Ok(email)
-    } else {
-        Err(ApiError::validation(format!(
-            "{raw:?} is not an email address"
-        )))
-    }
-}
-
 /// Invite someone by email.
 #[utoipa::path(post, path = "/api/v1/orgs/{org}/invitations", tag = "members",
     params(("org" = String, Path, description = "Organization id or slug")),
@@ -94,64 +64,14 @@ pub async fn create(
     access: OrgAccess<MembersWrite>,
     ApiJson(body): ApiJson<InviteRequest>,
 ) -> ApiResult<(StatusCode, ApiJson<InvitationCreated>)> {
-    let created = invite_member(
-        &state,
-        &access.grants,
-        access.org.id,
-        &access.caller.id(),
-        &body.email,
-        body.role,
-    )
-    .await?;
+    let invited = invitations::invite(&state, &access, &body.email, body.role).await?;
+    let created = InvitationCreated {
+        accept_url: invited.accept_url(),
+        token: invited.token.expose().to_owned(),
+        invitation: invited.invitation,
+    };
     Ok((StatusCode::CREATED, ApiJson(created)))
 }
-
-/// Invites someone with a role the inviter may hand out; shared with the portal.
-pub async fn invite_member(
-    state: &AppState,
-    grants: &Grants,
-    org: Uuid,
-    by: &str,
-    email: &str,
-    role: OrgRole,
-) -> ApiResult<InvitationCreated> {
-    may_grant_role(state, org, grants, role).await?;
-    invite(state, org, by, email, role).await
-}
-
-/// Creates an invitation; shared with the portal.
-pub async fn invite(
-    state: &AppState,
-    org: Uuid,
-    by: &str,
-    email: &str,
-    role: OrgRole,
-) -> ApiResult<InvitationCreated> {
-    let email = check_email(email)?;
-    let prefix = Prefix::parse(INVITATION_PREFIX).map_err(|_| ApiError::internal())?;
-    let token = ApiKey::mint(&prefix);
-    let now = truncate(state.clock.now());
-    let invitation = Invitation {
-        id: Uuid::now_v7(),
-        organization_id: org,
-        email,
-        role,
-        created_by: by.to_owned(),
-        created_at: now,
-        expires_at: now + INVITATION_TTL,
-        accepted_at: None,
-    };
-    state
-        .store
-        .create_invitation(&invitation, &state.hasher.hash(token.expose()))
-        .await?;
-    Ok(InvitationCreated {
-        invitation,
-        accept_url: format!("{ACCEPT_PATH}#{}", token.expose()),
-        token: token.expose().to_owned(),
-    })
-}
-
 /// Pending invitations.
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/invitations", tag = "members",
     params(("org" = String, Path, description = "Organization id or slug")),
@@ -172,98 +92,8 @@ pub async fn delete(
     access: OrgAccess<MembersWrite>,
     Path(path): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    withdraw(&state, access.org.id, &path.1).await?;
+    invitations::withdraw(&state, &access, &path.1).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// Withdraws a pending invitation; shared with the portal.
-pub async fn withdraw(state: &AppState, org: Uuid, raw: &str) -> ApiResult<()> {
-    let deleted = match parse_id(raw) {
-        Some(id) => state.store.delete_invitation(org, id).await?,
-        None => false,
-    };
-    if deleted {
-        Ok(())
-    } else {
-        Err(ApiError::new(
-            Code::NotFound,
-            format!("invitation {raw} was not found"),
-        ))
-    }
-}
-
-/// Who accepts an invitation.
-pub enum Joiner<'a> {
-    /// The signed-in user; the invitation must be for their email.
-    SignedIn(&'a User),
-    /// A new account, for an email no user has.
-    New { name: &'a str, password: &'a str },
-}
-
-/// Accepts an invitation; shared with the portal. An existing account
-/// joins only through its own session, so the token alone (which the
-/// inviter has too) never enrols someone else's account or tells whose it is.
-pub async fn accept_invitation(
-    state: &AppState,
-    token: &str,
-    joiner: Joiner<'_>,
-) -> ApiResult<AcceptResponse> {
-    let invalid = || {
-        ApiError::new(
-            Code::NotFound,
-            "this invitation is unknown, used or expired",
-        )
-    };
-    if ApiKey::parse(token).map(|t| t.prefix() == INVITATION_PREFIX) != Ok(true) {
-        return Err(invalid());
-    }
-    let now = truncate(state.clock.now());
-    let token = state.hasher.hash(token);
-    let acceptance = match joiner {
-        Joiner::SignedIn(user) => {
-            state
-                .store
-                .accept_invitation(&token, now, Acceptor::User(user.id))
-                .await?
-        }
-        Joiner::New { name, password } => {
-            let user = User {
-                id: Uuid::now_v7(),
-                email: String::new(),
-                name: check_name(name)?,
-                enabled: true,
-                created_at: now,
-            };
-            let password_hash = hash_password(state, password).await?;
-            let acceptor = Acceptor::New {
-                user: &user,
-                password_hash: &password_hash,
-            };
-            state.store.accept_invitation(&token, now, acceptor).await?
-        }
-    };
-    let accepted = match acceptance {
-        Acceptance::Accepted(accepted) => accepted,
-        Acceptance::Invalid => return Err(invalid()),
-        Acceptance::OtherUser => {
-            return Err(ApiError::forbidden(
-                "this invitation is for another email address than the signed-in user's",
-            ));
-        }
-        Acceptance::SignInFirst => {
-            return Err(ApiError::new(
-                Code::Unauthenticated,
-                "sign in as the invited email address, then accept with that session",
-            ));
-        }
-    };
-    state.cache.retire(Evict::Principal(accepted.user.id));
-    tracing::info!(user_id = %accepted.user.id, org = %accepted.invitation.organization_id, "invitation accepted");
-    Ok(AcceptResponse {
-        user: accepted.user,
-        organization_id: accepted.invitation.organization_id,
-        role: accepted.invitation.role,
-    })
 }
 
 /// Accept an invitation: as the signed-in user (with their session token,
@@ -276,6 +106,7 @@ pub async fn accept(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
+    meta: RequestMeta,
     ApiJson(body): ApiJson<AcceptRequest>,
 ) -> ApiResult<(StatusCode, ApiJson<AcceptResponse>)> {
     state.throttle.invitation_attempt(peer.ip()).await?;
@@ -299,6 +130,11 @@ pub async fn accept(
             ));
         }
     };
-    let accepted = accept_invitation(&state, &body.token, joiner).await?;
+    let joined = invitations::accept(&state, &meta, &body.token, joiner).await?;
+    let accepted = AcceptResponse {
+        user: joined.user,
+        organization_id: joined.organization_id,
+        role: joined.role,
+    };
     Ok((StatusCode::CREATED, ApiJson(accepted)))
 }

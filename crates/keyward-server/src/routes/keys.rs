@@ -1,18 +1,17 @@
 //! `/api/v1/orgs/{org}/keys`: create, list, read, update and revoke keys.
 
-use super::parse_id;
 use super::views::{KeyPage, KeyView};
 use crate::auth::{KeysRead, OrgAccess, OrgMember};
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::eviction::Evict;
 use crate::extract::{ApiJson, ApiQuery, double_option};
-use crate::keys::{self, KeySpec, check_expiry, check_name, truncate};
+use crate::ops::keys::{self, KeySpec, KeyUpdate};
+use crate::ops::rules::parse_id;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use keyward_core::Scope;
-use keyward_core::model::{KeyPatch, KeyRecord};
+
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
@@ -69,23 +68,6 @@ pub struct ListParams {
     pub cursor: Option<String>,
 }
 
-/// The id of a live key of the organization that the caller may manage;
-/// 404 for keys that don't exist (or are revoked), 403 for others'.
-pub async fn manageable(state: &AppState, member: &OrgMember, id: &str) -> ApiResult<Uuid> {
-    let key = match parse_id(id) {
-        Some(uuid) => state.store.key(member.org.id, uuid).await?,
-        None => None,
-    }
-    .filter(|k| k.revoked_at.is_none())
-    .ok_or_else(|| ApiError::key_not_found(id))?;
-    if !keys::may_manage(&member.access(), &key) {
-        return Err(ApiError::forbidden(
-            "this credential may not change that key: it needs keys:write or to own the key",
-        ));
-    }
-    Ok(key.id)
-}
-
 /// Create a key; the response carries `key`, the secret, this once.
 #[utoipa::path(post, path = "/api/v1/orgs/{org}/keys", tag = "keys",
     params(("org" = String, Path, description = "Organization id or slug")),
@@ -106,7 +88,7 @@ pub async fn create(
         team_id: body.team_id,
         service_account_id: body.service_account_id,
     };
-    let (record, key) = keys::create(&state, &member.access(), spec).await?;
+    let (record, key) = keys::create(&state, &member, spec).await?;
     let view = KeyView::new(record, Some(key.expose().to_owned()));
     Ok((StatusCode::CREATED, ApiJson(view)))
 }
@@ -173,31 +155,8 @@ pub async fn update(
     ApiJson(body): ApiJson<UpdateKeyRequest>,
 ) -> ApiResult<ApiJson<KeyView>> {
     let (_, id) = path;
-    let updated = update_key(&state, &member, &id, body).await?;
+    let updated = keys::update(&state, &member, &id, body.into()).await?;
     Ok(ApiJson(KeyView::new(updated, None)))
-}
-
-/// Changes a key the caller may manage; shared with the portal.
-pub async fn update_key(
-    state: &AppState,
-    member: &OrgMember,
-    id: &str,
-    body: UpdateKeyRequest,
-) -> ApiResult<KeyRecord> {
-    let uuid = manageable(state, member, id).await?;
-    let now = truncate(state.clock.now());
-    let patch = KeyPatch {
-        name: body.name.as_deref().map(check_name).transpose()?,
-        enabled: body.enabled,
-        expires_at: body
-            .expires_at
-            .map(|at| check_expiry(at, now))
-            .transpose()?,
-        metadata: body.metadata,
-    };
-    let updated = state.store.update_key(member.org.id, uuid, &patch).await?;
-    state.cache.retire(Evict::Key(uuid));
-    updated.ok_or_else(|| ApiError::key_not_found(id))
 }
 
 /// Revoke a key for good.
@@ -210,16 +169,17 @@ pub async fn revoke(
     Path(path): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     let (_, id) = path;
-    revoke_key(&state, &member, &id).await?;
+    keys::revoke(&state, &member, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Revokes a key the caller may manage; shared with the portal.
-pub async fn revoke_key(state: &AppState, member: &OrgMember, id: &str) -> ApiResult<()> {
-    let uuid = manageable(state, member, id).await?;
-    if keys::revoke(state, &member.org, uuid).await? {
-        Ok(())
-    } else {
-        Err(ApiError::key_not_found(id))
+impl From<UpdateKeyRequest> for KeyUpdate {
+    fn from(body: UpdateKeyRequest) -> Self {
+        Self {
+            name: body.name,
+            enabled: body.enabled,
+            expires_at: body.expires_at,
+            metadata: body.metadata,
+        }
     }
 }

@@ -7,6 +7,7 @@ pub mod health;
 pub mod invitations;
 pub mod keys;
 pub mod members;
+pub mod metrics;
 pub mod orgs;
 pub mod permissions;
 pub mod roles;

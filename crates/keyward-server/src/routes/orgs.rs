@@ -1,20 +1,17 @@
 //! `/api/v1/orgs`: organizations, the tenants.
 
 use super::views::OrgView;
-use crate::auth::{AdminOnly, Caller, OrgAccess, OrgRead, OrgWrite};
-use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::eviction::Evict;
+use crate::auth::{AdminOnly, OrgAccess, OrgRead, OrgWrite};
+use crate::ctx::Caller;
+use crate::error::{ApiResult, ErrorBody};
 use crate::extract::ApiJson;
-use crate::keys::{check_name, truncate};
+use crate::ops::orgs::{self, NewOrg};
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use keyward_core::Prefix;
-use keyward_core::model::{Organization, Slug};
-use keyward_store::OrgPatch;
+use keyward_core::model::Organization;
 use serde::Deserialize;
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -32,41 +29,21 @@ pub struct UpdateOrgRequest {
     pub name: Option<String>,
     pub key_prefix: Option<String>,
 }
-
-fn parse_prefix(raw: &str) -> ApiResult<Prefix> {
-    Prefix::parse(raw).map_err(|e| ApiError::validation(format!("key_prefix: {e}")))
-}
-
 /// Create an organization (admin key only).
 #[utoipa::path(post, path = "/api/v1/orgs", tag = "organizations",
     request_body = CreateOrgRequest,
     responses((status = 201, body = OrgView), (status = "4XX", body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
-    _: AdminOnly,
+    admin: AdminOnly,
     ApiJson(body): ApiJson<CreateOrgRequest>,
 ) -> ApiResult<(StatusCode, ApiJson<OrgView>)> {
-    let name = check_name(&body.name)?;
-    let slug = match &body.slug {
-        Some(slug) => Slug::parse(slug),
-        None => Slug::from_name(&name),
-    }
-    .map_err(|e| ApiError::validation(e.to_string()))?;
-    let key_prefix = body
-        .key_prefix
-        .as_deref()
-        .map(parse_prefix)
-        .transpose()?
-        .unwrap_or_default();
-    let org = Organization {
-        id: Uuid::now_v7(),
-        name,
-        slug,
-        key_prefix,
-        created_at: truncate(state.clock.now()),
+    let input = NewOrg {
+        name: body.name,
+        slug: body.slug,
+        key_prefix: body.key_prefix,
     };
-    state.store.create_org(&org).await?;
-    tracing::info!(org = %org.slug.as_str(), "organization created");
+    let org = orgs::create(&state, &admin.meta, input).await?;
     Ok((StatusCode::CREATED, ApiJson(org.into())))
 }
 
@@ -96,7 +73,7 @@ pub async fn list(
     params(("org" = String, Path, description = "Organization id or slug")),
     responses((status = 200, body = OrgView), (status = "4XX", body = ErrorBody)))]
 pub async fn get(access: OrgAccess<OrgRead>) -> ApiJson<OrgView> {
-    ApiJson(access.org.into())
+    ApiJson(access.ctx.org.into())
 }
 
 /// Rename an organization or change the prefix of its new keys.
@@ -109,16 +86,13 @@ pub async fn update(
     access: OrgAccess<OrgWrite>,
     ApiJson(body): ApiJson<UpdateOrgRequest>,
 ) -> ApiResult<ApiJson<OrgView>> {
-    let patch = OrgPatch {
-        name: body.name.as_deref().map(check_name).transpose()?,
-        key_prefix: body.key_prefix.as_deref().map(parse_prefix).transpose()?,
-    };
-    let org = state
-        .store
-        .update_org(access.org.id, &patch)
-        .await?
-        .ok_or_else(|| ApiError::org_not_found(&access.org.id.to_string()))?;
-    state.cache.retire(Evict::Org(org.id));
+    let org = orgs::update(
+        &state,
+        &access,
+        body.name.as_deref(),
+        body.key_prefix.as_deref(),
+    )
+    .await?;
     Ok(ApiJson(org.into()))
 }
 
@@ -128,16 +102,9 @@ pub async fn update(
     responses((status = 204), (status = "4XX", body = ErrorBody)))]
 pub async fn delete(
     State(state): State<AppState>,
-    _: AdminOnly,
+    admin: AdminOnly,
     Path(org): Path<String>,
 ) -> ApiResult<StatusCode> {
-    let found = state
-        .store
-        .find_org(&org)
-        .await?
-        .ok_or_else(|| ApiError::org_not_found(&org))?;
-    state.store.delete_org(found.id).await?;
-    state.cache.retire(Evict::Org(found.id));
-    tracing::info!(org = %found.slug.as_str(), "organization deleted");
+    orgs::delete(&state, &admin.meta, &org).await?;
     Ok(StatusCode::NO_CONTENT)
 }

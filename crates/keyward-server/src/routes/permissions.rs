@@ -2,15 +2,12 @@
 
 use super::views::PermissionView;
 use crate::auth::{OrgAccess, OrgRead, OrgWrite};
-use crate::error::{ApiError, ApiResult, Code, ErrorBody};
-use crate::eviction::Evict;
+use crate::error::{ApiResult, ErrorBody};
 use crate::extract::ApiJson;
+use crate::ops::permissions;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
-use keyward_core::PermissionName;
-use keyward_core::permission::is_builtin;
-use keyward_store::NewPermission;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -57,37 +54,13 @@ pub async fn create(
     access: OrgAccess<OrgWrite>,
     ApiJson(body): ApiJson<CreatePermissionRequest>,
 ) -> ApiResult<(StatusCode, ApiJson<PermissionView>)> {
-    let created = register(&state, access.org.id, body).await?;
+    let created = permissions::register(
+        &state,
+        &access,
+        &body.name,
+        body.description,
+        body.read_only,
+    )
+    .await?;
     Ok((StatusCode::CREATED, ApiJson(created.into())))
-}
-
-/// Registers a platform permission in the catalog; shared with the portal.
-pub async fn register(
-    state: &AppState,
-    org: uuid::Uuid,
-    body: CreatePermissionRequest,
-) -> ApiResult<keyward_core::model::Permission> {
-    let name =
-        PermissionName::parse(&body.name).map_err(|e| ApiError::validation(e.to_string()))?;
-    if is_builtin(name.as_str()) {
-        return Err(ApiError::new(
-            Code::Conflict,
-            format!("{name} is a built-in permission"),
-        ));
-    }
-    let description = body.description.unwrap_or_default();
-    if description.chars().count() > 1000 {
-        return Err(ApiError::validation(
-            "description must be at most 1000 characters",
-        ));
-    }
-    let new = NewPermission {
-        name,
-        description,
-        read_only: body.read_only,
-    };
-    let created = state.store.create_permission(org, &new).await?;
-    // Owner-level keys hold every catalog permission: their grants grew.
-    state.cache.retire(Evict::Org(org));
-    Ok(created)
 }

@@ -1,19 +1,15 @@
 //! `/api/v1/orgs/{org}/service-accounts`: non-human principals, their
 //! directly assigned roles and the groups they are in.
 
-use super::parse_id;
-use super::roles::{check_description, role_or_404};
 use crate::auth::{MembersRead, MembersWrite, OrgAccess, RolesRead, RolesWrite};
-use crate::error::{ApiError, ApiResult, Code, ErrorBody};
-use crate::eviction::Evict;
+use crate::error::{ApiResult, ErrorBody};
 use crate::extract::ApiJson;
-use crate::handout;
-use crate::keys::{check_name, truncate};
+use crate::ops::roles::{self, role_or_404};
+use crate::ops::service_accounts::{self as accounts, AccountUpdate};
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use keyward_core::access::{PrincipalKind, PrincipalRef, ServiceAccount};
-use keyward_store::ServiceAccountPatch;
+use keyward_core::access::ServiceAccount;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -43,32 +39,11 @@ pub struct ServiceAccountView {
     pub role_ids: Vec<Uuid>,
     pub group_ids: Vec<Uuid>,
 }
-
-fn principal(id: Uuid) -> PrincipalRef {
-    PrincipalRef {
-        kind: PrincipalKind::ServiceAccount,
-        id,
-    }
-}
-
-fn account_not_found(raw: &str) -> ApiError {
-    ApiError::new(
-        Code::NotFound,
-        format!("service account {raw} was not found"),
-    )
-}
-
-async fn account_or_404(state: &AppState, org: Uuid, raw: &str) -> ApiResult<ServiceAccount> {
-    let id = parse_id(raw).ok_or_else(|| account_not_found(raw))?;
-    state
-        .store
-        .service_account(org, id)
-        .await?
-        .ok_or_else(|| account_not_found(raw))
-}
-
 async fn view(state: &AppState, account: ServiceAccount) -> ApiResult<ServiceAccountView> {
-    let (org, who) = (account.organization_id, principal(account.id));
+    let (org, who) = (
+        account.organization_id,
+        accounts::principal(&account).principal,
+    );
     let role_ids = state.store.assigned_roles(org, who).await?;
     let group_ids = state
         .store
@@ -106,7 +81,7 @@ pub async fn create(
     access: OrgAccess<MembersWrite>,
     ApiJson(body): ApiJson<CreateServiceAccountRequest>,
 ) -> ApiResult<(StatusCode, ApiJson<ServiceAccountView>)> {
-    let account = create_account(&state, access.org.id, body).await?;
+    let account = accounts::create(&state, &access, &body.name, body.description).await?;
     let created = ServiceAccountView {
         account,
         role_ids: Vec::new(),
@@ -114,26 +89,6 @@ pub async fn create(
     };
     Ok((StatusCode::CREATED, ApiJson(created)))
 }
-
-/// Creates a service account; shared with the portal.
-pub async fn create_account(
-    state: &AppState,
-    org: Uuid,
-    body: CreateServiceAccountRequest,
-) -> ApiResult<ServiceAccount> {
-    let account = ServiceAccount {
-        id: Uuid::now_v7(),
-        organization_id: org,
-        name: check_name(&body.name)?,
-        description: check_description(body.description)?.unwrap_or_default(),
-        enabled: true,
-        created_at: truncate(state.clock.now()),
-    };
-    state.store.create_service_account(&account).await?;
-    state.cache.retire(Evict::Principal(account.id));
-    Ok(account)
-}
-
 /// Read a service account, its roles and its groups.
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/service-accounts/{account}", tag = "service-accounts",
     params(("org" = String, Path), ("account" = Uuid, Path)),
@@ -143,7 +98,7 @@ pub async fn get(
     access: OrgAccess<MembersRead>,
     Path(path): Path<(String, String)>,
 ) -> ApiResult<ApiJson<ServiceAccountView>> {
-    let account = account_or_404(&state, access.org.id, &path.1).await?;
+    let account = accounts::account_or_404(&state, access.org.id, &path.1).await?;
     Ok(ApiJson(view(&state, account).await?))
 }
 
@@ -158,32 +113,9 @@ pub async fn update(
     Path(path): Path<(String, String)>,
     ApiJson(body): ApiJson<UpdateServiceAccountRequest>,
 ) -> ApiResult<ApiJson<ServiceAccountView>> {
-    let account = update_account(&state, access.org.id, &path.1, body).await?;
+    let account = accounts::update(&state, &access, &path.1, body.into()).await?;
     Ok(ApiJson(view(&state, account).await?))
 }
-
-/// Renames, describes, disables or enables a service account; shared with the portal.
-pub async fn update_account(
-    state: &AppState,
-    org: Uuid,
-    raw: &str,
-    body: UpdateServiceAccountRequest,
-) -> ApiResult<ServiceAccount> {
-    let id = parse_id(raw).ok_or_else(|| account_not_found(raw))?;
-    let patch = ServiceAccountPatch {
-        name: body.name.as_deref().map(check_name).transpose()?,
-        description: check_description(body.description)?,
-        enabled: body.enabled,
-    };
-    let account = state
-        .store
-        .update_service_account(org, id, &patch)
-        .await?
-        .ok_or_else(|| account_not_found(raw))?;
-    state.cache.retire(Evict::Principal(id));
-    Ok(account)
-}
-
 /// Delete a service account; its keys are revoked.
 #[utoipa::path(delete, path = "/api/v1/orgs/{org}/service-accounts/{account}", tag = "service-accounts",
     params(("org" = String, Path), ("account" = Uuid, Path)),
@@ -193,21 +125,9 @@ pub async fn delete(
     access: OrgAccess<MembersWrite>,
     Path(path): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    delete_account(&state, access.org.id, &path.1).await?;
+    accounts::delete(&state, &access, &path.1).await?;
     Ok(StatusCode::NO_CONTENT)
 }
-
-/// Deletes a service account and revokes its keys; shared with the portal.
-pub async fn delete_account(state: &AppState, org: Uuid, raw: &str) -> ApiResult<()> {
-    let id = parse_id(raw).ok_or_else(|| account_not_found(raw))?;
-    let at = truncate(state.clock.now());
-    if !state.store.delete_service_account(org, id, at).await? {
-        return Err(account_not_found(raw));
-    }
-    state.cache.retire(Evict::Principal(id));
-    Ok(())
-}
-
 /// The ids of the roles assigned to the account directly (not through groups).
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/service-accounts/{account}/roles", tag = "service-accounts",
     params(("org" = String, Path), ("account" = Uuid, Path)),
@@ -217,8 +137,8 @@ pub async fn roles(
     access: OrgAccess<RolesRead>,
     Path(path): Path<(String, String)>,
 ) -> ApiResult<ApiJson<Vec<Uuid>>> {
-    let account = account_or_404(&state, access.org.id, &path.1).await?;
-    let who = principal(account.id);
+    let account = accounts::account_or_404(&state, access.org.id, &path.1).await?;
+    let who = accounts::principal(&account).principal;
     Ok(ApiJson(
         state.store.assigned_roles(access.org.id, who).await?,
     ))
@@ -233,10 +153,9 @@ pub async fn put_role(
     access: OrgAccess<RolesWrite>,
     Path(path): Path<(String, String, String)>,
 ) -> ApiResult<StatusCode> {
-    let org = access.org.id;
-    let account = account_or_404(&state, org, &path.1).await?;
-    let role = role_or_404(&state, org, &path.2).await?;
-    handout::assign_role(&state, org, &access.grants, principal(account.id), &role).await?;
+    let account = accounts::account_or_404(&state, access.org.id, &path.1).await?;
+    let role = role_or_404(&state, access.org.id, &path.2).await?;
+    roles::assign(&state, &access, &accounts::principal(&account), &role).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -249,22 +168,18 @@ pub async fn remove_role(
     access: OrgAccess<RolesWrite>,
     Path(path): Path<(String, String, String)>,
 ) -> ApiResult<StatusCode> {
-    let org = access.org.id;
-    let account = account_or_404(&state, org, &path.1).await?;
-    let not_assigned = || {
-        ApiError::new(
-            Code::NotFound,
-            format!("role {} is not assigned to this service account", path.2),
-        )
-    };
-    let role = parse_id(&path.2).ok_or_else(not_assigned)?;
-    if !state
-        .store
-        .unassign_role(org, principal(account.id), role)
-        .await?
-    {
-        return Err(not_assigned());
-    }
-    state.cache.retire(Evict::Principal(account.id));
+    let account = accounts::account_or_404(&state, access.org.id, &path.1).await?;
+    let role = role_or_404(&state, access.org.id, &path.2).await?;
+    roles::unassign(&state, &access, &accounts::principal(&account), &role).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+impl From<UpdateServiceAccountRequest> for AccountUpdate {
+    fn from(body: UpdateServiceAccountRequest) -> Self {
+        Self {
+            name: body.name,
+            description: body.description,
+            enabled: body.enabled,
+        }
+    }
 }

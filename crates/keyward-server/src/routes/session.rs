@@ -1,10 +1,10 @@
 //! `/api/v1/auth` and `/api/v1/me`: user sessions.
 
 use super::views::OrgView;
-use crate::auth::{Caller, Grants};
+use crate::ctx::{Caller, Grants, RequestMeta};
 use crate::error::{ApiError, ApiResult, Code, ErrorBody};
 use crate::extract::ApiJson;
-use crate::sessions;
+use crate::ops::sessions;
 use crate::state::AppState;
 use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
@@ -54,9 +54,10 @@ pub struct MeView {
 pub async fn login(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    meta: RequestMeta,
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> ApiResult<ApiJson<LoginResponse>> {
-    let session = sessions::sign_in(&state, &body.email, &body.password, peer.ip()).await?;
+    let session = sessions::sign_in(&state, &meta, &body.email, &body.password, peer.ip()).await?;
     Ok(ApiJson(LoginResponse {
         token: session.token.expose().to_owned(),
         expires_at: session.expires_at,
@@ -66,7 +67,11 @@ pub async fn login(
 /// End the session the request carries.
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "sessions",
     responses((status = 204), (status = "4XX", body = ErrorBody)))]
-pub async fn logout(State(state): State<AppState>, caller: Caller) -> ApiResult<StatusCode> {
+pub async fn logout(
+    State(state): State<AppState>,
+    caller: Caller,
+    meta: RequestMeta,
+) -> ApiResult<StatusCode> {
     if caller.read_only() {
         return Err(ApiError::new(
             Code::ReadOnlyKey,
@@ -75,7 +80,7 @@ pub async fn logout(State(state): State<AppState>, caller: Caller) -> ApiResult<
     }
     match caller {
         Caller::User(session) => {
-            sessions::sign_out(&state, &session.token).await?;
+            sessions::sign_out(&state, &meta, &session).await?;
             Ok(StatusCode::NO_CONTENT)
         }
         _ => Err(ApiError::new(

@@ -1,10 +1,9 @@
 //! `/api/v1/users/{user}`: enabling and disabling users (admin key).
 
-use super::parse_id;
 use crate::auth::AdminOnly;
-use crate::error::{ApiError, ApiResult, Code, ErrorBody};
-use crate::eviction::Evict;
+use crate::error::{ApiResult, ErrorBody};
 use crate::extract::ApiJson;
+use crate::ops::users;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use keyward_core::access::User;
@@ -26,15 +25,10 @@ pub struct UpdateUserRequest {
     responses((status = 200, body = Object), (status = "4XX", body = ErrorBody)))]
 pub async fn update(
     State(state): State<AppState>,
-    _: AdminOnly,
+    admin: AdminOnly,
     Path(user): Path<String>,
     ApiJson(body): ApiJson<UpdateUserRequest>,
 ) -> ApiResult<ApiJson<User>> {
-    let updated = match parse_id(&user) {
-        Some(id) => state.store.set_user_enabled(id, body.enabled).await?,
-        None => None,
-    }
-    .ok_or_else(|| ApiError::new(Code::NotFound, format!("user {user} was not found")))?;
-    state.cache.retire(Evict::Principal(updated.id));
+    let updated = users::set_enabled(&state, &admin.meta, &user, body.enabled).await?;
     Ok(ApiJson(updated))
 }

@@ -1,7 +1,8 @@
 //! `POST /api/v1/keys/verify`: "is this key valid, whose is it, and may it
 //! do this?" for the platform's services.
 
-use crate::auth::{Caller, KeysVerify, OrgAccess};
+use crate::auth::{KeysVerify, OrgAccess};
+use crate::ctx::Caller;
 use crate::error::{ApiError, ApiResult, Code, ErrorBody};
 use crate::extract::ApiJson;
 use crate::state::AppState;

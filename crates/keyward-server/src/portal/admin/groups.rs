@@ -2,11 +2,11 @@
 
 use super::roles::RoleRow;
 use crate::auth::{OrgAccess, RolesRead, RolesWrite};
+use crate::ops::groups::{self, NewGroup};
 use crate::portal::errors::{FieldErrors, PageResult};
 use crate::portal::form::PostForm;
 use crate::portal::page::{InOrg, Layout, Portal, done, render_with};
 use crate::portal::views::Names;
-use crate::routes::groups::{CreateGroupRequest, GroupMemberRequest, create_group, delete_group};
 use crate::state::AppState;
 use askama::Template;
 use axum::Router;
@@ -14,7 +14,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use keyward_core::Resource;
-use keyward_core::access::PrincipalKind;
+use keyward_core::access::{PrincipalKind, PrincipalRef};
 use uuid::Uuid;
 
 pub fn routes() -> Router<AppState> {
@@ -133,13 +133,13 @@ async fn create(
         .all("member")
         .filter_map(|value| {
             let (kind, id) = value.split_once(':')?;
-            Some(GroupMemberRequest {
+            Some(PrincipalRef {
                 kind: kind.parse::<PrincipalKind>().ok()?,
                 id: Uuid::parse_str(id).ok()?,
             })
         })
         .collect();
-    let request = CreateGroupRequest {
+    let request = NewGroup {
         name: form.get("name").to_owned(),
         roles: form
             .all("role")
@@ -148,7 +148,7 @@ async fn create(
         members,
     };
     let access = &page.access;
-    match create_group(&state, access.org.id, &access.grants, request).await {
+    match groups::create(&state, access, request).await {
         Ok(_) => Ok(done(&page.org_path("/admin/groups"), "group-created")),
         Err(e) => {
             let errors = FieldErrors::from_api(e, &[("name", "name"), ("group", "name")])?;
@@ -172,6 +172,6 @@ async fn delete(
     Path((_, group)): Path<(String, String)>,
     PostForm(_): PostForm,
 ) -> PageResult {
-    delete_group(&state, page.access.org.id, &group).await?;
+    groups::delete(&state, &page.access, &group).await?;
     Ok(done(&page.org_path("/admin/groups"), "group-deleted"))
 }

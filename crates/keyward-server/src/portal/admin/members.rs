@@ -2,13 +2,12 @@
 //! hand them the link; change roles; remove; withdraw invitations.
 
 use crate::auth::{MembersRead, MembersWrite, OrgAccess};
+use crate::ops::{invitations, members};
 use crate::portal::errors::{FieldErrors, PageResult};
 use crate::portal::form::PostForm;
 use crate::portal::page::{Layout, Portal, done, render_with};
 use crate::portal::session::secure;
 use crate::portal::views::when;
-use crate::routes::invitations::{invite_member, withdraw};
-use crate::routes::members::{change_role, remove_member};
 use crate::state::AppState;
 use askama::Template;
 use axum::Router;
@@ -146,7 +145,7 @@ async fn set_role(
         let e = crate::error::ApiError::validation("choose owner, admin or member");
         return refused(&state, &page, e).await;
     };
-    match change_role(&state, access.org.id, &access.grants, &user, role).await {
+    match members::change_role(&state, access, &user, role).await {
         Ok(_) => Ok(done(&members_path(&page), "member-updated")),
         Err(e) => refused(&state, &page, e).await,
     }
@@ -159,7 +158,7 @@ async fn remove(
     PostForm(_): PostForm,
 ) -> PageResult {
     let access = &page.access;
-    match remove_member(&state, access.org.id, &access.grants, &user).await {
+    match members::remove(&state, access, &user).await {
         Ok(()) => Ok(done(&members_path(&page), "member-removed")),
         Err(e) => refused(&state, &page, e).await,
     }
@@ -176,10 +175,7 @@ async fn invite(
     let email = form.get("email").to_owned();
     let role_text = form.get("role").to_owned();
     let result = match role_text.parse::<OrgRole>() {
-        Ok(role) => {
-            let by = access.caller.id();
-            invite_member(&state, &access.grants, access.org.id, &by, &email, role).await
-        }
+        Ok(role) => invitations::invite(&state, access, &email, role).await,
         Err(e) => Err(crate::error::ApiError::validation(format!("role {e}"))),
     };
     match result {
@@ -193,7 +189,7 @@ async fn invite(
                 .get(axum::http::header::HOST)
                 .and_then(|h| h.to_str().ok())
                 .unwrap_or("localhost");
-            let link = format!("{scheme}://{host}{}", created.accept_url);
+            let link = format!("{scheme}://{host}{}", created.accept_url());
             show(&state, &page, StatusCode::CREATED, |m| m.link = Some(link)).await
         }
         Err(e) => {
@@ -214,7 +210,7 @@ async fn withdraw_invitation(
     Path((_, id)): Path<(String, String)>,
     PostForm(_): PostForm,
 ) -> PageResult {
-    match withdraw(&state, page.access.org.id, &id).await {
+    match invitations::withdraw(&state, &page.access, &id).await {
         Ok(()) => Ok(done(&members_path(&page), "invitation-withdrawn")),
         Err(e) => refused(&state, &page, e).await,
     }

@@ -2,10 +2,10 @@
 //! which owners register here.
 
 use crate::auth::{OrgAccess, OrgRead, OrgWrite};
+use crate::ops::permissions;
 use crate::portal::errors::{FieldErrors, PageResult};
 use crate::portal::form::PostForm;
 use crate::portal::page::{InOrg, Layout, Portal, done, render_with};
-use crate::routes::permissions::{CreatePermissionRequest, register};
 use crate::state::AppState;
 use askama::Template;
 use axum::Router;
@@ -82,17 +82,20 @@ async fn create(
     page: Portal<OrgAccess<OrgWrite>>,
     PostForm(form): PostForm,
 ) -> PageResult {
-    let request = CreatePermissionRequest {
-        name: form.get("name").trim().to_owned(),
-        description: Some(form.get("description").to_owned()),
-        read_only: form.checked("read_only"),
-    };
     let (name, description, read_only) = (
-        request.name.clone(),
+        form.get("name").trim().to_owned(),
         form.get("description").to_owned(),
-        request.read_only,
+        form.checked("read_only"),
     );
-    match register(&state, page.access.org.id, request).await {
+    let registered = permissions::register(
+        &state,
+        &page.access,
+        &name,
+        Some(description.clone()),
+        read_only,
+    )
+    .await;
+    match registered {
         Ok(_) => Ok(done(
             &page.org_path("/admin/permissions"),
             "permission-registered",

@@ -1,11 +1,11 @@
 //! Custom roles: named sets of grants, picked from what the creator holds.
 
 use crate::auth::{OrgAccess, RolesRead, RolesWrite};
+use crate::ops::roles::{self, NewRole};
 use crate::portal::errors::{FieldErrors, PageResult};
 use crate::portal::form::PostForm;
 use crate::portal::page::{InOrg, Layout, Portal, done, render_with};
 use crate::portal::picker::Picker;
-use crate::routes::roles::{CreateRoleRequest, create_role, delete_role};
 use crate::state::AppState;
 use askama::Template;
 use axum::Router;
@@ -86,13 +86,13 @@ async fn create(
     page: Portal<OrgAccess<RolesWrite>>,
     PostForm(form): PostForm,
 ) -> PageResult {
-    let request = CreateRoleRequest {
+    let request = NewRole {
         name: form.get("name").to_owned(),
         description: Some(form.get("description").to_owned()),
         grants: Picker::refs(&form).unwrap_or_default(),
     };
     let access = &page.access;
-    match create_role(&state, access.org.id, &access.grants, request).await {
+    match roles::create(&state, access, request).await {
         Ok(_) => Ok(done(&page.org_path("/admin/roles"), "role-created")),
         Err(e) => {
             let errors = FieldErrors::from_api(
@@ -121,6 +121,6 @@ async fn delete(
     Path((_, role)): Path<(String, String)>,
     PostForm(_): PostForm,
 ) -> PageResult {
-    delete_role(&state, page.access.org.id, &role).await?;
+    roles::delete(&state, &page.access, &role).await?;
     Ok(done(&page.org_path("/admin/roles"), "role-deleted"))
 }

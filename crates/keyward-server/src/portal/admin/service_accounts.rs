@@ -1,14 +1,11 @@
 //! Service accounts: non-human principals, and the way to their keys.
 
 use crate::auth::{MembersRead, MembersWrite, OrgAccess};
+use crate::ops::service_accounts::{self as accounts, AccountUpdate};
 use crate::portal::errors::{FieldErrors, PageResult};
 use crate::portal::form::PostForm;
 use crate::portal::page::{InOrg, Layout, Portal, done, render_with};
 use crate::portal::views::when;
-use crate::routes::service_accounts::{
-    CreateServiceAccountRequest, UpdateServiceAccountRequest, create_account, delete_account,
-    update_account,
-};
 use crate::state::AppState;
 use askama::Template;
 use axum::Router;
@@ -98,11 +95,8 @@ async fn create(
     page: Portal<OrgAccess<MembersWrite>>,
     PostForm(form): PostForm,
 ) -> PageResult {
-    let request = CreateServiceAccountRequest {
-        name: form.get("name").to_owned(),
-        description: Some(form.get("description").to_owned()),
-    };
-    match create_account(&state, page.access.org.id, request).await {
+    let description = Some(form.get("description").to_owned());
+    match accounts::create(&state, &page.access, form.get("name"), description).await {
         Ok(_) => Ok(done(
             &page.org_path("/admin/service-accounts"),
             "account-created",
@@ -132,11 +126,11 @@ async fn set_enabled(
     account: &str,
     enabled: bool,
 ) -> PageResult {
-    let change = UpdateServiceAccountRequest {
+    let change = AccountUpdate {
         enabled: Some(enabled),
-        ..UpdateServiceAccountRequest::default()
+        ..AccountUpdate::default()
     };
-    update_account(state, page.access.org.id, account, change).await?;
+    accounts::update(state, &page.access, account, change).await?;
     Ok(done(
         &page.org_path("/admin/service-accounts"),
         "account-updated",
@@ -167,7 +161,7 @@ async fn delete(
     Path((_, account)): Path<(String, String)>,
     PostForm(_): PostForm,
 ) -> PageResult {
-    delete_account(&state, page.access.org.id, &account).await?;
+    accounts::delete(&state, &page.access, &account).await?;
     Ok(done(
         &page.org_path("/admin/service-accounts"),
         "account-deleted",

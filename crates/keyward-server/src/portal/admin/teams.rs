@@ -2,10 +2,10 @@
 
 use crate::auth::{OrgAccess, TeamAccess, TeamsRead, TeamsWrite};
 use crate::error::ApiError;
+use crate::ops::teams;
 use crate::portal::errors::{FieldErrors, PageResult};
 use crate::portal::form::PostForm;
 use crate::portal::page::{InOrg, Layout, Portal, done, render_with};
-use crate::routes::teams::{create_team, delete_team, put_team_member, remove_team_member};
 use crate::state::AppState;
 use askama::Template;
 use axum::Router;
@@ -91,7 +91,7 @@ async fn create(
 ) -> PageResult {
     let name = form.get("name").to_owned();
     let access = &page.access;
-    match create_team(&state, access.org.id, &access.caller, &access.grants, &name).await {
+    match teams::create(&state, access, &name).await {
         Ok(team) => Ok(done(
             &page.org_path(&format!("/admin/teams/{}", team.id)),
             "team-created",
@@ -115,7 +115,7 @@ async fn delete(
     page: Portal<TeamAccess<TeamsWrite>>,
     PostForm(_): PostForm,
 ) -> PageResult {
-    delete_team(&state, &page.access.team).await?;
+    teams::delete(&state, &page.access, &page.access.team).await?;
     Ok(done(&page.org_path("/admin/teams"), "team-deleted"))
 }
 
@@ -200,14 +200,7 @@ async fn put_member(
     let result = match form.get("role").parse::<TeamRole>() {
         Ok(role) => {
             let access = &page.access;
-            put_team_member(
-                &state,
-                &access.grants,
-                &access.team,
-                form.get("user_id"),
-                role,
-            )
-            .await
+            teams::put_member(&state, access, &access.team, form.get("user_id"), role).await
         }
         Err(e) => Err(ApiError::validation(format!("role {e}"))),
     };
@@ -227,7 +220,7 @@ async fn remove_member(
     Path((_, _, user)): Path<(String, String, String)>,
     PostForm(_): PostForm,
 ) -> PageResult {
-    remove_team_member(&state, &page.access.team, &user).await?;
+    teams::remove_member(&state, &page.access, &page.access.team, &user).await?;
     let path = page.org_path(&format!("/admin/teams/{}", page.access.team.id));
     Ok(done(&path, "team-member-removed"))
 }

@@ -2,9 +2,9 @@
 //! under the server secret, of the session token's hash), or, before
 //! signing in, from a random pre-session cookie. Every portal form carries
 //! it as the hidden field `csrf`, and every POST is checked
-//! ([`super::form::PostForm`]) before its handler runs.
+//! (`portal::form::PostForm`) before its handler runs.
 
-use crate::auth::{SESSION_COOKIE, cookie};
+use crate::cookies::{SESSION_COOKIE, cookie, cookie_header};
 use crate::state::AppState;
 use axum::http::{HeaderMap, HeaderValue};
 use keyward_core::{ApiKey, KeyHash, Prefix};
@@ -57,6 +57,6 @@ pub fn anonymous(
         return (String::new(), None);
     };
     let value = ApiKey::mint(&prefix);
-    let set = super::session::cookie_header(ANON_COOKIE, value.expose(), None, secure);
+    let set = cookie_header(ANON_COOKIE, value.expose(), None, secure);
     (token(state, &state.hasher.hash(value.expose())), set)
 }

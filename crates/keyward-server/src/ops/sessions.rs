@@ -1,13 +1,18 @@
 //! Signing in and out: the one path the API and the portal share.
 
-use crate::auth::SESSION_PREFIX;
+use super::actions::{AUTH_LOGIN_FAILED, AUTH_LOGIN_SUCCEEDED, AUTH_LOGOUT};
+use super::commit::{By, Change, commit, record, user_logs};
+use super::rules::truncate;
+use crate::ctx::{RequestMeta, Session, user_actor};
 use crate::error::{ApiError, ApiResult, Code};
-use crate::keys::truncate;
 use crate::passwords;
 use crate::state::AppState;
+use crate::verify::SESSION_PREFIX;
 use chrono::{DateTime, Duration, Utc};
+use futures::FutureExt;
 use keyward_core::access::User;
-use keyward_core::{ApiKey, KeyHash, Prefix};
+use keyward_core::audit::{ActorKind, Outcome, Party};
+use keyward_core::{ApiKey, Prefix};
 use std::net::IpAddr;
 
 /// How long a session lasts.
@@ -29,6 +34,7 @@ fn bad_credentials() -> ApiError {
 /// and the same throttling.
 pub async fn sign_in(
     state: &AppState,
+    meta: &RequestMeta,
     email: &str,
     password: &str,
     client: IpAddr,
@@ -52,6 +58,7 @@ pub async fn sign_in(
         .await?;
     let Some(user) = checked else {
         state.throttle.login_failed(&email, client).await;
+        record_failure(state, meta, &email).await;
         return Err(bad_credentials());
     };
     state.throttle.login_succeeded(&email).await;
@@ -59,10 +66,17 @@ pub async fn sign_in(
     let token = ApiKey::mint(&prefix);
     let now = truncate(state.clock.now());
     let expires_at = now + SESSION_TTL;
-    state
-        .store
-        .create_session(&state.hasher.hash(token.expose()), user.id, now, expires_at)
-        .await?;
+    let change = Change::in_orgs(AUTH_LOGIN_SUCCEEDED, user_logs(state, user.id).await?)
+        .target("user", user.id, &user.name);
+    let by = By {
+        actor: user_actor(&user),
+        meta,
+    };
+    let (hash, user_id) = (state.hasher.hash(token.expose()), user.id);
+    commit(state, by, change, |store| {
+        async move { store.create_session(&hash, user_id, now, expires_at).await }.boxed()
+    })
+    .await?;
     tracing::info!(user_id = %user.id, "signed in");
     Ok(NewSession {
         token,
@@ -71,9 +85,44 @@ pub async fn sign_in(
     })
 }
 
+/// Records a failed sign-in in the logs of the account's organizations,
+/// if there is such an account; the caller learns nothing either way.
+async fn record_failure(state: &AppState, meta: &RequestMeta, email: &str) {
+    let recorded = async {
+        let Some((user, _)) = state.store.user_credentials(email).await? else {
+            return Ok(());
+        };
+        let change = Change::in_orgs(AUTH_LOGIN_FAILED, user_logs(state, user.id).await?)
+            .target("user", user.id, &user.name);
+        let by = By {
+            actor: Party {
+                kind: ActorKind::User,
+                id: user.id.to_string(),
+                name: email.to_owned(),
+            },
+            meta,
+        };
+        record(state, by, change, Outcome::Denied).await
+    };
+    if let Err(error) = recorded.await {
+        tracing::warn!(%error, "a failed sign-in could not be recorded");
+    }
+}
+
 /// Ends a session server-side.
-pub async fn sign_out(state: &AppState, token: &KeyHash) -> ApiResult<()> {
-    state.store.delete_session(token).await?;
+pub async fn sign_out(state: &AppState, meta: &RequestMeta, session: &Session) -> ApiResult<()> {
+    let user = &session.user;
+    let change = Change::in_orgs(AUTH_LOGOUT, user_logs(state, user.id).await?)
+        .target("user", user.id, &user.name);
+    let by = By {
+        actor: user_actor(user),
+        meta,
+    };
+    let token = session.token;
+    commit(state, by, change, |store| {
+        async move { store.delete_session(&token).await }.boxed()
+    })
+    .await?;
     Ok(())
 }
 

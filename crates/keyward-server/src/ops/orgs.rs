@@ -1,0 +1,123 @@
+//! Organizations, the tenants.
+
+use super::actions::{ORG_CREATED, ORG_DELETED, ORG_UPDATED};
+use super::commit::{By, Change, commit};
+use super::rules::{check_name, truncate};
+use crate::ctx::{Caller, Ctx, RequestMeta};
+use crate::error::{ApiError, ApiResult};
+use crate::eviction::Evict;
+use crate::state::AppState;
+use futures::FutureExt;
+use keyward_core::Prefix;
+use keyward_core::model::{Organization, Slug};
+use keyward_store::OrgPatch;
+use uuid::Uuid;
+
+/// What a new organization asks for.
+pub struct NewOrg {
+    pub name: String,
+    pub slug: Option<String>,
+    pub key_prefix: Option<String>,
+}
+
+fn parse_prefix(raw: &str) -> ApiResult<Prefix> {
+    Prefix::parse(raw).map_err(|e| ApiError::validation(format!("key_prefix: {e}")))
+}
+
+fn admin(meta: &RequestMeta) -> By<'_> {
+    By {
+        actor: Caller::Admin.actor(),
+        meta,
+    }
+}
+
+/// Creates an organization (the admin key's); recorded in the
+/// organization-less log.
+pub async fn create(
+    state: &AppState,
+    meta: &RequestMeta,
+    input: NewOrg,
+) -> ApiResult<Organization> {
+    let name = check_name(&input.name)?;
+    let slug = match &input.slug {
+        Some(slug) => Slug::parse(slug),
+        None => Slug::from_name(&name),
+    }
+    .map_err(|e| ApiError::validation(e.to_string()))?;
+    let key_prefix = input
+        .key_prefix
+        .as_deref()
+        .map(parse_prefix)
+        .transpose()?
+        .unwrap_or_default();
+    let org = Organization {
+        id: Uuid::now_v7(),
+        name,
+        slug,
+        key_prefix,
+        created_at: truncate(state.clock.now()),
+    };
+    let change = Change::new(ORG_CREATED, None)
+        .target("organization", org.id, &org.name)
+        .detail("slug", org.slug.as_str())
+        .detail("key_prefix", org.key_prefix.as_str());
+    let org = commit(state, admin(meta), change, |store| {
+        async move { store.create_org(&org).await.map(|()| org) }.boxed()
+    })
+    .await?;
+    tracing::info!(org = %org.slug.as_str(), "organization created");
+    Ok(org)
+}
+
+/// Renames an organization or changes its key prefix.
+pub async fn update(
+    state: &AppState,
+    ctx: &Ctx,
+    name: Option<&str>,
+    key_prefix: Option<&str>,
+) -> ApiResult<Organization> {
+    let patch = OrgPatch {
+        name: name.map(check_name).transpose()?,
+        key_prefix: key_prefix.map(parse_prefix).transpose()?,
+    };
+    let org = &ctx.org;
+    let change = Change::new(ORG_UPDATED, Some(org.id))
+        .target("organization", org.id, &org.name)
+        .changed("name", &org.name, patch.name.as_ref())
+        .changed(
+            "key_prefix",
+            &org.key_prefix.as_str(),
+            patch.key_prefix.as_ref().map(Prefix::as_str).as_ref(),
+        )
+        .evicts(Evict::Org(org.id));
+    let id = org.id;
+    commit(state, ctx.by(), change, |store| {
+        async move { store.update_org(id, &patch).await }.boxed()
+    })
+    .await?
+    .ok_or_else(|| ApiError::org_not_found(&id.to_string()))
+}
+
+/// Deletes an organization and everything in it (the admin key's);
+/// recorded in the organization-less log.
+pub async fn delete(state: &AppState, meta: &RequestMeta, named: &str) -> ApiResult<()> {
+    let org = state
+        .store
+        .find_org(named)
+        .await?
+        .ok_or_else(|| ApiError::org_not_found(named))?;
+    let change = Change::new(ORG_DELETED, None)
+        .target("organization", org.id, &org.name)
+        .detail("slug", org.slug.as_str())
+        .evicts(Evict::Org(org.id));
+    let id = org.id;
+    let deleted = commit(state, admin(meta), change, |store| {
+        async move { store.delete_org(id).await }.boxed()
+    })
+    .await?;
+    if !deleted {
+        return Err(ApiError::org_not_found(named));
+    }
+    tracing::info!(org = %org.slug.as_str(), "organization deleted");
+    Ok(())
+}

@@ -1,0 +1,84 @@
+//! `/metrics` in Prometheus' text format: verification answers, keys
+//! created, and the cache. With `metrics.token` set, readers must send it
+//! as a bearer token; with `metrics.listen` set, they're served on that
+//! address only.
+
+use crate::error::{ApiError, ApiResult, Code};
+use crate::state::AppState;
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, header};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use std::fmt::Write;
+use std::sync::atomic::Ordering;
+use subtle::ConstantTimeEq;
+
+/// The router of the separate metrics listener: `/metrics` and nothing else.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics))
+        .fallback(super::not_found)
+        .with_state(state)
+}
+
+/// Whether the request carries the configured token, if one is configured.
+fn authorized(state: &AppState, headers: &HeaderMap) -> bool {
+    let Some(token) = &state.settings.metrics.token else {
+        return true;
+    };
+    let sent = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map_or("", |(_, rest)| rest.trim());
+    bool::from(sent.as_bytes().ct_eq(token.expose().as_bytes()))
+}
+
+/// The metrics in Prometheus' text format.
+#[utoipa::path(get, path = "/metrics", tag = "health",
+    responses((status = 200, content_type = "text/plain"),
+              (status = 401, body = crate::error::ErrorBody, description = "`metrics.token` is set and the request lacks it")))]
+pub async fn metrics(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> ApiResult<impl IntoResponse> {
+    if !authorized(&state, &headers) {
+        return Err(ApiError::new(
+            Code::Unauthenticated,
+            "send the metrics token as `Authorization: Bearer …`",
+        ));
+    }
+    let mut out = String::new();
+    state.metrics.write_to(&mut out);
+    let _ = writeln!(
+        out,
+        "# HELP keyward_cached_keys Keys held in the verification cache."
+    );
+    let _ = writeln!(out, "# TYPE keyward_cached_keys gauge");
+    let _ = writeln!(out, "keyward_cached_keys {}", state.cache.entries());
+    let stats = &state.cache.stats;
+    for (name, help, counter) in [
+        ("hits", "Key lookups answered from memory.", &stats.hits),
+        (
+            "misses",
+            "Key lookups not answered from memory.",
+            &stats.misses,
+        ),
+        (
+            "loads",
+            "Store rounds loading a key (concurrent misses on one key share one).",
+            &stats.loads,
+        ),
+    ] {
+        let _ = writeln!(out, "# HELP keyward_cache_{name}_total {help}");
+        let _ = writeln!(out, "# TYPE keyward_cache_{name}_total counter");
+        let _ = writeln!(
+            out,
+            "keyward_cache_{name}_total {}",
+            counter.load(Ordering::Relaxed)
+        );
+    }
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out))
+}
