@@ -4,6 +4,7 @@
 //! on SQLite and on PostgreSQL, as `access::sqlite::<test>` and
 //! `access::postgres::<test>`, through the harness's `backend::run`.
 
+mod audit_trail;
 mod bootstrap;
 mod escalation;
 mod handouts;
@@ -51,6 +52,7 @@ macro_rules! access_tests {
 }
 
 access_tests! {
+    audit_trail::every_write_leaves_one_audit_event,
     bootstrap::first_start_creates_a_default_owner_once,
     bootstrap::no_bootstrap_user_creates_nobody,
     sessions::login_opens_a_session_usable_as_bearer,
