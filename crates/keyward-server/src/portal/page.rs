@@ -6,7 +6,8 @@ use super::assets;
 use super::csrf;
 use super::errors::{PageResult, PortalError};
 use crate::auth::{
-    Caller, Grants, OrgAccess, OrgMember, Session, TeamAccess, authenticate, client_address,
+    Action, AuditRead, Caller, Grants, OrgAccess, OrgMember, Session, TeamAccess, authenticate,
+    client_address,
 };
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -15,6 +16,7 @@ use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{Html, IntoResponse, Redirect, Response};
+use keyward_core::Resource;
 use keyward_core::model::Organization;
 use std::sync::Arc;
 
@@ -104,6 +106,8 @@ pub struct OrgNav {
     pub slug: String,
     pub name: String,
     pub admin: bool,
+    /// Holds `audit:read`: the audit log is linked.
+    pub audit: bool,
 }
 
 /// What the shared layout shows around every page.
@@ -172,6 +176,7 @@ impl SignedIn {
                 slug: o.slug.as_str().to_owned(),
                 name: o.name.clone(),
                 admin: grants.is_org_admin(),
+                audit: grants.allows(AuditRead::PERMISSION, &Resource::Any),
             }),
             csrf: csrf::token(state, &self.session.token),
             nav,
