@@ -6,15 +6,20 @@
 //! hand back whatever the server said, status and headers included, so a test
 //! can assert on a 401 as easily as on a 200.
 
+mod audit;
 mod error;
 mod path;
 mod types;
 
+pub use audit::AuditLines;
 pub use error::ClientError;
 pub use path::encode as encode_segment;
 pub use reqwest::Method;
 pub use reqwest::header::HeaderMap;
-pub use types::{CreatedKey, ErrorBody, Key, KeyGrant, KeyPage, NewKey, NewOrg, Org, Permission};
+pub use types::{
+    AuditFilter, AuditPage, ChainCheck, CreatedKey, ErrorBody, Key, KeyGrant, KeyPage, NewKey,
+    NewOrg, Org, Permission,
+};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -172,7 +177,10 @@ impl Client {
     }
 
     async fn execute(request: reqwest::RequestBuilder) -> Result<RawResponse, ClientError> {
-        let response = request.send().await?;
+        Self::read(request.send().await?).await
+    }
+
+    async fn read(response: reqwest::Response) -> Result<RawResponse, ClientError> {
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let bytes = response.bytes().await?;
@@ -257,11 +265,16 @@ impl Client {
         if response.is_success() {
             return Ok(response);
         }
-        let status = response.status;
-        let body = serde_json::from_value::<ErrorBody>(response.body.clone())
-            .unwrap_or_else(|_| ErrorBody::unexpected(status, response.body));
-        Err(ClientError::Api { status, body })
+        Err(api_error(response.status, response))
     }
+}
+
+/// A non-2xx answer as [`ClientError::Api`], with keyward's error body or
+/// a stand-in for a foreign one.
+fn api_error(status: u16, response: RawResponse) -> ClientError {
+    let body = serde_json::from_value::<ErrorBody>(response.body.clone())
+        .unwrap_or_else(|_| ErrorBody::unexpected(status, response.body));
+    ClientError::Api { status, body }
 }
 
 fn encode(value: &impl Serialize) -> Result<Value, ClientError> {

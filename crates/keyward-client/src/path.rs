@@ -38,18 +38,32 @@ pub(crate) fn key(org_ref: &str, id: &str) -> String {
 }
 
 pub(crate) fn key_page(org_ref: &str, limit: Option<u32>, cursor: Option<&str>) -> String {
-    let mut params = Vec::new();
-    if let Some(limit) = limit {
-        params.push(format!("limit={limit}"));
+    let limit = limit.map(|l| l.to_string());
+    with_query(
+        keys(org_ref),
+        &[("limit", limit.as_deref()), ("cursor", cursor)],
+    )
+}
+
+/// An organization's audit log (`None`: the organization-less chain),
+/// followed by `rest` (`""`, `/export`, `/verify`).
+pub(crate) fn audit(org_ref: Option<&str>, rest: &str) -> String {
+    match org_ref {
+        Some(org_ref) => format!("{}/audit{rest}", org(org_ref)),
+        None => format!("/api/v1/audit{rest}"),
     }
-    if let Some(cursor) = cursor {
-        params.push(format!("cursor={}", encode(cursor)));
-    }
-    let path = keys(org_ref);
-    if params.is_empty() {
+}
+
+/// `path` with the given parameters as its query, each value encoded.
+pub(crate) fn with_query(path: String, params: &[(&str, Option<&str>)]) -> String {
+    let given: Vec<String> = params
+        .iter()
+        .filter_map(|(name, value)| value.map(|v| format!("{name}={}", encode(v))))
+        .collect();
+    if given.is_empty() {
         path
     } else {
-        format!("{path}?{}", params.join("&"))
+        format!("{path}?{}", given.join("&"))
     }
 }
 
@@ -75,6 +89,23 @@ mod tests {
         assert_eq!(key("acme", "0192-ab"), "/api/v1/orgs/acme/keys/0192-ab");
         assert_eq!(key("a/b", "../x"), "/api/v1/orgs/a%2Fb/keys/..%2Fx");
         assert_eq!(permissions("acme"), "/api/v1/orgs/acme/permissions");
+    }
+
+    #[test]
+    fn audit_paths_name_the_chain() {
+        assert_eq!(audit(Some("acme"), ""), "/api/v1/orgs/acme/audit");
+        assert_eq!(
+            audit(Some("a/b"), "/verify"),
+            "/api/v1/orgs/a%2Fb/audit/verify"
+        );
+        assert_eq!(audit(None, "/export"), "/api/v1/audit/export");
+        assert_eq!(
+            with_query(
+                audit(None, ""),
+                &[("action", Some("key.*")), ("limit", None)]
+            ),
+            "/api/v1/audit?action=key.%2A"
+        );
     }
 
     #[test]

@@ -113,6 +113,41 @@ pub struct KeyPage {
     pub next_cursor: Option<String>,
 }
 
+/// Which audit events a listing returns; every field is optional.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AuditFilter {
+    /// One action (`key.revoked`) or a resource's (`key.*`).
+    pub action: Option<String>,
+    pub actor_id: Option<String>,
+    pub target_id: Option<String>,
+    /// RFC 3339: events at or after it.
+    pub since: Option<String>,
+    /// RFC 3339: events before it.
+    pub until: Option<String>,
+    /// Page size, 1 to 100.
+    pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// A page of the audit log, newest first. Events are kept as JSON
+/// (`{id, at, action, outcome, actor, target, …}`), as the server sent them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditPage {
+    pub items: Vec<Value>,
+    #[serde(default)]
+    pub next_cursor: Option<String>,
+}
+
+/// What checking an audit hash chain found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChainCheck {
+    pub ok: bool,
+    pub checked: u64,
+    #[serde(default)]
+    pub first_broken: Option<String>,
+}
+
 /// The body of every keyward error.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -159,16 +159,22 @@ pub fn team_resources(team: Uuid) -> [Resource; 2] {
     [Resource::Exact(path.clone()), Resource::Below(path)]
 }
 
-/// Only the catalog's read-only permissions, on `resources`.
+/// Reading the audit log shows who did what from where: owners and
+/// admins hold it, members don't.
+const AUDIT_READ: &str = "audit:read";
+
+/// The catalog's read-only permissions on `resources`, the audit log's
+/// excepted: what members hold.
 fn read_only_on(catalog: &Catalog, resources: &[Resource]) -> GrantSet {
     catalog
         .everything_on(resources)
-        .read_only(|p| catalog.is_read_only(p))
+        .read_only(|p| catalog.is_read_only(p) && p.as_str() != AUDIT_READ)
 }
 
 impl OrgRole {
     /// What the role holds: owners and admins every permission (ownership
-    /// itself is no grant), members the read-only ones, on everything.
+    /// itself is no grant), members the read-only ones but `audit:read`,
+    /// on everything.
     pub fn grants(self, catalog: &Catalog) -> GrantSet {
         match self {
             OrgRole::Owner | OrgRole::Admin => catalog.everything_on(&[Resource::Any]),

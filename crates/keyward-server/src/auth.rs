@@ -203,6 +203,7 @@ actions! {
     RolesWrite => "roles:write",
     OrgRead => "org:read",
     OrgWrite => "org:write",
+    AuditRead => "audit:read",
 }
 
 fn is_safe(method: &Method) -> bool {

@@ -18,6 +18,9 @@ pub const DEFAULT_HEADER_TIMEOUT_SECS: u64 = 10;
 pub const MAX_HEADER_TIMEOUT_SECS: u64 = 30;
 pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
 pub const DEFAULT_CACHE_MAX_BYTES: u64 = 256 * 1024 * 1024;
+pub const DEFAULT_AUDIT_RETENTION_DAYS: u32 = 400;
+/// A hundred years: the longest retention, so the cut-off stays a valid time.
+pub const MAX_AUDIT_RETENTION_DAYS: u32 = 36_500;
 
 /// A configured secret; `Debug` never shows it.
 #[derive(Clone, Deserialize)]
@@ -107,6 +110,10 @@ pub struct Config {
     /// Memory for cached keys, in bytes [default: 268435456 (256 MiB)].
     #[arg(long, env = "KEYWARD_CACHE_MAX_BYTES")]
     pub cache_max_bytes: Option<u64>,
+    /// Days the audit log keeps an event; older ones are pruned hourly,
+    /// the chain still verifying from its new start, 1 to 36500 [default: 400].
+    #[arg(long, env = "KEYWARD_AUDIT_RETENTION_DAYS")]
+    pub audit_retention_days: Option<u32>,
     /// Who may read `/metrics`: `[metrics]` in the TOML file.
     #[command(flatten)]
     #[serde(default)]
@@ -184,6 +191,7 @@ pub struct Settings {
     pub metrics: MetricsConfig,
     pub connections: ConnectionLimits,
     pub cache_max_bytes: u64,
+    pub audit_retention_days: u32,
 }
 
 impl Config {
@@ -259,6 +267,15 @@ impl Config {
                 "cache_max_bytes must be at least 1048576 (1 MiB)".into(),
             ));
         }
+        let audit_retention_days = self
+            .audit_retention_days
+            .or(file.audit_retention_days)
+            .unwrap_or(DEFAULT_AUDIT_RETENTION_DAYS);
+        if !(1..=MAX_AUDIT_RETENTION_DAYS).contains(&audit_retention_days) {
+            return Err(ConfigError::Invalid(format!(
+                "audit_retention_days must be 1 to {MAX_AUDIT_RETENTION_DAYS}"
+            )));
+        }
         let forward_auth = self
             .forward_auth
             .or(file.forward_auth)
@@ -295,6 +312,7 @@ impl Config {
             secure_cookies: self.secure_cookies || file.secure_cookies,
             forward_auth,
             cache_max_bytes,
+            audit_retention_days,
             metrics,
             connections,
         })

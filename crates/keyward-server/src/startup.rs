@@ -1,6 +1,7 @@
 //! Building and running the server: `Application::build` binds the port
 //! (port 0 in tests) and opens the store; `run_until_stopped` serves until
-//! the shutdown signal, then writes pending usage.
+//! the shutdown signal (flushing usage, pruning the audit log and
+//! exchanging evictions with other nodes meanwhile), then writes pending usage.
 
 use crate::bootstrap::{self, BootstrapError, BootstrapUser};
 use crate::bounds::BODY_LIMIT;
@@ -14,8 +15,8 @@ use crate::openapi::ApiDoc;
 use crate::passwords::Hashers;
 use crate::routes::metrics;
 use crate::routes::{
-    self, dadosfera, forward, groups, health, invitations, keys, members, orgs, permissions, roles,
-    service_accounts, session, teams, users, verify,
+    self, audit, dadosfera, forward, groups, health, invitations, keys, members, orgs, permissions,
+    roles, service_accounts, session, teams, users, verify,
 };
 use crate::secret::{self, SecretError};
 use crate::state::{AppState, Inner};
@@ -114,6 +115,12 @@ pub fn router(state: AppState) -> Router {
             service_accounts::put_role,
             service_accounts::remove_role
         ))
+        .routes(routes!(audit::list))
+        .routes(routes!(audit::export))
+        .routes(routes!(audit::verify))
+        .routes(routes!(audit::list_org_less))
+        .routes(routes!(audit::export_org_less))
+        .routes(routes!(audit::verify_org_less))
         .routes(routes!(verify::verify))
         .route(forward::PATH, forward::methods())
         .route("/api/v1/auth/forward/{*rest}", forward::methods())
@@ -221,7 +228,7 @@ impl Application {
     }
 
     /// Serves until `shutdown` completes, then drains requests and writes
-    /// pending usage.
+    /// pending usage. Meanwhile, the audit log is pruned past its retention.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
@@ -261,6 +268,7 @@ impl Application {
                 }
             }
         });
+        let retention = tokio::spawn(crate::audit_retention::run(state.clone()));
         let limits = state.settings.connections;
         let metrics_server = self.metrics_listener.map(|listener| {
             let app = metrics::router(state.clone());
@@ -275,6 +283,7 @@ impl Application {
         flusher.abort();
         announcer.abort();
         watcher.abort();
+        retention.abort();
         if let Some(server) = metrics_server {
             server.abort();
         }

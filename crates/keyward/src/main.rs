@@ -1,13 +1,14 @@
 //! The keyward binary: runs the server, applies migrations, and manages a
 //! running server over HTTP: organizations, keys, and the access model
-//! (sessions, members, teams, service accounts, roles, groups).
+//! (sessions, members, teams, service accounts, roles, groups) and reads
+//! the audit log.
 
 mod commands;
 
 use clap::{Parser, Subcommand};
 use commands::{
-    GroupsCommand, KeysCommand, Login, Logout, Me, MembersCommand, OrgsCommand, Remote, RemoteArgs,
-    RolesCommand, ServiceAccountsCommand, TeamsCommand, UsersCommand,
+    AuditCommand, GroupsCommand, KeysCommand, Login, Logout, Me, MembersCommand, OrgsCommand,
+    Remote, RemoteArgs, RolesCommand, ServiceAccountsCommand, TeamsCommand, UsersCommand,
 };
 use keyward_client::ClientError;
 use std::process::ExitCode;
@@ -48,6 +49,8 @@ enum Command {
     Roles(Remote<RolesCommand>),
     /// Manage groups: roles given to users and service accounts together.
     Groups(Remote<GroupsCommand>),
+    /// Read the audit log, export it as JSON Lines, check its hash chain.
+    Audit(Remote<AuditCommand>),
 }
 
 #[tokio::main]
@@ -76,6 +79,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::ServiceAccounts(command) => command.run().await?,
         Command::Roles(command) => command.run().await?,
         Command::Groups(command) => command.run().await?,
+        Command::Audit(command) => command.run().await?,
     }
     Ok(())
 }
@@ -116,6 +120,9 @@ mod tests {
             "roles list --org acme --url http://k:1",
             "groups list --org acme",
             "keys verify kw_x --permission a:read",
+            "audit list --org acme --action key.*",
+            "audit --url http://k:1 verify",
+            "audit export --org acme --api-key k",
         ] {
             assert!(parse(line).is_ok(), "{line:?}: {:?}", parse(line).err());
         }

@@ -6,6 +6,7 @@
 
 mod admin;
 mod assets;
+mod audit;
 mod errors;
 mod form;
 mod key_form;
@@ -30,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .merge(session::routes())
         .merge(keys::routes())
         .merge(admin::routes())
+        .merge(audit::routes())
         .merge(assets::routes())
         .layer(axum::middleware::map_response(security_headers))
 }

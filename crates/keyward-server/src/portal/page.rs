@@ -4,7 +4,7 @@
 
 use super::assets;
 use super::errors::{PageResult, PortalError};
-use crate::auth::authenticate;
+use crate::auth::{Action, AuditRead, authenticate};
 use crate::csrf;
 use crate::ctx::{Caller, Ctx, Grants, Session, client_address};
 use crate::error::ApiError;
@@ -14,6 +14,7 @@ use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{Html, IntoResponse, Redirect, Response};
+use keyward_core::Resource;
 use keyward_core::model::Organization;
 use std::sync::Arc;
 
@@ -103,6 +104,8 @@ pub struct OrgNav {
     pub slug: String,
     pub name: String,
     pub admin: bool,
+    /// Holds `audit:read`: the audit log is linked.
+    pub audit: bool,
 }
 
 /// What the shared layout shows around every page.
@@ -171,6 +174,7 @@ impl SignedIn {
                 slug: o.slug.as_str().to_owned(),
                 name: o.name.clone(),
                 admin: grants.is_org_admin(),
+                audit: grants.allows(AuditRead::PERMISSION, &Resource::Any),
             }),
             csrf: csrf::token(state, &self.session.token),
             nav,

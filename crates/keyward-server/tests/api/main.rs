@@ -11,6 +11,7 @@ mod assertions;
 mod backend;
 mod helpers;
 
+mod audit;
 mod catalog;
 mod credentials;
 mod dadosfera;
@@ -132,6 +133,15 @@ api_tests! {
     throttle::one_address_fails_thirty_logins_a_minute,
     throttle::invalid_credentials_are_throttled_per_address,
     throttle::invitation_acceptance_is_throttled_per_address,
+    audit::audit_lists_newest_first_with_filters,
+    audit::audit_cursor_walks_every_event_once,
+    audit::bad_audit_queries_are_refused,
+    audit::audit_export_is_json_lines_oldest_first,
+    audit::audit_chains_verify,
+    audit::audit_needs_audit_read,
+    audit::retention_prunes_old_events_and_the_chain_still_verifies,
+    audit::audit_page_reads_as_sentences,
+    audit::audit_page_links_older_events,
 }
 mod access;
 mod eviction;

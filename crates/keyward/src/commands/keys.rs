@@ -125,7 +125,7 @@ impl Run for KeysCommand {
     }
 }
 
-fn parse_rfc3339(raw: &str) -> Result<String, String> {
+pub(super) fn parse_rfc3339(raw: &str) -> Result<String, String> {
     chrono::DateTime::parse_from_rfc3339(raw)
         .map(|_| raw.to_owned())
         .map_err(|e| format!("{raw:?} is not an RFC 3339 time such as 2030-01-01T00:00:00Z: {e}"))

@@ -1,6 +1,7 @@
 //! The CLI's client commands: they call a running keyward over HTTP with
 //! [`keyward_client::Client`] and print the JSON answer for scripts.
 
+mod audit;
 mod groups;
 mod keys;
 mod members;
@@ -13,6 +14,7 @@ mod session;
 mod teams;
 mod users;
 
+pub use audit::AuditCommand;
 pub use groups::GroupsCommand;
 pub use keys::KeysCommand;
 pub use members::MembersCommand;

@@ -67,6 +67,9 @@ const ORG_LESS: &[(&str, &str, &str)] = &[
         "/api/v1/auth/forward",
         "a key speaks for its own organization",
     ),
+    ("GET", "/api/v1/audit", "admin key only"),
+    ("GET", "/api/v1/audit/export", "admin key only"),
+    ("GET", "/api/v1/audit/verify", "admin key only"),
     ("GET", "/healthz", "no data"),
     ("GET", "/readyz", "no data"),
     (
