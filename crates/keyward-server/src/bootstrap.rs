@@ -2,7 +2,10 @@
 //! organization, so a new user can sign in to the portal at once.
 
 use crate::ops::rules::truncate;
+use crate::ops::actions::{MEMBER_JOINED, ORG_CREATED};
 use crate::passwords;
+use chrono::{DateTime, Utc};
+use keyward_core::audit::{Action, ActorKind, AuditEvent, Outcome, Party};
 use keyward_core::access::{OrgRole, User};
 use keyward_core::model::{Organization, Slug};
 use keyward_core::{Clock, Prefix};
@@ -27,6 +30,29 @@ pub struct BootstrapUser {
     pub organization: String,
 }
 
+/// An event keyward itself records, as the `system` actor.
+fn system_event(
+    at: DateTime<Utc>,
+    org: Option<Uuid>,
+    action: Action,
+    kind: &str,
+    id: Uuid,
+    name: &str,
+) -> AuditEvent {
+    let system = Party {
+        kind: ActorKind::System,
+        id: "keyward".to_owned(),
+        name: "keyward".to_owned(),
+    };
+    let mut event = AuditEvent::new(at, org, action, Outcome::Success, system);
+    event.target = Some(Party {
+        kind: kind.to_owned(),
+        id: id.to_string(),
+        name: name.to_owned(),
+    });
+    event
+}
+
 /// Creates the owner and the organization when the store has no users.
 pub async fn owner(
     store: &dyn Store,
@@ -48,7 +74,8 @@ pub async fn owner(
                 key_prefix: Prefix::default(),
                 created_at: now,
             };
-            store.create_org(&org).await?;
+            let created = system_event(now, None, ORG_CREATED, "organization", org.id, &org.name);
+            store.audited(vec![created]).create_org(&org).await?;
             org
         }
     };
@@ -62,7 +89,9 @@ pub async fn owner(
         created_at: now,
     };
     store.create_user(&user, &hash).await?;
+    let joined = system_event(now, Some(org.id), MEMBER_JOINED, "user", user.id, &user.name);
     store
+        .audited(vec![joined])
         .add_member(org.id, user.id, OrgRole::Owner, now)
         .await?;
     Ok(Some(BootstrapUser {

@@ -636,3 +636,89 @@ async fn accept_new(app: &TestApp, token: &str, name: &str) -> String {
         .expect("a user id")
         .to_owned()
 }
+
+/// The events of one action in an organization's log, oldest first.
+async fn events_of(app: &TestApp, org: Uuid, action: &str) -> Vec<AuditEvent> {
+    let all: Vec<AuditEvent> = app
+        .state
+        .store
+        .audit_export(Some(org), None, None)
+        .try_collect()
+        .await
+        .expect("the audit log reads");
+    all.into_iter()
+        .filter(|e| e.action.as_str() == action)
+        .collect()
+}
+
+pub async fn denied_calls_are_recorded_once_a_minute(backend: Backend) {
+    let app = spawn_app(&backend).await;
+    let org = app.create_org("Denials").await;
+    let org_id: Uuid = text(&org, "id").parse().expect("an org id");
+    let member = super::join(&app, &org_id.to_string(), "mallory@example.com", "member").await;
+    let teams = format!("{ORGS}/{org_id}/teams");
+    for _ in 0..5 {
+        let refused = member.api.post(&teams, json!({"name": "mine"})).await;
+        assert_eq!(refused.status, 403, "{}", refused.body);
+    }
+    let denied = events_of(&app, org_id, "auth.denied").await;
+    assert_eq!(denied.len(), 1, "{denied:#?}");
+    let event = &denied[0];
+    assert_eq!(event.outcome.as_str(), "denied");
+    assert_eq!(event.actor.kind.as_str(), "user");
+    assert_eq!(event.actor.id, member.id);
+    assert_eq!(event.details["operation"], "POST /api/v1/orgs/{org}/teams");
+    assert_eq!(event.details["status"], 403);
+
+    // Another operation, and the same one a minute later, are new events.
+    let refused = member.api.post(&format!("{ORGS}/{org_id}/roles"), json!({"name": "r", "grants": ["keys:read"]})).await;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    app.clock.advance(chrono::Duration::seconds(61));
+    let refused = member.api.post(&teams, json!({"name": "mine"})).await;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    assert_eq!(events_of(&app, org_id, "auth.denied").await.len(), 3);
+
+    // A revoked key of the organization is a known credential: its 401 is
+    // recorded; an unknown key's is not.
+    let key = app.org_key(&org_id.to_string(), "soon revoked").await;
+    let revoked = app
+        .admin
+        .delete(&format!("{ORGS}/{org_id}/keys/{}", text(&key, "id")))
+        .await;
+    assert_eq!(revoked.status, 204);
+    let with_revoked = app.client_with_key(text(&key, "key"));
+    assert_eq!(with_revoked.get(&teams).await.status, 401);
+    let denied = events_of(&app, org_id, "auth.denied").await;
+    assert_eq!(denied.len(), 4, "{denied:#?}");
+    assert_eq!(denied[3].actor.kind.as_str(), "key");
+    assert_eq!(denied[3].details["status"], 401);
+}
+
+pub async fn failed_sign_ins_are_recorded_for_the_account_only(backend: Backend) {
+    let app = spawn_app(&backend).await;
+    let org = app.create_org("Sign-ins").await;
+    let org_id: Uuid = text(&org, "id").parse().expect("an org id");
+    let ada = super::join(&app, &org_id.to_string(), "ada@example.com", "member").await;
+    let wrong = super::login(&app, "ada@example.com", "not the password at all").await;
+    assert_eq!(wrong.status, 401);
+    let unknown = super::login(&app, "nobody@example.com", "not the password at all").await;
+    assert_eq!(unknown.status, 401);
+    assert_eq!(wrong.body, unknown.body, "the answer says nothing of the account");
+    let failed = events_of(&app, org_id, "auth.login_failed").await;
+    assert_eq!(failed.len(), 1, "{failed:#?}");
+    assert_eq!(failed[0].outcome.as_str(), "denied");
+    assert_eq!(failed[0].target.as_ref().map(|t| t.id.as_str()), Some(ada.id.as_str()));
+    let details = serde_json::to_string(&failed[0]).expect("an event serializes");
+    assert!(!details.contains("not the password"), "{details}");
+    let org_less: Vec<AuditEvent> = app
+        .state
+        .store
+        .audit_export(None, None, None)
+        .try_collect()
+        .await
+        .expect("the audit log reads");
+    assert!(
+        org_less.iter().all(|e| e.action.as_str() != "auth.login_failed"),
+        "an unknown account's failure is recorded nowhere"
+    );
+}
