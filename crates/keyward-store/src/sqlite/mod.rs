@@ -184,8 +184,9 @@ impl SqliteStore {
 }
 
 /// Appends the INSERT of the key's row, which inserts nothing when the
-/// organization is at `limit` live keys. The INSERT takes the write lock
-/// before it counts, so the limit can't be raced past.
+/// organization is at `limit` live keys and returns the key's id when it
+/// inserts it. The INSERT takes the write lock before it counts, so the
+/// limit can't be raced past.
 fn push_key_row(
     query: &mut QueryBuilder<'_, Sqlite>,
     key: &NewKey,
@@ -218,6 +219,7 @@ fn push_key_row(
     query.push_bind(ms(now));
     query.push(")) < ");
     query.push_bind(i64::from(limit));
+    query.push(" RETURNING id");
 }
 
 /// Appends the condition that the key `id` was inserted.
@@ -228,9 +230,11 @@ fn push_if_key(query: &mut QueryBuilder<'_, Sqlite>, id: Uuid) {
         .push(")");
 }
 
-/// No row inserted means the limit was reached.
-fn key_inserted(rows: u64) -> Result<()> {
-    if rows == 0 {
+/// No key returned means the limit was reached. (A count of changed rows
+/// can't tell: SQLite reports the last change's count for `BEGIN` and
+/// `COMMIT`, which may be an earlier write's.)
+fn key_inserted(returned: &[SqliteRow]) -> Result<()> {
+    if returned.is_empty() {
         Err(StoreError::KeyLimitReached)
     } else {
         Ok(())
@@ -390,7 +394,7 @@ impl Store for SqliteStore {
             // One statement is a transaction of its own.
             let mut query = QueryBuilder::<Sqlite>::new("");
             push_key_row(&mut query, key, limit, now);
-            return key_inserted(query.build().execute(&mut *conn).await?.rows_affected());
+            return key_inserted(&query.build().fetch_all(&mut *conn).await?);
         }
         // The key, its grants and its events in one round trip and one
         // transaction; the grants and events go in only if the key did.
@@ -417,10 +421,10 @@ impl Store for SqliteStore {
         })
         .await?;
         query.push("COMMIT");
-        // Every statement after the key's changes rows only if the key went
-        // in, so no row changed means the limit was reached.
-        match query.build().execute(&mut *conn).await {
-            Ok(done) => key_inserted(done.rows_affected()),
+        // Only the key's INSERT returns a row; `fetch_all` runs the batch
+        // to its end.
+        match query.build().fetch_all(&mut *conn).await {
+            Ok(returned) => key_inserted(&returned),
             Err(error) => {
                 // Leave no transaction open on the shared writer connection.
                 let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;

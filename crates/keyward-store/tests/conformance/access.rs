@@ -6,7 +6,7 @@ mod accounts;
 mod holdings;
 mod invitations;
 mod members;
-mod records;
+pub(crate) mod records;
 mod roles;
 mod teams;
 mod users;

@@ -10,6 +10,7 @@ mod fixtures;
 mod harness;
 
 mod audit;
+mod audited;
 mod catalog;
 mod keys;
 mod limits;
@@ -82,5 +83,10 @@ conformance! {
     audit::audit_chains_are_independent,
     audit::audit_organization_less_events_have_their_own_chain,
     audit::audit_pruning_removes_older_events_and_keeps_chains_verifiable,
+    audited::audited_writes_that_change_something_record_their_events,
+    audited::audited_writes_that_change_nothing_record_none,
+    audited::audited_writes_that_fail_record_none,
+    audited::a_reused_audited_handle_records_its_events_once,
+    audited::concurrent_audited_writes_keep_one_valid_chain,
 }
 mod access;

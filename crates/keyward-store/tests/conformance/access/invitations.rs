@@ -8,7 +8,7 @@ use super::records::{
 use crate::fixtures::{create_org, now};
 use chrono::Duration;
 use futures::future::join_all;
-use keyward_core::access::OrgRole;
+use keyward_core::access::{Invitation, OrgRole};
 use keyward_store::{Acceptance, Acceptor, Store};
 use std::sync::Arc;
 
@@ -210,12 +210,29 @@ pub async fn accept_invitation_refuses_used_expired_and_unknown_tokens(store: Ar
         vec![invited.clone()]
     );
 
+    // The token names its invitation, expired or not, accepted or not.
+    assert_eq!(
+        store.invitation_by_token(&token).await.unwrap(),
+        Some(invited.clone())
+    );
+    assert_eq!(store.invitation_by_token(&new_token()).await.unwrap(), None);
     let last_moment = invited.expires_at - Duration::milliseconds(1);
     accepted(accept_new(&*store, &token, last_moment, &candidate, HASH).await);
+    assert_eq!(
+        store.invitation_by_token(&token).await.unwrap(),
+        Some(Invitation {
+            accepted_at: Some(last_moment),
+            ..invited
+        })
+    );
     // A deleted invitation can't be accepted.
     let deleted = invitation(&acme, "bob@example.com", OrgRole::Member, now());
     let deleted_token = create_invitation(&*store, &deleted).await;
     assert!(store.delete_invitation(acme.id, deleted.id).await.unwrap());
+    assert_eq!(
+        store.invitation_by_token(&deleted_token).await.unwrap(),
+        None
+    );
     assert_eq!(
         accept_new(
             &*store,
