@@ -21,7 +21,9 @@ ADMIN=bench-admin-bench-admin-bench-admin-0123456
 mkdir -p "$WORK"
 
 echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(date -u +%F)"
-cargo build --release -q -p keyward -p keyward-server --bins --example seed --example revocation
+cargo build --release -q -p keyward -p keyward-server --bins --example seed --example revocation --example cache_memory
+# KEYWARD_BIN runs another build of the server (an earlier commit's, say) for a comparison.
+KEYWARD_BIN=${KEYWARD_BIN:-target/release/keyward}
 
 if [ -z "${QUICK:-}${HTTP_ONLY:-}${CACHE_ONLY:-}" ]; then
   echo "== criterion (in-process)"
@@ -77,7 +79,7 @@ LUA
 start_server() { # data_dir [extra flags...]
   local dir=$1; shift
   local started; started=$(date +%s%N)
-  target/release/keyward serve --data-dir "$dir" --listen 127.0.0.1:$PORT --admin-key "$ADMIN" \
+  "$KEYWARD_BIN" serve --data-dir "$dir" --listen 127.0.0.1:$PORT --admin-key "$ADMIN" \
     --no-bootstrap-user --log warn --config "$WORK/forward.toml" "$@" &
   SERVER=$!
   until curl -sf http://127.0.0.1:$PORT/readyz >/dev/null; do sleep 0.01; done
@@ -136,12 +138,15 @@ echo "   changes made meanwhile: $(( $(grep -c '^200' "$WORK/churn.log" || true)
 kill "$CHURN"; wait "$CHURN" 2>/dev/null || true
 stop_server
 
-# Memory: the server's RSS growth while 20,000 keys (200 organizations) enter
-# the cache, over the number cached. The first pass over one key warms up
-# connections and allocator arenas so they aren't counted.
+# Memory of a cached key, in the running server: RSS growth while
+# forward-auth walks 20,000 keys (200 organizations), once with the default
+# cache and once with a 1 MiB one that keeps few of them. Both runs load every
+# key from the store, warm SQLite's page caches, write usage and churn the
+# allocator alike; the difference in growth over the difference in keys
+# cached is the cache's own. A first pass over one key warms up connections
+# and allocator arenas so they aren't counted.
 dir="$WORK/store-20000"
 seed_once "$dir" 20000 20000 100
-echo "== memory of a cached key: RSS growth over 20,000 cached keys"
 cat > "$WORK/walk.lua" <<'LUA'
 local keys, i = {}, 0
 function init(args)
@@ -155,19 +160,34 @@ function request()
     { ["x-api-key"] = keys[i], ["x-forwarded-method"] = "GET", ["x-forwarded-uri"] = "/api/things/1" })
 end
 LUA
-start_server "$dir"
-rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$SERVER/status"; }
 head -n 1 "$dir/sample.txt" > "$WORK/one-key.txt"
-wrk -t2 -c$CONNECTIONS -d3s -s "$WORK/forward.lua" "http://127.0.0.1:$PORT" -- "$WORK/one-key.txt" >/dev/null
-before=$(rss_kb); cached_before=$(metric keyward_cached_keys)
-for _ in $(seq 1 20); do
-  wrk -t2 -c$CONNECTIONS -d2s -s "$WORK/walk.lua" "http://127.0.0.1:$PORT" -- "$dir/sample.txt" >/dev/null
-  [ "$(metric keyward_cached_keys)" -ge 19900 ] && break
-done
-sleep 1 # moka counts entries once its housekeeping ran
-after=$(rss_kb); cached=$(( $(metric keyward_cached_keys) - cached_before ))
-echo "   RSS $(( before / 1024 )) MiB -> $(( after / 1024 )) MiB with $cached more keys cached: $(( (after - before) * 1024 / cached )) bytes per key"
-stop_server
+rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$SERVER/status"; }
+walk() { # passes (0: until 19,900 keys are cached, at most 20) [server flags...]; sets GROWN_KB, CACHED, PASSES
+  local passes=$1 max=$1; shift
+  [ "$max" = 0 ] && max=20
+  start_server "$dir" "$@"
+  wrk -t2 -c$CONNECTIONS -d3s -s "$WORK/forward.lua" "http://127.0.0.1:$PORT" -- "$WORK/one-key.txt" >/dev/null
+  local before cached_before
+  before=$(rss_kb); cached_before=$(metric keyward_cached_keys)
+  PASSES=0
+  while [ "$PASSES" -lt "$max" ]; do
+    wrk -t2 -c$CONNECTIONS -d2s -s "$WORK/walk.lua" "http://127.0.0.1:$PORT" -- "$dir/sample.txt" >/dev/null
+    PASSES=$(( PASSES + 1 ))
+    [ "$passes" = 0 ] && [ "$(metric keyward_cached_keys)" -ge 19900 ] && break
+  done
+  sleep 3 # moka counts entries once its housekeeping ran; usage is flushed
+  GROWN_KB=$(( $(rss_kb) - before )); CACHED=$(( $(metric keyward_cached_keys) - cached_before ))
+  echo "   RSS +$(( GROWN_KB / 1024 )) MiB with $CACHED more keys cached ($PASSES passes of 2 s)"
+  stop_server
+}
+echo "== memory of a cached key: RSS growth over 20,000 keys walked, default cache against a 1 MiB one"
+walk 0
+grown_cached=$GROWN_KB cached=$CACHED passes=$PASSES
+walk "$passes" --cache-max-bytes 1048576
+echo "   all of the growth over the keys cached: $(( grown_cached * 1024 / cached )) bytes per key"
+echo "   the cache's own (growth minus the 1 MiB run's, over the difference in keys cached): $(( (grown_cached - GROWN_KB) * 1024 / (cached - CACHED) )) bytes per key"
+echo "== memory of a cached key in one process (no store, no HTTP): RSS growth and the byte bound's charge"
+target/release/examples/cache_memory 20000
 [ -n "${CACHE_ONLY:-}" ] && exit 0
 
 sizes="1000 1000000"

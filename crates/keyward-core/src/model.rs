@@ -175,17 +175,35 @@ pub struct KeyRecord {
     pub metadata: serde_json::Map<String, serde_json::Value>,
 }
 
-impl KeyRecord {
-    pub fn state(&self, now: DateTime<Utc>) -> KeyState {
-        if self.revoked_at.is_some() {
+impl KeyState {
+    /// What decides a key's state, in order: revocation, its enabled flag,
+    /// its expiry.
+    pub fn of(
+        revoked: bool,
+        enabled: bool,
+        expires_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Self {
+        if revoked {
             KeyState::Revoked
-        } else if !self.enabled {
+        } else if !enabled {
             KeyState::Disabled
-        } else if self.expires_at.is_some_and(|at| at <= now) {
+        } else if expires_at.is_some_and(|at| at <= now) {
             KeyState::Expired
         } else {
             KeyState::Valid
         }
+    }
+}
+
+impl KeyRecord {
+    pub fn state(&self, now: DateTime<Utc>) -> KeyState {
+        KeyState::of(
+            self.revoked_at.is_some(),
+            self.enabled,
+            self.expires_at,
+            now,
+        )
     }
 
     pub fn explicit_grants(&self) -> Option<Vec<Grant>> {

@@ -1,12 +1,12 @@
 //! First start of an empty store: an owner user for a `default`
 //! organization, so a new user can sign in to the portal at once.
 
-use crate::ops::rules::truncate;
 use crate::ops::actions::{MEMBER_JOINED, ORG_CREATED};
+use crate::ops::rules::truncate;
 use crate::passwords;
 use chrono::{DateTime, Utc};
-use keyward_core::audit::{Action, ActorKind, AuditEvent, Outcome, Party};
 use keyward_core::access::{OrgRole, User};
+use keyward_core::audit::{Action, ActorKind, AuditEvent, Outcome, Party};
 use keyward_core::model::{Organization, Slug};
 use keyward_core::{Clock, Prefix};
 use keyward_store::Store;
@@ -89,7 +89,14 @@ pub async fn owner(
         created_at: now,
     };
     store.create_user(&user, &hash).await?;
-    let joined = system_event(now, Some(org.id), MEMBER_JOINED, "user", user.id, &user.name);
+    let joined = system_event(
+        now,
+        Some(org.id),
+        MEMBER_JOINED,
+        "user",
+        user.id,
+        &user.name,
+    );
     store
         .audited(vec![joined])
         .add_member(org.id, user.id, OrgRole::Owner, now)

@@ -8,10 +8,12 @@
 
 use crate::eviction::{Changes, Evict};
 use crate::usage::Uses;
+use chrono::{DateTime, Utc};
 use keyward_core::access::{PrincipalAccess, team_resources};
 use keyward_core::model::{Catalog, KeyRecord, KeyState, Organization};
 use keyward_core::{GrantSet, KeyHash, Resource, Scope};
 use moka::sync::Cache;
+use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -20,18 +22,59 @@ use std::time::Duration;
 use tokio::sync::{Notify, OnceCell};
 use uuid::Uuid;
 
+/// The part of a key's record that verification answers with. The name,
+/// mask and creator stay in the store, and the explicit permissions are
+/// folded into the key's grants when it is loaded.
+#[derive(Debug)]
+pub struct CachedRecord {
+    pub id: Uuid,
+    pub organization_id: Uuid,
+    pub owner_id: Uuid,
+    pub scope: Scope,
+    pub read_only: bool,
+    /// How the audit log names a key acting on keyward's API.
+    pub name: Box<str>,
+    enabled: bool,
+    revoked: bool,
+    pub expires_at: Option<DateTime<Utc>>,
+    /// Parsed: the verify endpoint answers with it on every call.
+    pub metadata: Map<String, Value>,
+}
+
+impl CachedRecord {
+    fn new(record: KeyRecord) -> Self {
+        Self {
+            id: record.id,
+            organization_id: record.organization_id,
+            owner_id: record.owner_id,
+            scope: record.scope,
+            read_only: record.read_only,
+            name: record.name.into_boxed_str(),
+            enabled: record.enabled,
+            revoked: record.revoked_at.is_some(),
+            expires_at: record.expires_at,
+            metadata: record.metadata,
+        }
+    }
+
+    pub fn state(&self, now: DateTime<Utc>) -> KeyState {
+        KeyState::of(self.revoked, self.enabled, self.expires_at, now)
+    }
+}
+
 /// A key as verification needs it: its record, its organization and the
 /// grants it holds right now.
 #[derive(Debug)]
 pub struct ResolvedKey {
-    pub record: KeyRecord,
+    pub record: CachedRecord,
     pub org: Arc<Organization>,
-    pub catalog: Arc<Catalog>,
     pub grants: Arc<GrantSet>,
     /// For user and service-account keys: what the owner holds now.
     pub owner: Option<Arc<PrincipalAccess>>,
     /// False when the owner left, was disabled or deleted.
     pub owner_active: bool,
+    /// True when `grants` are the key's own, narrower than its owner's.
+    own_grants: bool,
     /// The owner's display name.
     pub owner_name: Arc<str>,
     /// Uses since the last flush of usage.
@@ -44,25 +87,26 @@ pub struct ResolvedKey {
 impl ResolvedKey {
     pub fn new(record: KeyRecord, org: &OrgPart, owner: &OwnerPart, stamp: u64) -> Self {
         // Most keys hold exactly what their owner holds: share it.
-        let grants = if record.permissions.is_empty() && !record.read_only {
-            owner.grants.clone()
-        } else {
+        let own_grants = !record.permissions.is_empty() || record.read_only;
+        let grants = if own_grants {
             Arc::new(record.effective_grants(&owner.grants, &org.catalog))
+        } else {
+            owner.grants.clone()
         };
         Self {
-            record,
+            record: CachedRecord::new(record),
             org: org.org.clone(),
-            catalog: org.catalog.clone(),
             grants,
             owner: owner.owner.clone(),
             owner_active: owner.owner_active,
+            own_grants,
             owner_name: owner.name.clone(),
             uses: Arc::default(),
             stamps: [stamp, org.stamp, owner.stamp],
         }
     }
 
-    pub fn state(&self, now: chrono::DateTime<chrono::Utc>) -> KeyState {
+    pub fn state(&self, now: DateTime<Utc>) -> KeyState {
         match self.record.state(now) {
             KeyState::Valid if !self.owner_active => KeyState::Disabled,
             state => state,
@@ -80,28 +124,85 @@ impl ResolvedKey {
         ]
     }
 
-    /// Bytes held by this entry alone, roughly: what it shares with other
-    /// keys isn't counted; moka's bookkeeping for an entry is.
+    /// Heap bytes this entry holds alone, moka's bookkeeping for it
+    /// included; what it shares with other keys of its organization or
+    /// owner isn't counted. `examples/cache_memory.rs` sets it against the
+    /// memory entries really take.
     fn weight(&self) -> usize {
-        const ENTRY_OVERHEAD: usize = 160;
-        const GRANT: usize = 96;
-        let record = &self.record;
-        let metadata = serde_json::to_string(&record.metadata).map_or(0, |m| 2 * m.len());
-        let own_grants = if record.permissions.is_empty() && !record.read_only {
-            0
+        /// moka's blocks for one entry: the hash table's bucket, the entry
+        /// and its information, the access-order node, the key's `Arc`.
+        const MOKA_ENTRY: usize = 320;
+        let grants = if self.own_grants {
+            block(std::mem::size_of::<GrantSet>() + ARC_HEADER) + grant_set_bytes(&self.grants)
         } else {
-            self.grants.grants().len() * GRANT
+            0
         };
-        ENTRY_OVERHEAD
-            + std::mem::size_of::<Self>()
-            + std::mem::size_of::<Uses>()
-            + record.name.len()
-            + record.created_by.len()
-            + record.key_mask.len()
-            + metadata
-            + record.permissions.len() * GRANT
-            + own_grants
+        MOKA_ENTRY
+            + block(std::mem::size_of::<Self>() + ARC_HEADER)
+            + block(std::mem::size_of::<Uses>() + ARC_HEADER)
+            + json_object_bytes(&self.record.metadata)
+            + block(self.record.name.len())
+            + grants
     }
+}
+
+/// The counts an `Arc` keeps in front of its value.
+const ARC_HEADER: usize = 2 * std::mem::size_of::<usize>();
+
+/// The bytes the allocator takes for a block of `len` bytes: 8 of header,
+/// in steps of 16, at least 32 (glibc's malloc on 64-bit targets).
+fn block(len: usize) -> usize {
+    if len == 0 {
+        0
+    } else {
+        (len + 8).next_multiple_of(16).max(32)
+    }
+}
+
+fn grant_set_bytes(grants: &GrantSet) -> usize {
+    let list = grants.grants();
+    // Built by pushing: the list's capacity doubles from 4.
+    let capacity = list.len().max(4).next_power_of_two();
+    block(capacity * std::mem::size_of::<keyward_core::Grant>())
+        + list
+            .iter()
+            .map(|grant| {
+                let resource = match &grant.resource {
+                    Resource::Any => 0,
+                    Resource::Exact(path) | Resource::Below(path) => block(path.len()),
+                };
+                block(grant.permission.as_str().len()) + resource
+            })
+            .sum::<usize>()
+}
+
+/// Heap bytes of a parsed JSON object, from serde_json's layout: B-tree
+/// nodes of up to 11 entries (about half full once split), one block per
+/// string and per array. Walks without recursion.
+fn json_object_bytes(object: &Map<String, Value>) -> usize {
+    /// A B-tree leaf: 11 `String` keys, 11 `Value`s, a parent link, counts.
+    const NODE: usize = 11 * (24 + 32) + 16;
+    let map_bytes = |map: &Map<String, Value>| match map.len() {
+        0 => 0,
+        len => block(NODE) * len.div_ceil(6) + map.keys().map(|k| block(k.len())).sum::<usize>(),
+    };
+    let mut bytes = map_bytes(object);
+    let mut pending: Vec<&Value> = object.values().collect();
+    while let Some(value) = pending.pop() {
+        match value {
+            Value::String(text) => bytes += block(text.len()),
+            Value::Array(items) => {
+                bytes += block(std::mem::size_of_val(items.as_slice()));
+                pending.extend(items);
+            }
+            Value::Object(map) => {
+                bytes += map_bytes(map);
+                pending.extend(map.values());
+            }
+            Value::Null | Value::Bool(_) | Value::Number(_) => {}
+        }
+    }
+    bytes
 }
 
 /// What every key of an organization shares.
@@ -235,6 +336,12 @@ impl KeyCache {
     /// Resolved keys held, approximately.
     pub fn entries(&self) -> u64 {
         self.resolved.entry_count()
+    }
+
+    /// The bytes the byte bound charges for the resolved keys held.
+    pub fn weighed_bytes(&self) -> u64 {
+        self.resolved.run_pending_tasks();
+        self.resolved.weighted_size()
     }
 
     /// The stamp for something whose loading starts now.

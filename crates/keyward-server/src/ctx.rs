@@ -67,7 +67,7 @@ impl Caller {
             Caller::Key(key) => Party {
                 kind: ActorKind::Key,
                 id: key.record.id.to_string(),
-                name: key.record.name.clone(),
+                name: key.record.name.to_string(),
             },
             Caller::User(session) => user_actor(&session.user),
         }

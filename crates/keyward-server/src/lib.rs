@@ -1,8 +1,8 @@
 //! keyward's HTTP server: the management API, the Dadosfera contract,
 //! verification and forward-auth, over the store.
 
-pub mod audit_retention;
 pub mod audit_pages;
+pub mod audit_retention;
 pub mod auth;
 pub mod bootstrap;
 pub mod bounds;

@@ -4,10 +4,10 @@
 //! organization's log needs `audit:read` there; the organization-less
 //! chain (organizations created and deleted) is the admin key's.
 
+use crate::audit_pages::{AuditPage, ChainView, ExportParams, ListParams, NDJSON, page, time};
 use crate::auth::{AdminOnly, AuditRead, OrgAccess};
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery};
-use crate::audit_pages::{AuditPage, ChainView, ExportParams, ListParams, NDJSON, page, time};
 use crate::state::AppState;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
@@ -15,7 +15,6 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
 use uuid::Uuid;
-
 
 /// Export lines the store may run ahead of a slow client.
 const EXPORT_BUFFER: usize = 64;

@@ -671,7 +671,13 @@ pub async fn denied_calls_are_recorded_once_a_minute(backend: Backend) {
     assert_eq!(event.details["status"], 403);
 
     // Another operation, and the same one a minute later, are new events.
-    let refused = member.api.post(&format!("{ORGS}/{org_id}/roles"), json!({"name": "r", "grants": ["keys:read"]})).await;
+    let refused = member
+        .api
+        .post(
+            &format!("{ORGS}/{org_id}/roles"),
+            json!({"name": "r", "grants": ["keys:read"]}),
+        )
+        .await;
     assert_eq!(refused.status, 403, "{}", refused.body);
     app.clock.advance(chrono::Duration::seconds(61));
     let refused = member.api.post(&teams, json!({"name": "mine"})).await;
@@ -703,11 +709,17 @@ pub async fn failed_sign_ins_are_recorded_for_the_account_only(backend: Backend)
     assert_eq!(wrong.status, 401);
     let unknown = super::login(&app, "nobody@example.com", "not the password at all").await;
     assert_eq!(unknown.status, 401);
-    assert_eq!(wrong.body, unknown.body, "the answer says nothing of the account");
+    assert_eq!(
+        wrong.body, unknown.body,
+        "the answer says nothing of the account"
+    );
     let failed = events_of(&app, org_id, "auth.login_failed").await;
     assert_eq!(failed.len(), 1, "{failed:#?}");
     assert_eq!(failed[0].outcome.as_str(), "denied");
-    assert_eq!(failed[0].target.as_ref().map(|t| t.id.as_str()), Some(ada.id.as_str()));
+    assert_eq!(
+        failed[0].target.as_ref().map(|t| t.id.as_str()),
+        Some(ada.id.as_str())
+    );
     let details = serde_json::to_string(&failed[0]).expect("an event serializes");
     assert!(!details.contains("not the password"), "{details}");
     let org_less: Vec<AuditEvent> = app
@@ -718,7 +730,9 @@ pub async fn failed_sign_ins_are_recorded_for_the_account_only(backend: Backend)
         .await
         .expect("the audit log reads");
     assert!(
-        org_less.iter().all(|e| e.action.as_str() != "auth.login_failed"),
+        org_less
+            .iter()
+            .all(|e| e.action.as_str() != "auth.login_failed"),
         "an unknown account's failure is recorded nowhere"
     );
 }

@@ -141,6 +141,17 @@ pub const READ_ONLY_BUILTINS: &[&str] = &[
     "org:read",
 ];
 
+/// What the member role holds: the read-only built-ins but the audit
+/// log's, which owners and admins hold.
+pub const MEMBER_GRANTS: &[&str] = &[
+    "keys:read",
+    "keys:verify",
+    "members:read",
+    "teams:read",
+    "roles:read",
+    "org:read",
+];
+
 /// Every built-in permission.
 pub const BUILTINS: &[&str] = &[
     "keys:read",

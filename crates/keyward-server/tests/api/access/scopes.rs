@@ -4,8 +4,8 @@
 //! Service-account keys are in `service_accounts.rs`.
 
 use super::{
-    BUILTINS, READ_ONLY_BUILTINS, acme, all_on, assert_code, create_team, grant, grant_set, join,
-    me_grants, member_path, register_permission, set_team_member, verify,
+    BUILTINS, MEMBER_GRANTS, READ_ONLY_BUILTINS, acme, all_on, assert_code, create_team, grant,
+    grant_set, join, me_grants, member_path, register_permission, set_team_member, verify,
 };
 use crate::api::{key_path, keys_path, text};
 use crate::assertions::{assert_error, assert_status};
@@ -42,7 +42,7 @@ pub async fn user_keys_act_with_their_owners_live_grants(backend: Backend) {
     );
     assert_eq!(
         grant_set(&verified["grants"]),
-        all_on(READ_ONLY_BUILTINS, &["*"])
+        all_on(MEMBER_GRANTS, &["*"])
     );
     let admin_key = people.admin.user_key("acme", "admin's").await;
     let verified = verify(&app, text(&admin_key, "key"), None, None).await;

@@ -2,9 +2,9 @@
 //! that fail the same way whatever the reason.
 
 use super::{
-    ACCEPT, BUILTINS, LOGIN, LOGOUT, ME, PASSWORD, READ_ONLY_BUILTINS, acme, all_on, bearer,
-    grant_set, invite, join, login, me_grants, member_path, members_path, sign_in, user_path,
-    verify,
+    ACCEPT, BUILTINS, LOGIN, LOGOUT, ME, MEMBER_GRANTS, PASSWORD, READ_ONLY_BUILTINS, acme, all_on,
+    bearer, grant_set, invite, join, login, me_grants, member_path, members_path, sign_in,
+    user_path, verify,
 };
 use crate::api::{keys_path, text};
 use crate::assertions::{assert_error, assert_fields, assert_status, assert_validation};
@@ -41,10 +41,7 @@ pub async fn login_opens_a_session_usable_as_bearer(backend: Backend) {
     assert_eq!(orgs[0]["slug"], "acme");
     assert_eq!(orgs[0]["role"], "member");
     // A member holds the read-only catalog entries.
-    assert_eq!(
-        grant_set(&orgs[0]["grants"]),
-        all_on(READ_ONLY_BUILTINS, &["*"])
-    );
+    assert_eq!(grant_set(&orgs[0]["grants"]), all_on(MEMBER_GRANTS, &["*"]));
     // Usable on the API with what the member holds.
     assert_status(&session.get(&members_path("acme")).await, 200);
     assert_status(&session.get(&keys_path("acme")).await, 200);
@@ -189,7 +186,7 @@ pub async fn me_lists_every_org_with_role_and_live_grants(backend: Backend) {
     }
     assert_eq!(
         me_grants(session, "acme").await,
-        all_on(READ_ONLY_BUILTINS, &["*"])
+        all_on(MEMBER_GRANTS, &["*"])
     );
     assert_eq!(me_grants(session, "beta").await, all_on(BUILTINS, &["*"]));
 

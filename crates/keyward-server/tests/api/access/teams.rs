@@ -3,8 +3,9 @@
 //! deleted team takes its keys with it.
 
 use super::{
-    BUILTINS, READ_ONLY_BUILTINS, acme, all_on, assert_code, create_team, join, me_grants, put,
-    register_permission, set_team_member, team_member_path, team_path, teams_path, verify,
+    BUILTINS, MEMBER_GRANTS, READ_ONLY_BUILTINS, acme, all_on, assert_code, create_team, join,
+    me_grants, put, register_permission, set_team_member, team_member_path, team_path, teams_path,
+    verify,
 };
 use crate::api::{keys_path, text};
 use crate::assertions::{assert_error, assert_fields, assert_status};
@@ -221,7 +222,7 @@ pub async fn team_roles_grant_on_the_team_resources(backend: Backend) {
     let own = format!("teams/{team}");
     let below = format!("teams/{team}/*");
 
-    let mut read_only: Vec<&str> = READ_ONLY_BUILTINS.to_vec();
+    let mut read_only: Vec<&str> = MEMBER_GRANTS.to_vec();
     read_only.push("dataproducts:read");
     let writes: Vec<&str> = BUILTINS
         .iter()
