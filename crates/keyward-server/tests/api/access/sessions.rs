@@ -2,9 +2,8 @@
 //! that fail the same way whatever the reason.
 
 use super::{
-    ACCEPT, BUILTINS, LOGIN, LOGOUT, ME, MEMBER_GRANTS, PASSWORD, READ_ONLY_BUILTINS, acme, all_on,
-    bearer, grant_set, invite, join, login, me_grants, member_path, members_path, sign_in,
-    user_path, verify,
+    ACCEPT, BUILTINS, LOGIN, LOGOUT, ME, MEMBER_GRANTS, PASSWORD, acme, all_on, bearer, grant_set,
+    invite, join, login, me_grants, member_path, members_path, sign_in, user_path, verify,
 };
 use crate::api::{keys_path, text};
 use crate::assertions::{assert_error, assert_fields, assert_status, assert_validation};

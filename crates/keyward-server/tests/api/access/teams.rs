@@ -3,9 +3,8 @@
 //! deleted team takes its keys with it.
 
 use super::{
-    BUILTINS, MEMBER_GRANTS, READ_ONLY_BUILTINS, acme, all_on, assert_code, create_team, join,
-    me_grants, put, register_permission, set_team_member, team_member_path, team_path, teams_path,
-    verify,
+    BUILTINS, MEMBER_GRANTS, acme, all_on, assert_code, create_team, join, me_grants, put,
+    register_permission, set_team_member, team_member_path, team_path, teams_path, verify,
 };
 use crate::api::{keys_path, text};
 use crate::assertions::{assert_error, assert_fields, assert_status};
