@@ -147,7 +147,7 @@ pub(crate) trait Bind<'q, DB: Database>: 'q + Encode<'q, DB> + Type<DB> {}
 impl<'q, DB: Database, T: 'q + Encode<'q, DB> + Type<DB>> Bind<'q, DB> for T {}
 
 /// A chain's row in `audit_chains`.
-#[derive(Debug, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub(crate) struct Head {
     pub last_seq: i64,
     pub last_hash: Vec<u8>,

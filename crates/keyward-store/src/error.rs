@@ -48,7 +48,7 @@ impl From<sqlx::Error> for StoreError {
                     ("teams", "a team with this name"),
                     ("roles", "a role with this name"),
                     ("principal_groups", "a group with this name"),
-                    ("audit_events", "an audit event with this id"),
+                    ("audit_events", "this audit event"),
                 ]
                 .into_iter()
                 .find(|(needle, _)| message.contains(needle))

@@ -1,6 +1,6 @@
 //! The audit log on SQLite. Every write goes through the one writer
 //! connection, so reading a chain's head and moving it can't interleave
-//! with another append.
+//! with another append, and the store can remember each chain's head.
 
 use super::{SqliteStore, from_ms, ms};
 use crate::audit::{self, AuditQuery, AuditStore, ChainCheck, Head, Link, StoredEvent, chain_key};
@@ -15,37 +15,78 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{FromRow, QueryBuilder, Sqlite, SqliteConnection};
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use uuid::Uuid;
+
+/// The heads a batch moves chains to, by chain.
+pub(crate) type Moved = HashMap<Uuid, Head>;
+
+/// Each chain's head as this store last committed it. Every append goes
+/// through the one writer connection, so once a chain's head is known an
+/// audited write needn't read it again: a key and its event are one round
+/// trip. The batch still checks the head it links to (see `push_appends`)
+/// and fails rather than extend a chain from a stale head; a failure
+/// forgets every head, which are read again.
+#[derive(Debug, Default)]
+pub(crate) struct Heads(Mutex<Moved>);
+
+impl Heads {
+    fn lock(&self) -> MutexGuard<'_, Moved> {
+        // A panic elsewhere can't leave the map half-written.
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Keeps the heads a batch moved chains to, while its write still
+    /// holds the writer connection; after a batch or a commit that failed,
+    /// forgets them all.
+    pub(crate) fn settle(&self, committed: Result<Moved>) -> Result<()> {
+        let mut heads = self.lock();
+        match committed {
+            Ok(moved) => {
+                heads.extend(moved);
+                Ok(())
+            }
+            Err(error) => {
+                heads.clear();
+                Err(error)
+            }
+        }
+    }
+}
 
 /// Appends to `batch` the statements recording `events` in their chains,
 /// in order, each ending with the condition `guard` pushes (at least
 /// `WHERE true`) so a batch can record them only if its write happened.
-/// Reads each chain's head on `conn`, the writer connection, through which
-/// every write goes: the heads can't move before the batch runs on it.
+/// Takes each chain's head from `heads`, or reads it on `conn`, the writer
+/// connection. Moving a head checks that it is still the one the event
+/// links to: a head left NULL fails the batch. Says where the heads go.
 pub(crate) async fn push_appends<'q>(
     conn: &mut SqliteConnection,
+    heads: &Heads,
     batch: &mut QueryBuilder<'q, Sqlite>,
     events: &[AuditEvent],
     guard: impl Fn(&mut QueryBuilder<'q, Sqlite>),
-) -> Result<()> {
-    let mut heads: HashMap<Uuid, Head> = HashMap::new();
+) -> Result<Moved> {
+    let mut moved = Moved::new();
     for event in events {
         let chain = chain_key(event.organization_id);
-        let head = match heads.entry(chain) {
+        let known = heads.lock().get(&chain).cloned();
+        let head = match moved.entry(chain) {
             Entry::Occupied(head) => head.into_mut(),
-            Entry::Vacant(slot) => {
-                let head: Option<Head> = sqlx::query_as(audit::HEAD)
+            Entry::Vacant(slot) => slot.insert(match known {
+                Some(head) => head,
+                None => sqlx::query_as(audit::HEAD)
                     .bind(chain)
                     .fetch_optional(&mut *conn)
-                    .await?;
-                slot.insert(head.unwrap_or_else(Head::genesis))
-            }
+                    .await?
+                    .unwrap_or_else(Head::genesis),
+            }),
         };
         let (seq, hash) = head.next(event)?;
-        head.last_seq = seq;
-        head.last_hash = hash.to_vec();
         audit::push_insert(batch, seq, hash, event, ms(event.at))?;
         guard(batch);
+        // A new chain's row, or the head moved on from the one the event
+        // links to, which it must still be.
         batch.push(
             "; INSERT INTO audit_chains (chain_key, last_seq, last_hash, anchor_seq, anchor_hash) \
              SELECT ",
@@ -58,27 +99,33 @@ pub(crate) async fn push_appends<'q>(
             .push("0")
             .push_bind(GENESIS.to_vec());
         guard(batch);
-        batch.push(
-            " ON CONFLICT (chain_key) DO UPDATE \
-             SET last_seq = excluded.last_seq, last_hash = excluded.last_hash; ",
-        );
+        batch
+            .push(" ON CONFLICT (chain_key) DO UPDATE SET last_seq = CASE WHEN last_seq = ")
+            .push_bind(head.last_seq)
+            .push(" AND last_hash = ")
+            .push_bind(head.last_hash.clone())
+            .push(" THEN excluded.last_seq END, last_hash = excluded.last_hash; ");
+        head.last_seq = seq;
+        head.last_hash = hash.to_vec();
     }
-    Ok(())
+    Ok(moved)
 }
 
 /// Records `events` in their chains on `conn`, the writer connection, in
-/// the transaction it is in: call it last, after the write itself.
-pub(crate) async fn append_in_tx(conn: &mut SqliteConnection, events: &[AuditEvent]) -> Result<()> {
-    if events.is_empty() {
-        return Ok(());
-    }
+/// the transaction it is in: call it last, after the write itself. Says
+/// where the heads go once the transaction commits.
+pub(crate) async fn append_in_tx(
+    conn: &mut SqliteConnection,
+    heads: &Heads,
+    events: &[AuditEvent],
+) -> Result<Moved> {
     let mut batch = QueryBuilder::new("");
-    push_appends(conn, &mut batch, events, |batch| {
+    let moved = push_appends(conn, heads, &mut batch, events, |batch| {
         batch.push(" WHERE true");
     })
     .await?;
     batch.build().execute(&mut *conn).await?;
-    Ok(())
+    Ok(moved)
 }
 
 fn link(row: SqliteRow) -> Result<Link> {
@@ -88,10 +135,13 @@ fn link(row: SqliteRow) -> Result<Link> {
 #[async_trait]
 impl AuditStore for SqliteStore {
     async fn append_audit(&self, event: &AuditEvent) -> Result<()> {
-        let mut tx = self.writer.begin().await?;
-        append_in_tx(&mut tx, std::slice::from_ref(event)).await?;
-        tx.commit().await?;
-        Ok(())
+        // A write of nothing, recording the event.
+        let store = Self {
+            audit: Arc::new([event.clone()]),
+            ..self.clone()
+        };
+        let write = store.transaction().await?;
+        store.finish(write, ()).await
     }
 
     async fn audit_events(&self, query: &AuditQuery) -> Result<Vec<AuditEvent>> {

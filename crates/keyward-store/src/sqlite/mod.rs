@@ -10,6 +10,7 @@ use crate::rows::{self, GrantsByKey};
 use crate::write::{Changed, Write};
 use crate::{KeyUsage, NewPermission, OrgPatch, Result, Store, StoreError};
 use async_trait::async_trait;
+use audit::Heads;
 use chrono::{DateTime, Utc};
 use keyward_core::KeyHash;
 use keyward_core::audit::AuditEvent;
@@ -36,6 +37,8 @@ pub struct SqliteStore {
     writer: SqlitePool,
     /// The events the next write records (see [`Store::audited`]).
     audit: Arc<[AuditEvent]>,
+    /// The chains' heads, shared by every handle on this database.
+    heads: Arc<Heads>,
 }
 
 fn ms(t: DateTime<Utc>) -> i64 {
@@ -82,6 +85,7 @@ impl SqliteStore {
             reader,
             writer,
             audit: Arc::new([]),
+            heads: Arc::default(),
         })
     }
 
@@ -104,10 +108,16 @@ impl SqliteStore {
     /// Finishes a write that answered `outcome`: records the pending events
     /// if it changed something, and commits.
     async fn finish<T: Changed>(&self, mut write: Write<Sqlite>, outcome: T) -> Result<T> {
-        if outcome.changed() {
-            audit::append_in_tx(&mut write, &self.audit).await?;
+        if !outcome.changed() || self.audit.is_empty() {
+            write.commit().await?;
+            return Ok(outcome);
         }
-        write.commit().await?;
+        let appended = audit::append_in_tx(&mut write, &self.heads, &self.audit).await;
+        // Kept while this write still holds the writer connection, so the
+        // next write reads them; a failed commit forgets them again.
+        self.heads.settle(appended)?;
+        self.heads
+            .settle(write.commit().await.map(|()| audit::Moved::new()))?;
         Ok(outcome)
     }
 
@@ -416,7 +426,7 @@ impl Store for SqliteStore {
             push_if_key(&mut query, key.record.id);
             query.push("; ");
         }
-        audit::push_appends(&mut conn, &mut query, &self.audit, |query| {
+        let moved = audit::push_appends(&mut conn, &self.heads, &mut query, &self.audit, |query| {
             push_if_key(query, key.record.id);
         })
         .await?;
@@ -424,11 +434,15 @@ impl Store for SqliteStore {
         // Only the key's INSERT returns a row; `fetch_all` runs the batch
         // to its end.
         match query.build().fetch_all(&mut *conn).await {
-            Ok(returned) => key_inserted(&returned),
+            Ok(returned) => {
+                // At the limit, no event went in and no head moved.
+                key_inserted(&returned)?;
+                self.heads.settle(Ok(moved))
+            }
             Err(error) => {
                 // Leave no transaction open on the shared writer connection.
                 let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
-                Err(error.into())
+                self.heads.settle(Err(error.into()))
             }
         }
     }

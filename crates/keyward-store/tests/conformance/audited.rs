@@ -9,14 +9,15 @@ use crate::access::records::{
     create_team, create_user, group, invitation, member, new_token, role, team, user,
 };
 use crate::fixtures::{create_permission, grant, insert, new_key, new_permission, now, org};
+use crate::harness::Raw;
 use futures::future::{BoxFuture, join_all};
 use keyward_core::KeyHash;
 use keyward_core::access::{Group, OrgRole, Role, ServiceAccount, Team, TeamRole, User};
 use keyward_core::audit::{Action, ActorKind, AuditEvent, Outcome, Party};
 use keyward_core::model::{KeyPatch, NewKey, Organization, Permission};
 use keyward_store::{
-    Acceptance, Acceptor, AuditQuery, ChainCheck, OrgPatch, RolePatch, ServiceAccountPatch, Store,
-    StoreError,
+    Acceptance, Acceptor, AuditQuery, ChainCheck, OrgPatch, RolePatch, ServiceAccountPatch,
+    SqliteStore, Store, StoreError,
 };
 use std::sync::Arc;
 use uuid::Uuid;
@@ -648,4 +649,35 @@ pub async fn concurrent_audited_writes_keep_one_valid_chain(store: Arc<dyn Store
     let count = WRITERS * WRITES;
     assert_eq!(chain(&*store, world.org.id).await.len(), count);
     assert_eq!(check(&*store, world.org.id).await, intact(count as u64));
+}
+
+/// Another store on the same database moves a chain and prunes it behind
+/// this one's back. SQLite's store remembers each chain's head, so its next
+/// audited write fails rather than extend the chain from a stale head, and
+/// the one after reads the head again; PostgreSQL's reads the head under a
+/// lock every time. Either way the chain stays valid.
+pub async fn a_chain_moved_elsewhere_is_never_extended_from_a_stale_head(
+    store: Arc<dyn Store>,
+    raw: Raw,
+) {
+    let elsewhere: Arc<dyn Store> = match &raw {
+        Raw::Sqlite(path) => Arc::new(SqliteStore::open(path).await.unwrap()),
+        Raw::Postgres(_) => store.clone(),
+    };
+    let world = World::new(&*store).await;
+    let create = |store: &Arc<dyn Store>, n: usize| {
+        let audited = store.audited(vec![event(world.org.id, n)]);
+        let account = account(&world.org, &format!("account {n}"));
+        async move { audited.create_service_account(&account).await }
+    };
+    create(&store, 1).await.unwrap();
+    create(&elsewhere, 2).await.unwrap();
+    let later = now() + chrono::Duration::days(1);
+    assert_eq!(elsewhere.prune_audit(later).await.unwrap(), 2);
+    let stale = create(&store, 3).await;
+    assert_eq!(stale.is_err(), matches!(raw, Raw::Sqlite(_)), "{stale:?}");
+    create(&store, 4).await.unwrap();
+    let kept = if stale.is_ok() { 2 } else { 1 };
+    assert_eq!(chain(&*store, world.org.id).await.len(), kept);
+    assert_eq!(check(&*store, world.org.id).await, intact(kept as u64));
 }

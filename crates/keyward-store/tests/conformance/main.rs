@@ -88,5 +88,6 @@ conformance! {
     audited::audited_writes_that_fail_record_none,
     audited::a_reused_audited_handle_records_its_events_once,
     audited::concurrent_audited_writes_keep_one_valid_chain,
+    audited::a_chain_moved_elsewhere_is_never_extended_from_a_stale_head(raw),
 }
 mod access;
