@@ -6,7 +6,7 @@ use super::actions::{
 };
 use super::commit::{Change, commit};
 use super::handout::ensure_hands_out;
-use super::rules::{check_name, not_found, parse_id, truncate};
+use super::rules::{check_name, found, not_found, parse_id, truncate};
 use crate::ctx::Ctx;
 use crate::error::{ApiError, ApiResult, Code};
 use crate::eviction::Evict;
@@ -138,11 +138,7 @@ pub async fn delete(state: &AppState, ctx: &Ctx, raw: &str) -> ApiResult<()> {
         async move { store.delete_group(org, id).await }.boxed()
     })
     .await?;
-    if deleted {
-        Ok(())
-    } else {
-        Err(not_found("group", raw))
-    }
+    found(deleted, "group", raw)
 }
 
 /// Adds a role the caller holds to a group.

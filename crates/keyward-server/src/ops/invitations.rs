@@ -5,7 +5,7 @@
 use super::actions::{INVITATION_WITHDRAWN, MEMBER_INVITED, MEMBER_JOINED};
 use super::commit::{By, Change, commit};
 use super::members::may_grant_role;
-use super::rules::{check_name, not_found, parse_id, truncate};
+use super::rules::{check_name, found, not_found, parse_id, truncate};
 use super::sessions::hash_password;
 use crate::ctx::{Ctx, RequestMeta, user_actor};
 use crate::error::{ApiError, ApiResult, Code};
@@ -108,11 +108,7 @@ pub async fn withdraw(state: &AppState, ctx: &Ctx, raw: &str) -> ApiResult<()> {
         async move { store.delete_invitation(org, id).await }.boxed()
     })
     .await?;
-    if deleted {
-        Ok(())
-    } else {
-        Err(not_found("invitation", raw))
-    }
+    found(deleted, "invitation", raw)
 }
 
 /// Who accepts an invitation.

@@ -4,7 +4,7 @@ use super::actions::{MEMBER_REMOVED, MEMBER_ROLE_CHANGED};
 use super::commit::{Change, commit};
 use super::handout::ensure_hands_out;
 use super::roles::Principal;
-use super::rules::{not_found, parse_id, truncate};
+use super::rules::{found, not_found, parse_id, truncate};
 use crate::ctx::{Ctx, Grants};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::eviction::Evict;
@@ -120,9 +120,5 @@ pub async fn remove(state: &AppState, ctx: &Ctx, raw: &str) -> ApiResult<()> {
     })
     .await
     .map_err(last_owner)?;
-    if removed {
-        Ok(())
-    } else {
-        Err(not_found("member", raw))
-    }
+    found(removed, "member", raw)
 }

@@ -7,7 +7,7 @@ use super::actions::{
 use super::commit::{Change, commit};
 use super::handout::ensure_hands_out;
 use super::rules::{
-    check_description, check_name, not_found, parse_id, resolve_permissions, truncate,
+    check_description, check_name, found, not_found, parse_id, resolve_permissions, truncate,
 };
 use crate::ctx::Ctx;
 use crate::error::{ApiError, ApiResult, Code};
@@ -114,11 +114,7 @@ pub async fn delete(state: &AppState, ctx: &Ctx, raw: &str) -> ApiResult<()> {
         async move { store.delete_role(org, id).await }.boxed()
     })
     .await?;
-    if deleted {
-        Ok(())
-    } else {
-        Err(not_found("role", raw))
-    }
+    found(deleted, "role", raw)
 }
 
 /// How the log names a principal: its kind and display name.

@@ -124,6 +124,15 @@ pub fn not_found(kind: &str, raw: &str) -> ApiError {
     ApiError::new(Code::NotFound, format!("{kind} {raw} was not found"))
 }
 
+/// `Ok` when an operation found what the path names, else its 404.
+pub fn found(done: bool, kind: &str, raw: &str) -> ApiResult<()> {
+    if done {
+        Ok(())
+    } else {
+        Err(not_found(kind, raw))
+    }
+}
+
 pub fn check_description(raw: Option<String>) -> ApiResult<Option<String>> {
     match raw {
         Some(d) if d.chars().count() > DESCRIPTION_MAX => Err(ApiError::validation(format!(

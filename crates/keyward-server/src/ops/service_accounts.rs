@@ -3,7 +3,7 @@
 use super::actions::{SERVICE_ACCOUNT_CREATED, SERVICE_ACCOUNT_DELETED, SERVICE_ACCOUNT_UPDATED};
 use super::commit::{Change, commit};
 use super::roles::Principal;
-use super::rules::{check_description, check_name, not_found, parse_id, truncate};
+use super::rules::{check_description, check_name, found, not_found, parse_id, truncate};
 use crate::ctx::Ctx;
 use crate::error::{ApiError, ApiResult};
 use crate::eviction::Evict;
@@ -121,9 +121,5 @@ pub async fn delete(state: &AppState, ctx: &Ctx, raw: &str) -> ApiResult<()> {
         async move { store.delete_service_account(org, id, at).await }.boxed()
     })
     .await?;
-    if deleted {
-        Ok(())
-    } else {
-        Err(not_found(KIND, raw))
-    }
+    found(deleted, KIND, raw)
 }

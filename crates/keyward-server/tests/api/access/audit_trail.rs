@@ -4,21 +4,23 @@
 //! added to the router without a step here fails the coverage check.
 
 use super::openapi::operations;
-use super::{ACCEPT, bearer, invitations_path, invite};
-use crate::api::{ORGS, text};
+use super::{bearer, invite};
+use crate::api::{Api, ORGS, text};
 use crate::backend::Backend;
 use crate::helpers::{TestApp, spawn_app};
 use futures::TryStreamExt;
 use keyward_client::Method;
 use keyward_core::audit::AuditEvent;
 use serde_json::{Value, json};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use uuid::Uuid;
 
-/// The writes the test walks through, and the logs it reads.
+/// The writes the test walks through: the ids their paths name, and the
+/// operations covered so far.
 struct Trail<'a> {
     app: &'a TestApp,
     org: Option<Uuid>,
+    ids: BTreeMap<&'static str, String>,
     covered: BTreeSet<String>,
 }
 
@@ -33,31 +35,39 @@ impl Trail<'_> {
             .expect("the audit log reads")
     }
 
-    /// Sends one write as `api`, expects `status`, and checks that exactly
-    /// one event was recorded, `action` by an actor of type `actor`.
-    #[allow(clippy::too_many_arguments)]
+    /// Names `{name}` in the paths that follow.
+    fn set(&mut self, name: &'static str, value: &str) {
+        self.ids.insert(name, value.to_owned());
+    }
+
+    /// Makes the documented write `documented` ("METHOD /path/{name}") as
+    /// `api`, expects it to succeed, and checks that it recorded exactly
+    /// one event, `expected` ("action by actor type"); returns the body.
     async fn write(
         &mut self,
-        api: &crate::api::Api,
-        method: Method,
+        api: &Api,
         documented: &str,
-        path: &str,
         body: Option<Value>,
-        status: u16,
-        action: &str,
-        actor: &str,
+        expected: &str,
     ) -> Value {
-        self.covered.insert(format!("{method} {documented}"));
+        self.covered.insert(documented.to_owned());
+        let (method, template) = documented.split_once(' ').expect("METHOD /path");
+        let method: Method = method.parse().expect("a method");
+        let mut path = template.to_owned();
+        for (name, value) in &self.ids {
+            path = path.replace(&format!("{{{name}}}"), value);
+        }
         let mut logs = vec![None];
         logs.extend(self.org.map(Some));
         let mut before = Vec::new();
         for &org in &logs {
             before.push(self.log(org).await.len());
         }
-        let response = api.send(method.clone(), path, body).await;
-        assert_eq!(
-            response.status, status,
-            "{method} {path}: {}",
+        let response = api.send(method, &path, body).await;
+        assert!(
+            response.is_success(),
+            "{documented} as {path}: {} {}",
+            response.status,
             response.body
         );
         let mut new = Vec::new();
@@ -67,16 +77,19 @@ impl Trail<'_> {
         assert_eq!(
             new.len(),
             1,
-            "{method} {documented} left {} events: {new:#?}",
+            "{documented} left {} events: {new:#?}",
             new.len()
         );
         let event = &new[0];
-        assert_eq!(event.action.as_str(), action, "{method} {documented}");
-        assert_eq!(event.actor.kind.as_str(), actor, "{method} {documented}");
-        assert_eq!(event.outcome.as_str(), "success", "{method} {documented}");
+        let seen = format!("{} by {}", event.action, event.actor.kind);
+        assert_eq!(seen, expected, "{documented}");
+        assert_eq!(event.outcome.as_str(), "success", "{documented}");
         let details = serde_json::to_string(&event.details).expect("details serialize");
-        for secret in ["kwi_", "kws_", "password"] {
-            assert!(!details.contains(secret), "{action} details hold {secret}");
+        for secret in ["kwi_", "kws_", "passphrase"] {
+            assert!(
+                !details.contains(secret),
+                "{expected}: details hold {secret}"
+            );
         }
         response.body
     }
@@ -84,501 +97,342 @@ impl Trail<'_> {
 
 pub async fn every_write_leaves_one_audit_event(backend: Backend) {
     let app = spawn_app(&backend).await;
-    let admin = app.admin.clone();
-    let anonymous = app.anonymous();
-    let mut trail = Trail {
+    let (admin, anonymous) = (app.admin.clone(), app.anonymous());
+    let mut t = Trail {
         app: &app,
         org: None,
+        ids: BTreeMap::new(),
         covered: BTreeSet::new(),
     };
-    let (post, patch, put, delete) = (Method::POST, Method::PATCH, Method::PUT, Method::DELETE);
-
-    let org = trail
+    let org = t
         .write(
             &admin,
-            post.clone(),
-            ORGS,
-            ORGS,
+            "POST /api/v1/orgs",
             Some(json!({"name": "Audited"})),
-            201,
-            "org.created",
-            "admin",
+            "org.created by admin",
         )
         .await;
     let org_id: Uuid = text(&org, "id").parse().expect("an org id");
-    trail.org = Some(org_id);
-    let o = format!("{ORGS}/{org_id}");
+    t.org = Some(org_id);
+    t.set("org", &org_id.to_string());
 
     // An owner joins through an invitation and signs in.
-    let invited = trail
+    let owner = json!({"email": "ada@example.com", "role": "owner"});
+    let invited = t
         .write(
             &admin,
-            post.clone(),
-            "/api/v1/orgs/{org}/invitations",
-            &invitations_path(&org_id.to_string()),
-            Some(json!({"email": "ada@example.com", "role": "owner"})),
-            201,
-            "member.invited",
-            "admin",
+            "POST /api/v1/orgs/{org}/invitations",
+            Some(owner),
+            "member.invited by admin",
         )
         .await;
-    let accepted = trail
-        .write(&anonymous, post.clone(), ACCEPT, ACCEPT,
-            Some(json!({"token": text(&invited, "token"), "name": "Ada Lovelace", "password": "a long passphrase 1"})),
-            201, "member.joined", "user")
+    let ada_joins = json!({"token": text(&invited, "token"), "name": "Ada Lovelace", "password": "a long passphrase 1"});
+    let accepted = t
+        .write(
+            &anonymous,
+            "POST /api/v1/invitations/accept",
+            Some(ada_joins),
+            "member.joined by user",
+        )
         .await;
     let ada_id = accepted["user"]["id"]
         .as_str()
         .expect("a user id")
         .to_owned();
-    let login = trail
+    let credentials = json!({"email": "ada@example.com", "password": "a long passphrase 1"});
+    let login = t
         .write(
             &anonymous,
-            post.clone(),
-            "/api/v1/auth/login",
-            "/api/v1/auth/login",
-            Some(json!({"email": "ada@example.com", "password": "a long passphrase 1"})),
-            200,
-            "auth.login_succeeded",
-            "user",
+            "POST /api/v1/auth/login",
+            Some(credentials),
+            "auth.login_succeeded by user",
         )
         .await;
     let ada = bearer(&app, text(&login, "token"));
 
-    trail
-        .write(
-            &ada,
-            patch.clone(),
-            "/api/v1/orgs/{org}",
-            &o,
-            Some(json!({"name": "Audited Inc"})),
-            200,
-            "org.updated",
-            "user",
-        )
-        .await;
-    trail
-        .write(
-            &ada,
-            post.clone(),
-            "/api/v1/orgs/{org}/permissions",
-            &format!("{o}/permissions"),
-            Some(json!({"name": "reports:read"})),
-            201,
-            "permission.created",
-            "user",
-        )
-        .await;
+    t.write(
+        &ada,
+        "PATCH /api/v1/orgs/{org}",
+        Some(json!({"name": "Audited Inc"})),
+        "org.updated by user",
+    )
+    .await;
+    let permission = json!({"name": "reports:read"});
+    t.write(
+        &ada,
+        "POST /api/v1/orgs/{org}/permissions",
+        Some(permission),
+        "permission.created by user",
+    )
+    .await;
 
     // Keys, through the JSON API and the Dadosfera contract.
-    let key = trail
+    let new_key = json!({"name": "nightly export", "scope": "organization"});
+    let key = t
         .write(
             &ada,
-            post.clone(),
-            "/api/v1/orgs/{org}/keys",
-            &format!("{o}/keys"),
-            Some(json!({"name": "nightly export", "scope": "organization"})),
-            201,
-            "key.created",
-            "user",
+            "POST /api/v1/orgs/{org}/keys",
+            Some(new_key),
+            "key.created by user",
         )
         .await;
-    let key_path = format!("{o}/keys/{}", text(&key, "id"));
-    trail
-        .write(
-            &ada,
-            patch.clone(),
-            "/api/v1/orgs/{org}/keys/{id}",
-            &key_path,
-            Some(json!({"name": "nightly"})),
-            200,
-            "key.updated",
-            "user",
-        )
-        .await;
-    trail
-        .write(
-            &ada,
-            delete.clone(),
-            "/api/v1/orgs/{org}/keys/{id}",
-            &key_path,
-            None,
-            204,
-            "key.revoked",
-            "user",
-        )
-        .await;
+    t.set("id", text(&key, "id"));
+    t.write(
+        &ada,
+        "PATCH /api/v1/orgs/{org}/keys/{id}",
+        Some(json!({"name": "nightly"})),
+        "key.updated by user",
+    )
+    .await;
+    t.write(
+        &ada,
+        "DELETE /api/v1/orgs/{org}/keys/{id}",
+        None,
+        "key.revoked by user",
+    )
+    .await;
     let catalog = ada.get("/permissions").await.body;
     let keys_read = catalog
         .as_array()
         .and_then(|all| all.iter().find(|p| p["name"] == "keys:read"))
         .map(|p| p["id"].clone())
         .expect("keys:read in the catalog");
-    let dadosfera = trail
-        .write(
-            &ada,
-            post.clone(),
-            "/api-key",
-            "/api-key",
-            Some(json!({"permissions": [keys_read], "name": "legacy"})),
-            201,
-            "key.created",
-            "user",
-        )
+    let legacy = json!({"permissions": [keys_read], "name": "legacy"});
+    let legacy = t
+        .write(&ada, "POST /api-key", Some(legacy), "key.created by user")
         .await;
-    trail
-        .write(
-            &ada,
-            delete.clone(),
-            "/api-key/{id}",
-            &format!("/api-key/{}", text(&dadosfera, "id")),
-            None,
-            204,
-            "key.revoked",
-            "user",
-        )
+    t.set("id", text(&legacy, "id"));
+    t.write(&ada, "DELETE /api-key/{id}", None, "key.revoked by user")
         .await;
 
     // A member: invited, withdrawn, invited again, joined, promoted.
-    let withdrawn = trail
+    let bob = json!({"email": "bob@example.com", "role": "member"});
+    let withdrawn = t
         .write(
             &ada,
-            post.clone(),
-            "/api/v1/orgs/{org}/invitations",
-            &format!("{o}/invitations"),
-            Some(json!({"email": "bob@example.com", "role": "member"})),
-            201,
-            "member.invited",
-            "user",
+            "POST /api/v1/orgs/{org}/invitations",
+            Some(bob),
+            "member.invited by user",
         )
         .await;
-    trail
-        .write(
-            &ada,
-            delete.clone(),
-            "/api/v1/orgs/{org}/invitations/{id}",
-            &format!("{o}/invitations/{}", text(&withdrawn, "id")),
-            None,
-            204,
-            "invitation.withdrawn",
-            "user",
-        )
-        .await;
+    t.set("id", text(&withdrawn, "id"));
+    t.write(
+        &ada,
+        "DELETE /api/v1/orgs/{org}/invitations/{id}",
+        None,
+        "invitation.withdrawn by user",
+    )
+    .await;
     let bob_invite = invite(&ada, &org_id.to_string(), "bob@example.com", "member")
         .await
         .body;
     let bob = accept_new(&app, text(&bob_invite, "token"), "Bob").await;
-    let member = format!("{o}/members/{bob}");
-    trail
-        .write(
-            &ada,
-            patch.clone(),
-            "/api/v1/orgs/{org}/members/{user}",
-            &member,
-            Some(json!({"role": "admin"})),
-            200,
-            "member.role_changed",
-            "user",
-        )
-        .await;
+    t.set("user", &bob);
+    let promote = Some(json!({"role": "admin"}));
+    t.write(
+        &ada,
+        "PATCH /api/v1/orgs/{org}/members/{user}",
+        promote,
+        "member.role_changed by user",
+    )
+    .await;
 
     // Roles, assigned to the member.
-    let role = trail
+    let readers = json!({"name": "readers", "grants": ["keys:read"]});
+    let role = t
         .write(
             &ada,
-            post.clone(),
-            "/api/v1/orgs/{org}/roles",
-            &format!("{o}/roles"),
-            Some(json!({"name": "readers", "grants": ["keys:read"]})),
-            201,
-            "role.created",
-            "user",
+            "POST /api/v1/orgs/{org}/roles",
+            Some(readers),
+            "role.created by user",
         )
         .await;
-    let role_id = text(&role, "id").to_owned();
-    let role_path = format!("{o}/roles/{role_id}");
-    trail
-        .write(
-            &ada,
-            patch.clone(),
-            "/api/v1/orgs/{org}/roles/{role}",
-            &role_path,
-            Some(json!({"name": "key readers"})),
-            200,
-            "role.updated",
-            "user",
-        )
-        .await;
-    let member_role = format!("{member}/roles/{role_id}");
-    trail
-        .write(
-            &ada,
-            put.clone(),
-            "/api/v1/orgs/{org}/members/{user}/roles/{role}",
-            &member_role,
-            None,
-            204,
-            "member.role_assigned",
-            "user",
-        )
-        .await;
-    trail
-        .write(
-            &ada,
-            delete.clone(),
-            "/api/v1/orgs/{org}/members/{user}/roles/{role}",
-            &member_role,
-            None,
-            204,
-            "member.role_unassigned",
-            "user",
-        )
-        .await;
+    t.set("role", text(&role, "id"));
+    let rename = Some(json!({"name": "key readers"}));
+    t.write(
+        &ada,
+        "PATCH /api/v1/orgs/{org}/roles/{role}",
+        rename,
+        "role.updated by user",
+    )
+    .await;
+    let member_role = "/api/v1/orgs/{org}/members/{user}/roles/{role}";
+    t.write(
+        &ada,
+        &format!("PUT {member_role}"),
+        None,
+        "member.role_assigned by user",
+    )
+    .await;
+    t.write(
+        &ada,
+        &format!("DELETE {member_role}"),
+        None,
+        "member.role_unassigned by user",
+    )
+    .await;
 
-    // Teams, by a key of the organization.
+    // Teams, created by a key of the organization.
     let org_key = app.org_key(&org_id.to_string(), "automation").await;
     let automation = app.client_with_key(text(&org_key, "key"));
-    let team = trail
+    let data = Some(json!({"name": "Data"}));
+    let team = t
         .write(
             &automation,
-            post.clone(),
-            "/api/v1/orgs/{org}/teams",
-            &format!("{o}/teams"),
-            Some(json!({"name": "Data"})),
-            201,
-            "team.created",
-            "key",
+            "POST /api/v1/orgs/{org}/teams",
+            data,
+            "team.created by key",
         )
         .await;
-    let team_path = format!("{o}/teams/{}", text(&team, "id"));
-    let team_member = format!("{team_path}/members/{bob}");
-    trail
-        .write(
-            &ada,
-            put.clone(),
-            "/api/v1/orgs/{org}/teams/{team}/members/{user}",
-            &team_member,
-            Some(json!({"role": "member"})),
-            204,
-            "team.member_added",
-            "user",
-        )
-        .await;
-    trail
-        .write(
-            &ada,
-            delete.clone(),
-            "/api/v1/orgs/{org}/teams/{team}/members/{user}",
-            &team_member,
-            None,
-            204,
-            "team.member_removed",
-            "user",
-        )
-        .await;
-    trail
-        .write(
-            &ada,
-            delete.clone(),
-            "/api/v1/orgs/{org}/teams/{team}",
-            &team_path,
-            None,
-            204,
-            "team.deleted",
-            "user",
-        )
-        .await;
+    t.set("team", text(&team, "id"));
+    let team_member = "/api/v1/orgs/{org}/teams/{team}/members/{user}";
+    let as_member = Some(json!({"role": "member"}));
+    t.write(
+        &ada,
+        &format!("PUT {team_member}"),
+        as_member,
+        "team.member_added by user",
+    )
+    .await;
+    t.write(
+        &ada,
+        &format!("DELETE {team_member}"),
+        None,
+        "team.member_removed by user",
+    )
+    .await;
+    t.write(
+        &ada,
+        "DELETE /api/v1/orgs/{org}/teams/{team}",
+        None,
+        "team.deleted by user",
+    )
+    .await;
 
     // Service accounts.
-    let account = trail
+    let etl = Some(json!({"name": "etl"}));
+    let account = t
         .write(
             &ada,
-            post.clone(),
-            "/api/v1/orgs/{org}/service-accounts",
-            &format!("{o}/service-accounts"),
-            Some(json!({"name": "etl"})),
-            201,
-            "service_account.created",
-            "user",
+            "POST /api/v1/orgs/{org}/service-accounts",
+            etl,
+            "service_account.created by user",
         )
         .await;
-    let account_path = format!("{o}/service-accounts/{}", text(&account, "id"));
-    trail
-        .write(
-            &ada,
-            patch.clone(),
-            "/api/v1/orgs/{org}/service-accounts/{account}",
-            &account_path,
-            Some(json!({"description": "nightly loads"})),
-            200,
-            "service_account.updated",
-            "user",
-        )
-        .await;
-    let account_role = format!("{account_path}/roles/{role_id}");
-    trail
-        .write(
-            &ada,
-            put.clone(),
-            "/api/v1/orgs/{org}/service-accounts/{account}/roles/{role}",
-            &account_role,
-            None,
-            204,
-            "service_account.role_assigned",
-            "user",
-        )
-        .await;
-    trail
-        .write(
-            &ada,
-            delete.clone(),
-            "/api/v1/orgs/{org}/service-accounts/{account}/roles/{role}",
-            &account_role,
-            None,
-            204,
-            "service_account.role_unassigned",
-            "user",
-        )
-        .await;
+    t.set("account", text(&account, "id"));
+    let account_path = "/api/v1/orgs/{org}/service-accounts/{account}";
+    let describe = Some(json!({"description": "nightly loads"}));
+    t.write(
+        &ada,
+        &format!("PATCH {account_path}"),
+        describe,
+        "service_account.updated by user",
+    )
+    .await;
+    let account_role = format!("{account_path}/roles/{{role}}");
+    t.write(
+        &ada,
+        &format!("PUT {account_role}"),
+        None,
+        "service_account.role_assigned by user",
+    )
+    .await;
+    t.write(
+        &ada,
+        &format!("DELETE {account_role}"),
+        None,
+        "service_account.role_unassigned by user",
+    )
+    .await;
 
     // Groups.
-    let group = trail
+    let analysts = Some(json!({"name": "analysts"}));
+    let group = t
         .write(
             &ada,
-            post.clone(),
-            "/api/v1/orgs/{org}/groups",
-            &format!("{o}/groups"),
-            Some(json!({"name": "analysts"})),
-            201,
-            "group.created",
-            "user",
+            "POST /api/v1/orgs/{org}/groups",
+            analysts,
+            "group.created by user",
         )
         .await;
-    let group_path = format!("{o}/groups/{}", text(&group, "id"));
-    let group_role = format!("{group_path}/roles/{role_id}");
-    trail
-        .write(
-            &ada,
-            put.clone(),
-            "/api/v1/orgs/{org}/groups/{group}/roles/{role}",
-            &group_role,
-            None,
-            204,
-            "group.role_added",
-            "user",
-        )
-        .await;
-    trail
-        .write(
-            &ada,
-            delete.clone(),
-            "/api/v1/orgs/{org}/groups/{group}/roles/{role}",
-            &group_role,
-            None,
-            204,
-            "group.role_removed",
-            "user",
-        )
-        .await;
-    let group_member = format!("{group_path}/members/user/{bob}");
-    trail
-        .write(
-            &ada,
-            put.clone(),
-            "/api/v1/orgs/{org}/groups/{group}/members/{type}/{id}",
-            &group_member,
-            None,
-            204,
-            "group.member_added",
-            "user",
-        )
-        .await;
-    trail
-        .write(
-            &ada,
-            delete.clone(),
-            "/api/v1/orgs/{org}/groups/{group}/members/{type}/{id}",
-            &group_member,
-            None,
-            204,
-            "group.member_removed",
-            "user",
-        )
-        .await;
-    trail
-        .write(
-            &ada,
-            delete.clone(),
-            "/api/v1/orgs/{org}/groups/{group}",
-            &group_path,
-            None,
-            204,
-            "group.deleted",
-            "user",
-        )
-        .await;
-    trail
-        .write(
-            &ada,
-            delete.clone(),
-            "/api/v1/orgs/{org}/service-accounts/{account}",
-            &account_path,
-            None,
-            204,
-            "service_account.deleted",
-            "user",
-        )
-        .await;
-    trail
-        .write(
-            &ada,
-            delete.clone(),
-            "/api/v1/orgs/{org}/roles/{role}",
-            &role_path,
-            None,
-            204,
-            "role.deleted",
-            "user",
-        )
-        .await;
+    t.set("group", text(&group, "id"));
+    let group_role = "/api/v1/orgs/{org}/groups/{group}/roles/{role}";
+    t.write(
+        &ada,
+        &format!("PUT {group_role}"),
+        None,
+        "group.role_added by user",
+    )
+    .await;
+    t.write(
+        &ada,
+        &format!("DELETE {group_role}"),
+        None,
+        "group.role_removed by user",
+    )
+    .await;
+    t.set("type", "user");
+    t.set("id", &bob);
+    let group_member = "/api/v1/orgs/{org}/groups/{group}/members/{type}/{id}";
+    t.write(
+        &ada,
+        &format!("PUT {group_member}"),
+        None,
+        "group.member_added by user",
+    )
+    .await;
+    t.write(
+        &ada,
+        &format!("DELETE {group_member}"),
+        None,
+        "group.member_removed by user",
+    )
+    .await;
+    t.write(
+        &ada,
+        "DELETE /api/v1/orgs/{org}/groups/{group}",
+        None,
+        "group.deleted by user",
+    )
+    .await;
+    t.write(
+        &ada,
+        &format!("DELETE {account_path}"),
+        None,
+        "service_account.deleted by user",
+    )
+    .await;
+    t.write(
+        &ada,
+        "DELETE /api/v1/orgs/{org}/roles/{role}",
+        None,
+        "role.deleted by user",
+    )
+    .await;
 
     // The member's account, their membership, the owner's session.
-    trail
-        .write(
-            &admin,
-            patch.clone(),
-            "/api/v1/users/{user}",
-            &format!("/api/v1/users/{bob}"),
-            Some(json!({"enabled": false})),
-            200,
-            "user.updated",
-            "admin",
-        )
-        .await;
-    trail
-        .write(
-            &ada,
-            delete.clone(),
-            "/api/v1/orgs/{org}/members/{user}",
-            &member,
-            None,
-            204,
-            "member.removed",
-            "user",
-        )
-        .await;
-    trail
-        .write(
-            &ada,
-            post.clone(),
-            "/api/v1/auth/logout",
-            "/api/v1/auth/logout",
-            None,
-            204,
-            "auth.logout",
-            "user",
-        )
-        .await;
+    let disable = Some(json!({"enabled": false}));
+    t.write(
+        &admin,
+        "PATCH /api/v1/users/{user}",
+        disable,
+        "user.updated by admin",
+    )
+    .await;
+    t.write(
+        &ada,
+        "DELETE /api/v1/orgs/{org}/members/{user}",
+        None,
+        "member.removed by user",
+    )
+    .await;
+    t.write(
+        &ada,
+        "POST /api/v1/auth/logout",
+        None,
+        "auth.logout by user",
+    )
+    .await;
 
     for org in [None, Some(org_id)] {
         let check = app
@@ -589,8 +443,8 @@ pub async fn every_write_leaves_one_audit_event(backend: Backend) {
             .expect("verify");
         assert!(check.ok, "{org:?}: {check:?}");
     }
-    // The target of member events is the user.
-    let joined = trail.log(Some(org_id)).await;
+    // Member events name the user as their target.
+    let joined = t.log(Some(org_id)).await;
     let ada_joined = joined
         .iter()
         .find(|e| e.action.as_str() == "member.joined")
@@ -600,18 +454,13 @@ pub async fn every_write_leaves_one_audit_event(backend: Backend) {
         Some(ada_id.as_str())
     );
 
-    trail
-        .write(
-            &admin,
-            delete,
-            "/api/v1/orgs/{org}",
-            &o,
-            None,
-            204,
-            "org.deleted",
-            "admin",
-        )
-        .await;
+    t.write(
+        &admin,
+        "DELETE /api/v1/orgs/{org}",
+        None,
+        "org.deleted by admin",
+    )
+    .await;
 
     let documented: BTreeSet<String> = operations(&app)
         .await
@@ -620,7 +469,7 @@ pub async fn every_write_leaves_one_audit_event(backend: Backend) {
         .filter(|op| op.is_write() && !op.has_tag("verification"))
         .map(|op| op.label())
         .collect();
-    let missing: Vec<&String> = documented.difference(&trail.covered).collect();
+    let missing: Vec<&String> = documented.difference(&t.covered).collect();
     assert!(
         missing.is_empty(),
         "writes without an audit step: {missing:?}"

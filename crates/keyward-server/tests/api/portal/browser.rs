@@ -201,7 +201,14 @@ impl Browser {
         self.fill("input[name=password]", password).await;
         self.submit("form[action='/login'] button[type=submit]", "main h1")
             .await;
-        assert_ne!(self.path().await, "/login", "signing in as {email} failed");
+        // The login page has a `main h1` too: wait for the navigation.
+        for _ in 0..50 {
+            if self.path().await != "/login" {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("signing in as {email} failed: {}", self.text("main").await);
     }
 
     pub async fn sign_out(&self) {
