@@ -6,6 +6,8 @@
 #   scripts/bench.sh            everything (seeding 1,000,000 keys takes a few minutes once)
 #   QUICK=1 scripts/bench.sh    HTTP figures only, 1,000 keys
 #   HTTP_ONLY=1 scripts/bench.sh  HTTP figures only, both store sizes
+#   CREATE_ONLY=1 scripts/bench.sh key creation through the API only (with
+#                                 KEYWARD_BIN, another build's, for a baseline)
 #   CACHE_ONLY=1 scripts/bench.sh the cache's figures only: forward-auth under
 #                                 another organization's changes, memory per cached key
 set -euo pipefail
@@ -25,7 +27,7 @@ cargo build --release -q -p keyward -p keyward-server --bins --example seed --ex
 # KEYWARD_BIN runs another build of the server (an earlier commit's, say) for a comparison.
 KEYWARD_BIN=${KEYWARD_BIN:-target/release/keyward}
 
-if [ -z "${QUICK:-}${HTTP_ONLY:-}${CACHE_ONLY:-}" ]; then
+if [ -z "${QUICK:-}${HTTP_ONLY:-}${CACHE_ONLY:-}${CREATE_ONLY:-}" ]; then
   echo "== criterion (in-process)"
   cargo bench -q -p keyward-core --bench core -- --warm-up-time 1 --measurement-time 5 2>/dev/null | grep -E 'time:|^[a-zA-Z]'
   cargo bench -q -p keyward-server --bench verify -- --warm-up-time 2 --measurement-time 5 2>/dev/null | grep -E 'time:|^[a-zA-Z]'
@@ -111,6 +113,28 @@ seed_once() { # dir keys sample_size keys_per_org
   fi
 }
 metric() { curl -sf "http://127.0.0.1:$PORT/metrics" | awk -v name="$1" '$1 == name {print $2}'; }
+
+key_creation() {
+  echo "== key creation through the API (SQLite), spread over 100 organizations"
+  dir="$WORK/create"; rm -rf "$dir"
+  start_server "$dir" --max-keys-per-org 1000
+  for i in $(seq 1 100); do
+    curl -sf -X POST http://127.0.0.1:$PORT/api/v1/orgs -H "x-api-key: $ADMIN" -H 'content-type: application/json' \
+      -d "{\"name\": \"Bench $i\", \"slug\": \"bench-$i\"}" >/dev/null
+  done
+  cat > "$WORK/create.lua" <<LUA
+function request()
+  return wrk.format("POST", "/api/v1/orgs/bench-" .. math.random(100) .. "/keys",
+    { ["x-api-key"] = "$ADMIN", ["content-type"] = "application/json" },
+    '{"name": "load", "scope": "organization", "permissions": ["keys:read"]}')
+end
+LUA
+  load "POST /api/v1/orgs/{org}/keys" "http://127.0.0.1:$PORT" "$WORK/create.lua" /dev/null
+  echo "   keys stored: $(curl -sf "http://127.0.0.1:$PORT/metrics" | awk '/^keyward_keys_created_total/ {print $2}')"
+  stop_server
+}
+
+if [ -n "${CREATE_ONLY:-}" ]; then key_creation; exit 0; fi
 
 # A change retires only the answers it can alter: changes in one organization
 # leave the other organizations' cached keys alone.
@@ -213,23 +237,7 @@ for keys in $sizes; do
   stop_server
 done
 
-echo "== key creation through the API (SQLite), spread over 100 organizations"
-dir="$WORK/create"; rm -rf "$dir"
-start_server "$dir" --max-keys-per-org 1000
-for i in $(seq 1 100); do
-  curl -sf -X POST http://127.0.0.1:$PORT/api/v1/orgs -H "x-api-key: $ADMIN" -H 'content-type: application/json' \
-    -d "{\"name\": \"Bench $i\", \"slug\": \"bench-$i\"}" >/dev/null
-done
-cat > "$WORK/create.lua" <<LUA
-function request()
-  return wrk.format("POST", "/api/v1/orgs/bench-" .. math.random(100) .. "/keys",
-    { ["x-api-key"] = "$ADMIN", ["content-type"] = "application/json" },
-    '{"name": "load", "scope": "organization", "permissions": ["keys:read"]}')
-end
-LUA
-load "POST /api/v1/orgs/{org}/keys" "http://127.0.0.1:$PORT" "$WORK/create.lua" /dev/null
-echo "   keys stored: $(curl -sf "http://127.0.0.1:$PORT/metrics" | awk '/^keyward_keys_created_total/ {print $2}')"
-stop_server
+key_creation
 
 if [ -n "${KEYWARD_BENCH_DATABASE_URL:-}" ]; then
   echo "== revocation across two nodes (PostgreSQL)"

@@ -10,7 +10,7 @@ use keyward_core::BUILTIN_PERMISSIONS;
 use keyward_core::PermissionName;
 use keyward_core::model::{Catalog, Permission};
 use keyward_server::error::ApiResult;
-use keyward_server::keys::{check_expiry, check_name, resolve_permissions};
+use keyward_server::ops::rules::{check_expiry, check_name, resolve_permissions};
 use keyward_server::routes::keys::CreateKeyRequest;
 use libfuzzer_sys::fuzz_target;
 use std::sync::LazyLock;
