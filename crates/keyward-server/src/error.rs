@@ -29,6 +29,7 @@ pub enum Code {
     KeyLimitReached,
     Internal,
     Unavailable,
+    StoreUnavailable,
     TooManyRequests,
 }
 
@@ -45,7 +46,7 @@ impl Code {
             Code::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Code::Conflict | Code::KeyLimitReached => StatusCode::CONFLICT,
             Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-            Code::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Code::Unavailable | Code::StoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Code::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
         }
     }
@@ -75,6 +76,10 @@ pub struct ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// `Retry-After` while the store can't be reached: about the time the
+/// node takes to notice it is back.
+const STORE_RETRY_AFTER_SECS: u64 = 5;
 
 impl ApiError {
     pub fn new(code: Code, message: impl Into<String>) -> Self {
@@ -140,6 +145,16 @@ impl ApiError {
         error
     }
 
+    /// 503: the store can't be reached; worth retrying shortly.
+    pub fn store_unavailable() -> Self {
+        let mut error = Self::new(
+            Code::StoreUnavailable,
+            "the store can't be reached; try again shortly",
+        );
+        error.retry_after = Some(STORE_RETRY_AFTER_SECS);
+        error
+    }
+
     pub fn internal() -> Self {
         Self::new(
             Code::Internal,
@@ -162,6 +177,8 @@ impl From<StoreError> for ApiError {
                 Code::NotFound,
                 "a record this request refers to no longer exists",
             ),
+            // Logged once per outage by the store watch, not per request.
+            StoreError::Unavailable(_) => ApiError::store_unavailable(),
             StoreError::Unstorable(what) => {
                 tracing::warn!(what, "the store refused input that passed validation");
                 ApiError::validation(format!("the store can't take {what}"))
@@ -200,5 +217,19 @@ impl IntoResponse for ApiError {
                 .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unreachable_store_is_a_503_with_retry_after() {
+        let error = ApiError::from(StoreError::Unavailable(sqlx::Error::PoolTimedOut));
+        assert_eq!(error.code, Code::StoreUnavailable);
+        let response = error.into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(response.headers().contains_key(header::RETRY_AFTER));
     }
 }

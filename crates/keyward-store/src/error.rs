@@ -18,14 +18,39 @@ pub enum StoreError {
     Unstorable(&'static str),
     #[error("stored data is malformed: {0}")]
     Corrupt(String),
+    /// The database can't be reached: no connection within the pool's
+    /// timeout, a connection refused or closed, the server shutting down.
+    #[error("the database is unreachable: {0}")]
+    Unavailable(#[source] sqlx::Error),
     #[error("database error: {0}")]
     Database(#[source] sqlx::Error),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
 
+/// Whether `e` says the database can't be reached, rather than that it
+/// refused a statement.
+fn unreachable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => true,
+        // PostgreSQL: connection exceptions (class 08), the server shutting
+        // down or starting (57P01-57P03), no connection slot left (53300).
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            code.starts_with("08") || matches!(&*code, "57P01" | "57P02" | "57P03" | "53300")
+        }),
+        _ => false,
+    }
+}
+
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
+        if unreachable(&e) {
+            return StoreError::Unavailable(e);
+        }
         if let sqlx::Error::Database(db) = &e {
             // PostgreSQL: invalid byte sequence (NUL) and character not in repertoire.
             if matches!(db.code().as_deref(), Some("22021" | "22P05")) {
@@ -62,4 +87,19 @@ impl From<sqlx::Error> for StoreError {
 
 pub(crate) fn corrupt(what: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(what.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lost_connections_are_unavailable_and_other_failures_are_not() {
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        for e in [sqlx::Error::PoolTimedOut, sqlx::Error::Io(refused)] {
+            assert!(matches!(StoreError::from(e), StoreError::Unavailable(_)));
+        }
+        let missing = StoreError::from(sqlx::Error::ColumnNotFound("x".into()));
+        assert!(matches!(missing, StoreError::Database(_)));
+    }
 }

@@ -23,6 +23,10 @@ pub use error::StoreError;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
+/// The longest a call waits for a database connection; past it the store
+/// counts as unreachable ([`StoreError::Unavailable`]).
+pub const ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// A change to an organization: only the fields that are `Some` change.

@@ -21,6 +21,9 @@ use uuid::Uuid;
 const KEY_COLUMNS: &str = "id, organization_id, name, scope, read_only, owner_id, created_by, \
      created_at, expires_at, last_used_at, usage_count, enabled, revoked_at, key_mask, metadata";
 
+/// The longest one statement runs before the server cancels it.
+const STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// The channel on which nodes announce changes that may alter cached answers.
 const CHANGES_CHANNEL: &str = "keyward_changes";
 
@@ -37,11 +40,14 @@ impl PostgresStore {
         Self::connect_with(PgConnectOptions::from_str(url)?).await
     }
 
+    /// Requests never wait on the database longer than [`crate::ACQUIRE_TIMEOUT`]
+    /// for a connection and [`STATEMENT_TIMEOUT`] for a statement.
     pub async fn connect_with(options: PgConnectOptions) -> Result<Self> {
+        let statement_timeout = format!("{}ms", STATEMENT_TIMEOUT.as_millis());
         let pool = PgPoolOptions::new()
             .max_connections(16)
-            .acquire_timeout(Duration::from_secs(10))
-            .connect_with(options)
+            .acquire_timeout(crate::ACQUIRE_TIMEOUT)
+            .connect_with(options.options([("statement_timeout", statement_timeout.as_str())]))
             .await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
         Ok(Self {
