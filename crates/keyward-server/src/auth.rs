@@ -118,7 +118,7 @@ async fn session(state: &AppState, hash: KeyHash) -> ApiResult<Caller> {
 async fn key(state: &AppState, hash: KeyHash) -> ApiResult<Caller> {
     let found = match verify::lookup_hashed(state, hash) {
         Lookup::Cached(found) => found,
-        Lookup::Miss(hash) => state.load_key(&hash).await?,
+        Lookup::Miss(hash) => verify::load(state, &hash).await?,
         Lookup::Junk => None,
     };
     match verify::conclude(state, found, None, None) {

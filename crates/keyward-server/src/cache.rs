@@ -367,6 +367,14 @@ impl KeyCache {
         self.changes.unchanged(&key.depends_on())
     }
 
+    /// The entry under `hash` even if not current, unless a change this
+    /// node heard retired it: the answer while the store can't be reached.
+    pub fn stale(&self, hash: &KeyHash) -> Option<Arc<ResolvedKey>> {
+        self.resolved
+            .get(hash)
+            .filter(|key| self.changes.unchanged_as_heard(&key.depends_on()))
+    }
+
     /// `load`s the key under `hash` and caches the answer. While one load
     /// runs, other callers for the same hash wait for its answer instead of
     /// asking the store again.
@@ -458,6 +466,12 @@ impl KeyCache {
     /// Another node announced a change, or announcements were missed.
     pub fn retire_local(&self, change: Evict) {
         self.changes.record(change);
+    }
+
+    /// Changes may go unheard until [`Evict::All`] is retired: no answer
+    /// is current meanwhile, though each stays usable as [`Self::stale`].
+    pub fn doubt(&self) {
+        self.changes.doubt();
     }
 
     /// Resolves when there are changes to announce, with their payloads.

@@ -19,6 +19,7 @@ pub const MAX_HEADER_TIMEOUT_SECS: u64 = 30;
 pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
 pub const DEFAULT_CACHE_MAX_BYTES: u64 = 256 * 1024 * 1024;
 pub const DEFAULT_AUDIT_RETENTION_DAYS: u32 = 400;
+pub const DEFAULT_STALE_IF_ERROR_SECS: u64 = 300;
 /// A hundred years: the longest retention, so the cut-off stays a valid time.
 pub const MAX_AUDIT_RETENTION_DAYS: u32 = 36_500;
 
@@ -110,6 +111,11 @@ pub struct Config {
     /// Memory for cached keys, in bytes [default: 268435456 (256 MiB)].
     #[arg(long, env = "KEYWARD_CACHE_MAX_BYTES")]
     pub cache_max_bytes: Option<u64>,
+    /// Seconds a cached verification stays usable while the store can't be
+    /// reached, counted from the last moment this node was sure it had
+    /// heard every change; 0 answers 503 at once [default: 300].
+    #[arg(long, env = "KEYWARD_STALE_IF_ERROR")]
+    pub stale_if_error: Option<u64>,
     /// Days the audit log keeps an event; older ones are pruned hourly,
     /// the chain still verifying from its new start, 1 to 36500 [default: 400].
     #[arg(long, env = "KEYWARD_AUDIT_RETENTION_DAYS")]
@@ -191,6 +197,7 @@ pub struct Settings {
     pub metrics: MetricsConfig,
     pub connections: ConnectionLimits,
     pub cache_max_bytes: u64,
+    pub stale_if_error: Duration,
     pub audit_retention_days: u32,
 }
 
@@ -267,6 +274,11 @@ impl Config {
                 "cache_max_bytes must be at least 1048576 (1 MiB)".into(),
             ));
         }
+        let stale_if_error = Duration::from_secs(
+            self.stale_if_error
+                .or(file.stale_if_error)
+                .unwrap_or(DEFAULT_STALE_IF_ERROR_SECS),
+        );
         let audit_retention_days = self
             .audit_retention_days
             .or(file.audit_retention_days)
@@ -312,6 +324,7 @@ impl Config {
             secure_cookies: self.secure_cookies || file.secure_cookies,
             forward_auth,
             cache_max_bytes,
+            stale_if_error,
             audit_retention_days,
             metrics,
             connections,

@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{PoisonError, RwLock};
 use uuid::Uuid;
 
@@ -102,6 +102,9 @@ pub struct Changes {
     /// The tick of the last change to everything.
     everything: AtomicU64,
     by_id: RwLock<HashMap<Uuid, u64>>,
+    /// Changes may be going unheard: nothing is current until everything
+    /// is retired, but answers that were current stay usable as stale ones.
+    doubting: AtomicBool,
 }
 
 impl Changes {
@@ -111,12 +114,14 @@ impl Changes {
     }
 
     /// Records a change; answers stamped before it are no longer current.
+    /// Retiring everything ends a doubt.
     pub fn record(&self, change: Evict) {
         let at = self.clock.fetch_add(1, Ordering::AcqRel) + 1;
         let id = match change {
             Evict::Key(id) | Evict::Principal(id) | Evict::Org(id) => id,
             Evict::All => {
                 self.everything.fetch_max(at, Ordering::AcqRel);
+                self.doubting.store(false, Ordering::Release);
                 return;
             }
         };
@@ -129,10 +134,22 @@ impl Changes {
         *last = (*last).max(at);
     }
 
-    /// Whether each `(stamp, id)`'s id is unchanged since its stamp. A load
-    /// stamped with the tick of a change started after that change was
-    /// stored, so saw it.
+    /// Changes may go unheard from now on (the connection that hears them
+    /// is lost): until [`Evict::All`] is recorded, no answer is current.
+    pub fn doubt(&self) {
+        self.doubting.store(true, Ordering::Release);
+    }
+
+    /// Whether each `(stamp, id)`'s id is unchanged since its stamp, and
+    /// no change can have gone unheard.
     pub fn unchanged(&self, since: &[(u64, Uuid)]) -> bool {
+        !self.doubting.load(Ordering::Acquire) && self.unchanged_as_heard(since)
+    }
+
+    /// Whether each `(stamp, id)`'s id is unchanged since its stamp as far
+    /// as this node heard: what a stale answer needs. A load stamped with
+    /// the tick of a change started after that change was stored, so saw it.
+    pub fn unchanged_as_heard(&self, since: &[(u64, Uuid)]) -> bool {
         let everything = self.everything.load(Ordering::Acquire);
         if since.iter().any(|&(stamp, _)| everything > stamp) {
             return false;
@@ -160,6 +177,21 @@ mod tests {
         assert!(!changes.unchanged(&[(changes.now(), b), (stamp, a)]));
         changes.record(Evict::All);
         assert!(!changes.unchanged(&[(stamp, b)]));
+    }
+
+    #[test]
+    fn a_doubt_makes_nothing_current_until_everything_is_retired() {
+        let changes = Changes::default();
+        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        let stamp = changes.now();
+        changes.record(Evict::Key(a));
+        changes.doubt();
+        assert!(!changes.unchanged(&[(stamp, b)]));
+        assert!(changes.unchanged_as_heard(&[(stamp, b)]));
+        assert!(!changes.unchanged_as_heard(&[(stamp, a)]));
+        changes.record(Evict::All);
+        assert!(!changes.unchanged_as_heard(&[(stamp, b)]));
+        assert!(changes.unchanged(&[(changes.now(), b)]));
     }
 
     #[test]

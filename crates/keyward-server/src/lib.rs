@@ -25,6 +25,7 @@ pub mod routes;
 pub mod secret;
 pub mod startup;
 pub mod state;
+pub mod store_health;
 pub mod telemetry;
 pub mod throttle;
 pub mod usage;

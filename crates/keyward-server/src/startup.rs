@@ -20,13 +20,14 @@ use crate::routes::{
 };
 use crate::secret::{self, SecretError};
 use crate::state::{AppState, Inner};
+use crate::store_health::StoreHealth;
 use crate::telemetry;
 use crate::throttle::{Denials, Throttle};
 use crate::usage::{FLUSH_INTERVAL, UsageRecorder};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use keyward_core::{ApiKey, Clock, KeyHasher, SystemClock};
-use keyward_store::{Store, StoreError};
+use keyward_store::{Heard, Store, StoreError};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -203,6 +204,7 @@ impl Application {
             cache: KeyCache::new(CACHE_CAPACITY, settings.cache_max_bytes),
             usage: UsageRecorder::default(),
             metrics: Metrics::default(),
+            health: StoreHealth::new(settings.stale_if_error),
             settings,
         });
         Ok(Self {
@@ -252,21 +254,14 @@ impl Application {
                 }
             }
         });
-        let watcher_state = state.clone();
-        let watcher = tokio::spawn(async move {
-            loop {
-                let cache_state = watcher_state.clone();
-                let on_change = Box::new(move |payload: Option<&str>| {
-                    for change in Evict::parse_payload(payload) {
-                        cache_state.cache.retire_local(change);
-                    }
-                });
-                if let Err(error) = watcher_state.store.watch_changes(on_change).await {
-                    tracing::error!(%error, "listening for other nodes' changes failed; retrying");
-                    watcher_state.cache.retire_local(Evict::All);
-                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-                }
-            }
+        let watcher = tokio::spawn(watch_changes(state.clone()));
+        let prober_state = state.clone();
+        let prober = tokio::spawn(async move {
+            let shared = matches!(prober_state.settings.store, StoreLocation::Postgres(_));
+            prober_state
+                .health
+                .probe(prober_state.store.clone(), !shared)
+                .await;
         });
         let retention = tokio::spawn(crate::audit_retention::run(state.clone()));
         let limits = state.settings.connections;
@@ -283,12 +278,42 @@ impl Application {
         flusher.abort();
         announcer.abort();
         watcher.abort();
+        prober.abort();
         retention.abort();
         if let Some(server) = metrics_server {
             server.abort();
         }
         state.usage.flush(&state.store).await;
         Ok(())
+    }
+}
+
+/// Hears the changes other nodes announce, forever. While the connection
+/// that hears them is lost, no cached answer is current (each is reloaded,
+/// or served stale if the store can't be reached); once it is back,
+/// everything cached is retired, as announcements may have been missed.
+async fn watch_changes(state: AppState) {
+    loop {
+        let heard_state = state.clone();
+        let on_heard = Box::new(move |heard: Heard<'_>| match heard {
+            Heard::Listening => {
+                heard_state.cache.retire_local(Evict::All);
+                heard_state.health.set_hearing(true);
+            }
+            Heard::Change(payload) => {
+                for change in Evict::parse_payload(Some(payload)) {
+                    heard_state.cache.retire_local(change);
+                }
+            }
+        });
+        let error = state.store.watch_changes(on_heard).await;
+        state.cache.doubt();
+        state.health.set_hearing(false);
+        state.health.failed(&error);
+        if !matches!(error, StoreError::Unavailable(_)) {
+            tracing::warn!(%error, "listening for other nodes' changes stopped; retrying");
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
     }
 }
 

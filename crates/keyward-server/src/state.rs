@@ -4,6 +4,7 @@ use crate::cache::{KeyCache, OrgPart, OwnerPart, ResolvedKey, ScopeGrants};
 use crate::config::Settings;
 use crate::metrics::Metrics;
 use crate::passwords::Hashers;
+use crate::store_health::StoreHealth;
 use crate::throttle::{Denials, Throttle};
 use crate::usage::UsageRecorder;
 use keyward_core::access::{PrincipalKind, PrincipalRef};
@@ -27,6 +28,7 @@ pub struct Inner {
     pub cache: KeyCache,
     pub usage: UsageRecorder,
     pub metrics: Metrics,
+    pub health: StoreHealth,
     pub settings: Settings,
     pub hashers: Hashers,
     pub throttle: Throttle,

@@ -4,7 +4,7 @@
 //! batch per interval, and once more at shutdown.
 
 use chrono::{DateTime, Utc};
-use keyward_store::{KeyUsage, Store};
+use keyward_store::{KeyUsage, Store, StoreError};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -61,7 +61,10 @@ impl UsageRecorder {
             return;
         }
         if let Err(error) = store.record_usage(&batch).await {
-            tracing::warn!(%error, keys = batch.len(), "writing key usage failed; will retry");
+            // An unreachable store is logged once per outage, elsewhere.
+            if !matches!(error, StoreError::Unavailable(_)) {
+                tracing::warn!(%error, keys = batch.len(), "writing key usage failed; will retry");
+            }
             for u in batch {
                 let uses = Arc::new(Uses::default());
                 uses.last_ms

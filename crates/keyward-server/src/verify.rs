@@ -4,6 +4,7 @@
 //! and forward-auth.
 
 use crate::cache::ResolvedKey;
+use crate::error::{ApiError, ApiResult};
 use crate::metrics::Verdict;
 use crate::state::AppState;
 use keyward_core::model::KeyState;
@@ -108,6 +109,21 @@ pub fn conclude(
     Outcome::Valid(key)
 }
 
+/// A key not current in memory: from the store, or, while the store can't
+/// be reached, the answer last held for it within `stale_if_error`.
+pub async fn load(state: &AppState, hash: &KeyHash) -> ApiResult<Option<Arc<ResolvedKey>>> {
+    if !state.health.is_down() {
+        match state.load_key(hash).await {
+            Err(error @ StoreError::Unavailable(_)) => state.health.failed(&error),
+            loaded => return Ok(loaded?),
+        }
+    }
+    match state.cache.stale(hash) {
+        Some(key) if state.health.serve_stale() => Ok(Some(key)),
+        _ => Err(ApiError::store_unavailable()),
+    }
+}
+
 /// Verifies `text`; `org` limits the answer to one organization's keys.
 /// A cached key never waits on the store.
 pub async fn verify(
@@ -115,7 +131,7 @@ pub async fn verify(
     text: &str,
     org: Option<Uuid>,
     check: Option<&Check<'_>>,
-) -> Result<Outcome, StoreError> {
+) -> ApiResult<Outcome> {
     verify_lookup(state, lookup(state, text), org, check).await
 }
 
@@ -125,11 +141,11 @@ pub async fn verify_lookup(
     lookup: Lookup,
     org: Option<Uuid>,
     check: Option<&Check<'_>>,
-) -> Result<Outcome, StoreError> {
+) -> ApiResult<Outcome> {
     let outcome = match lookup {
         Lookup::Junk => Outcome::NotFound,
         Lookup::Cached(key) => conclude(state, key, org, check),
-        Lookup::Miss(hash) => conclude(state, state.load_key(&hash).await?, org, check),
+        Lookup::Miss(hash) => conclude(state, load(state, &hash).await?, org, check),
     };
     state.metrics.verified(outcome.verdict());
     Ok(outcome)

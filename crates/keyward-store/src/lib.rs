@@ -44,6 +44,16 @@ pub struct NewPermission {
     pub read_only: bool,
 }
 
+/// What [`Store::watch_changes`] hears.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Heard<'a> {
+    /// Every change announced from now on will be heard; those announced
+    /// before may have been missed.
+    Listening,
+    /// Another node's announcement.
+    Change(&'a str),
+}
+
 /// One key's use since the last flush.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KeyUsage {
@@ -117,15 +127,15 @@ pub trait Store: AccessStore + AuditStore + Send + Sync + 'static {
         Ok(())
     }
 
-    /// Calls `on_change` with the payload of every change another node
-    /// announces, and with `None` whenever announcements may have been
-    /// missed. Runs until the process ends; a store no other node shares
-    /// never calls it.
+    /// Listens for the changes other nodes announce: calls `on_heard` with
+    /// [`Heard::Listening`] once listening, then with each announcement, and
+    /// returns why when the connection is lost (the caller listens again).
+    /// A store no other node shares never returns nor calls `on_heard`.
     async fn watch_changes(
         &self,
-        on_change: Box<dyn for<'a> Fn(Option<&'a str>) + Send + Sync>,
-    ) -> Result<()> {
-        let _ = on_change;
+        on_heard: Box<dyn for<'a> Fn(Heard<'a>) + Send + Sync>,
+    ) -> StoreError {
+        let _ = on_heard;
         std::future::pending().await
     }
 }

@@ -102,7 +102,7 @@ pub async fn forward(
     };
     let outcome = match verify::verify_lookup(&state, lookup, None, check.as_ref()).await {
         Ok(outcome) => outcome,
-        Err(error) => return ApiError::from(error).into_response(),
+        Err(error) => return error.into_response(),
     };
     let (key, permitted) = match outcome {
         Outcome::Valid(key) => (key, true),

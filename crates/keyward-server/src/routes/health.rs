@@ -12,17 +12,23 @@ pub async fn healthz() -> ApiJson<Value> {
     ApiJson(json!({ "status": "ok" }))
 }
 
-/// The store answers too.
+/// The store answers too: 503, saying why, while it can't be reached (the
+/// node still verifies cached keys meanwhile; see `stale_if_error`).
 #[utoipa::path(get, path = "/readyz", tag = "health", responses((status = 200), (status = 503)))]
 pub async fn readyz(State(state): State<AppState>) -> ApiResult<ApiJson<Value>> {
-    match state.store.ping().await {
-        Ok(()) => Ok(ApiJson(json!({ "status": "ready" }))),
-        Err(error) => {
-            tracing::warn!(%error, "store not ready");
-            Err(ApiError::new(
-                Code::Unavailable,
-                "the store does not answer",
-            ))
+    let reason = if state.health.is_down() {
+        "the store can't be reached"
+    } else {
+        match state.store.ping().await {
+            Ok(()) => return Ok(ApiJson(json!({ "status": "ready" }))),
+            Err(error) => {
+                state.health.failed(&error);
+                "the store does not answer"
+            }
         }
-    }
+    };
+    Err(ApiError::new(Code::Unavailable, reason).with_details(json!({
+        "reason": reason,
+        "unheardSeconds": state.health.unheard_for().as_secs(),
+    })))
 }

@@ -52,6 +52,7 @@ pub async fn metrics(
     }
     let mut out = String::new();
     state.metrics.write_to(&mut out);
+    state.health.write_to(&mut out);
     let _ = writeln!(
         out,
         "# HELP keyward_cached_keys Keys held in the verification cache."

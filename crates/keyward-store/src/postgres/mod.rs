@@ -5,7 +5,7 @@ mod audit;
 
 use crate::rows::{self, GrantsByKey};
 use crate::write::{Changed, Write};
-use crate::{KeyUsage, NewPermission, OrgPatch, Result, Store, StoreError};
+use crate::{Heard, KeyUsage, NewPermission, OrgPatch, Result, Store, StoreError};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use keyward_core::KeyHash;
@@ -468,21 +468,26 @@ impl Store for PostgresStore {
 
     async fn watch_changes(
         &self,
-        on_change: Box<dyn for<'a> Fn(Option<&'a str>) + Send + Sync>,
-    ) -> Result<()> {
-        let mut listener = PgListener::connect_with(&self.pool).await?;
-        listener.listen(CHANGES_CHANNEL).await?;
+        on_heard: Box<dyn for<'a> Fn(Heard<'a>) + Send + Sync>,
+    ) -> StoreError {
+        let mut listener = match PgListener::connect_with(&self.pool).await {
+            Ok(listener) => listener,
+            Err(error) => return error.into(),
+        };
+        if let Err(error) = listener.listen(CHANGES_CHANNEL).await {
+            return error.into();
+        }
+        on_heard(Heard::Listening);
         loop {
-            // `None`: the connection dropped and was re-established, so
-            // announcements may have been missed.
             match listener.try_recv().await {
-                Ok(Some(notification)) => on_change(Some(notification.payload())),
-                Ok(None) => on_change(None),
-                Err(error) => {
-                    tracing::warn!(%error, "listening for changes failed; retrying");
-                    on_change(None);
-                    tokio::time::sleep(Duration::from_secs(1)).await;
+                Ok(Some(notification)) => on_heard(Heard::Change(notification.payload())),
+                // The connection closed; the listener would reconnect on
+                // its own, but what was announced meanwhile is lost.
+                Ok(None) => {
+                    let closed = std::io::Error::from(std::io::ErrorKind::ConnectionAborted);
+                    return sqlx::Error::Io(closed).into();
                 }
+                Err(error) => return error.into(),
             }
         }
     }
