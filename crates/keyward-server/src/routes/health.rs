@@ -27,8 +27,10 @@ pub async fn readyz(State(state): State<AppState>) -> ApiResult<ApiJson<Value>> 
             }
         }
     };
-    Err(ApiError::new(Code::Unavailable, reason).with_details(json!({
-        "reason": reason,
-        "unheardSeconds": state.health.unheard_for().as_secs(),
-    })))
+    Err(
+        ApiError::new(Code::Unavailable, reason).with_details(json!({
+            "reason": reason,
+            "unheardSeconds": state.health.unheard_for().as_secs(),
+        })),
+    )
 }

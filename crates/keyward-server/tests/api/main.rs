@@ -148,5 +148,6 @@ mod eviction;
 mod forward;
 mod metrics;
 mod nodes;
+mod outage;
 mod portal;
 mod postgres_tls;
