@@ -1,10 +1,13 @@
 //! Key usage (`last_used_at`, counts). The request path only bumps two
 //! atomics on the cached key; the first use since the last flush also puts
 //! the key on a list, which a background task writes to the store in one
-//! batch per interval, and once more at shutdown.
+//! batch per interval, and once more at shutdown. A batch the store
+//! refuses is kept, one entry per key however long the store stays away,
+//! and written with the next.
 
 use chrono::{DateTime, Utc};
 use keyward_store::{KeyUsage, Store, StoreError};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -22,6 +25,8 @@ pub struct Uses {
 #[derive(Default)]
 pub struct UsageRecorder {
     dirty: Mutex<Vec<(Uuid, Arc<Uses>)>>,
+    /// What the store refused, by key.
+    unwritten: Mutex<HashMap<Uuid, KeyUsage>>,
 }
 
 impl UsageRecorder {
@@ -38,20 +43,28 @@ impl UsageRecorder {
 
     fn take(&self) -> Vec<KeyUsage> {
         let dirty = std::mem::take(&mut *self.dirty.lock().unwrap_or_else(PoisonError::into_inner));
-        dirty
-            .into_iter()
-            .filter_map(|(key_id, uses)| {
-                // A use after this swap finds 0 and lists the key again.
-                let count = uses.count.swap(0, Ordering::AcqRel);
-                let last_used_at =
-                    DateTime::from_timestamp_millis(uses.last_ms.load(Ordering::Relaxed))?;
-                (count > 0).then_some(KeyUsage {
-                    key_id,
-                    last_used_at,
-                    count,
-                })
-            })
-            .collect()
+        let mut batch = std::mem::take(
+            &mut *self
+                .unwritten
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        );
+        for (key_id, uses) in dirty {
+            // A use after this swap finds 0 and lists the key again.
+            let count = uses.count.swap(0, Ordering::AcqRel);
+            let last = DateTime::from_timestamp_millis(uses.last_ms.load(Ordering::Relaxed));
+            if let Some(last_used_at) = last.filter(|_| count > 0) {
+                merge(
+                    &mut batch,
+                    KeyUsage {
+                        key_id,
+                        last_used_at,
+                        count,
+                    },
+                );
+            }
+        }
+        batch.into_values().collect()
     }
 
     /// Writes what has gathered; on failure it is kept for the next try.
@@ -65,18 +78,31 @@ impl UsageRecorder {
             if !matches!(error, StoreError::Unavailable(_)) {
                 tracing::warn!(%error, keys = batch.len(), "writing key usage failed; will retry");
             }
-            for u in batch {
-                let uses = Arc::new(Uses::default());
-                uses.last_ms
-                    .store(u.last_used_at.timestamp_millis(), Ordering::Relaxed);
-                uses.count.store(u.count, Ordering::Relaxed);
-                self.dirty
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .push((u.key_id, uses));
-            }
+            self.keep(batch);
         }
     }
+
+    /// Keeps a batch the store refused for the next flush.
+    fn keep(&self, batch: Vec<KeyUsage>) {
+        let mut unwritten = self
+            .unwritten
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        for usage in batch {
+            merge(&mut unwritten, usage);
+        }
+    }
+}
+
+/// Adds `usage` to what `batch` holds for its key.
+fn merge(batch: &mut HashMap<Uuid, KeyUsage>, usage: KeyUsage) {
+    batch
+        .entry(usage.key_id)
+        .and_modify(|held| {
+            held.count += usage.count;
+            held.last_used_at = held.last_used_at.max(usage.last_used_at);
+        })
+        .or_insert(usage);
 }
 
 #[cfg(test)]
@@ -101,5 +127,19 @@ mod tests {
         assert!(recorder.take().is_empty());
         recorder.record(id, &uses, t0);
         assert_eq!(recorder.take()[0].count, 1);
+    }
+
+    #[test]
+    fn unwritten_usage_is_one_entry_per_key() {
+        let recorder = UsageRecorder::default();
+        let (id, uses) = (Uuid::now_v7(), Arc::new(Uses::default()));
+        let t0 = Utc::now();
+        for _ in 0..3 {
+            recorder.record(id, &uses, t0);
+            recorder.keep(recorder.take());
+        }
+        let batch = recorder.take();
+        assert_eq!(batch.len(), 1);
+        assert_eq!(batch[0].count, 3);
     }
 }
