@@ -82,8 +82,10 @@ pub fn is_key(text: &str) -> bool {
 /// [`lookup`] for a key that passed [`is_key`] and whose hash is known.
 pub fn lookup_hashed(state: &AppState, hash: KeyHash) -> Lookup {
     match state.cache.get(&hash) {
-        Some(hit) => Lookup::Cached(hit),
-        None => Lookup::Miss(hash),
+        // While the store can't be reached, even a current answer is served
+        // only within `stale_if_error`.
+        Some(hit) if !state.health.is_down() || state.health.serve_stale() => Lookup::Cached(hit),
+        _ => Lookup::Miss(hash),
     }
 }
 

@@ -13,6 +13,8 @@ use crate::assertions::assert_status;
 use crate::backend::Backend;
 use crate::helpers::{TestApp, key_body, spawn_app_with};
 use keyward_client::{Method, RawResponse};
+use keyward_core::forward_rules::DefaultPolicy;
+use keyward_server::forward::{self, ForwardAuthConfig};
 use serde_json::{Value, json};
 use server::{PgServer, Stop};
 use std::time::{Duration, Instant};
@@ -26,6 +28,10 @@ async fn node(url: &str, stale_if_error: u64) -> TestApp {
         config.database_url = Some(url.parse().unwrap());
         config.secret = Some(SHARED_SECRET.parse().unwrap());
         config.stale_if_error = Some(stale_if_error);
+        config.forward_auth = Some(ForwardAuthConfig {
+            default: DefaultPolicy::AllowAuthenticated,
+            ..ForwardAuthConfig::default()
+        });
     })
     .await
 }
@@ -43,6 +49,16 @@ async fn verify(caller: &Api, key: &str) -> RawResponse {
         Some(json!({ "key": key })),
     )
     .await
+}
+
+/// Forward-auth, as nginx asks it.
+async fn forward(app: &TestApp, key: &str) -> RawResponse {
+    let proxy = app
+        .anonymous()
+        .with_header("authorization", &format!("Bearer {key}"))
+        .with_header("x-original-method", "GET")
+        .with_header("x-original-uri", "/reports/1");
+    call(&proxy, Method::GET, forward::PATH, None).await
 }
 
 fn assert_valid(response: &RawResponse) {
@@ -106,6 +122,7 @@ async fn a_postgres_outage_is_served_from_memory_and_recovered_from() {
         assert_valid(&verify(&on_b, cached_key).await);
         assert_valid(&verify(&on_brief, cached_key).await);
     }
+    assert_status(&forward(&b, cached_key).await, 200);
 
     pg.stop(Stop::Fast);
     let ready = until_status(&b, "/readyz", 503).await;
@@ -124,6 +141,8 @@ async fn a_postgres_outage_is_served_from_memory_and_recovered_from() {
         assert_valid(&verify(&on_b, cached_key).await);
     }
     assert_valid(&verify(&on_b, caller_key).await);
+    assert_status(&forward(&b, cached_key).await, 200);
+    assert_store_unavailable(&forward(&b, text(&uncached, "key")).await);
     // What memory doesn't hold needs the store.
     assert_store_unavailable(&verify(&on_b, text(&uncached, "key")).await);
     let create = call(
@@ -135,7 +154,7 @@ async fn a_postgres_outage_is_served_from_memory_and_recovered_from() {
     .await;
     assert_store_unavailable(&create);
     assert_store_unavailable(&call(&on_b, Method::GET, &keys_path("acme"), None).await);
-    assert!(metric(&b, "keyward_stale_answers_total").await >= 4.0);
+    assert!(metric(&b, "keyward_stale_answers_total").await >= 5.0);
     assert_eq!(metric(&b, "keyward_store_up").await, 0.0);
     assert!(metric(&b, "keyward_store_errors_total").await >= 1.0);
     // Past `stale_if_error`, cached answers are no longer served.

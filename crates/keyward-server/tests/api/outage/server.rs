@@ -26,9 +26,14 @@ impl PgServer {
     /// A new cluster, started; `None` where PostgreSQL's programs are missing.
     pub fn start() -> Option<Self> {
         let bin = std::fs::read_dir("/usr/lib/postgresql")
-            .ok()?
+            .into_iter()
+            .flatten()
             .filter_map(|entry| entry.ok().map(|e| e.path().join("bin")))
-            .find(|bin| bin.join("initdb").exists())?;
+            .find(|bin| bin.join("initdb").exists());
+        if bin.is_none() && std::env::var("CI").is_ok_and(|ci| ci == "true") {
+            panic!("PostgreSQL's programs are not installed but CI=true: the outage test must run");
+        }
+        let bin = bin?;
         let dir = tempfile::tempdir().expect("a temporary directory");
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
