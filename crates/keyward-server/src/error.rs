@@ -205,6 +205,8 @@ impl IntoResponse for ApiError {
             details: self.details,
         };
         let mut response = (status, axum::Json(body)).into_response();
+        // For the layers that count answers by code.
+        response.extensions_mut().insert(self.code);
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,

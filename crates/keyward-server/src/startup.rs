@@ -143,6 +143,10 @@ pub fn router(state: AppState) -> Router {
             crate::ops::denials::record_denials,
         ))
         .layer(axum::middleware::from_fn(crate::extract::decodable_path))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            health::count_unreachable,
+        ))
         .layer(TraceLayer::new_for_http())
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))

@@ -24,6 +24,7 @@ pub struct StoreHealth {
     down: AtomicBool,
     errors: AtomicU64,
     stale_served: AtomicU64,
+    unavailable_answers: AtomicU64,
 }
 
 impl StoreHealth {
@@ -36,6 +37,7 @@ impl StoreHealth {
             down: AtomicBool::new(false),
             errors: AtomicU64::new(0),
             stale_served: AtomicU64::new(0),
+            unavailable_answers: AtomicU64::new(0),
         }
     }
 
@@ -82,6 +84,11 @@ impl StoreHealth {
         if matches!(error, StoreError::Unavailable(_)) && !self.down.swap(true, Ordering::AcqRel) {
             tracing::warn!(%error, "the store is unreachable; serving cached answers for up to stale_if_error");
         }
+    }
+
+    /// A request was answered 503 `STORE_UNAVAILABLE`.
+    pub fn answered_unavailable(&self) {
+        self.unavailable_answers.fetch_add(1, Ordering::Relaxed);
     }
 
     /// The store answered: an outage, if any, is over.
@@ -131,6 +138,12 @@ impl StoreHealth {
                 "counter",
                 "Verifications answered from memory while the store could not be reached.",
                 self.stale_served.load(Ordering::Relaxed),
+            ),
+            (
+                "keyward_store_unavailable_answers_total",
+                "counter",
+                "Requests answered 503 STORE_UNAVAILABLE.",
+                self.unavailable_answers.load(Ordering::Relaxed),
             ),
             (
                 "keyward_unheard_seconds",

@@ -3,8 +3,23 @@
 use crate::error::{ApiError, ApiResult, Code};
 use crate::extract::ApiJson;
 use crate::state::AppState;
-use axum::extract::State;
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
 use serde_json::{Value, json};
+
+/// Counts the answers of any route that found the store unreachable.
+pub async fn count_unreachable(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let response = next.run(request).await;
+    if response.extensions().get::<Code>() == Some(&Code::StoreUnavailable) {
+        state.health.answered_unavailable();
+    }
+    response
+}
 
 /// The process answers.
 #[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200)))]

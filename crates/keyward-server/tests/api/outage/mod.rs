@@ -157,6 +157,7 @@ async fn a_postgres_outage_is_served_from_memory_and_recovered_from() {
     assert!(metric(&b, "keyward_stale_answers_total").await >= 5.0);
     assert_eq!(metric(&b, "keyward_store_up").await, 0.0);
     assert!(metric(&b, "keyward_store_errors_total").await >= 1.0);
+    assert!(metric(&b, "keyward_store_unavailable_answers_total").await >= 3.0);
     // Past `stale_if_error`, cached answers are no longer served.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert!(metric(&brief, "keyward_unheard_seconds").await >= 1.0);
