@@ -13,6 +13,7 @@ use crate::assertions::assert_status;
 use crate::backend::Backend;
 use crate::helpers::{TestApp, key_body, spawn_app_with};
 use keyward_client::{Method, RawResponse};
+use keyward_core::Clock;
 use keyward_core::forward_rules::DefaultPolicy;
 use keyward_server::forward::{self, ForwardAuthConfig};
 use serde_json::{Value, json};
@@ -114,7 +115,12 @@ async fn a_postgres_outage_is_served_from_memory_and_recovered_from() {
     let org_key = json!({ "name": "k", "scope": "organization" });
     let caller = a.create_key("acme", org_key.clone()).await;
     let cached = a.create_key("acme", org_key.clone()).await;
-    let uncached = a.create_key("acme", org_key).await;
+    let uncached = a.create_key("acme", org_key.clone()).await;
+    let in_an_hour = (a.clock.now() + chrono::Duration::hours(1)).to_rfc3339();
+    let mut expiring = org_key;
+    expiring["expires_at"] = json!(in_an_hour);
+    let expiring = a.create_key("acme", expiring).await;
+    let expiring_key = text(&expiring, "key");
     let (caller_key, cached_key) = (text(&caller, "key"), text(&cached, "key"));
     let on_b = b.client_with_key(caller_key);
     let on_brief = brief.client_with_key(caller_key);
@@ -123,6 +129,7 @@ async fn a_postgres_outage_is_served_from_memory_and_recovered_from() {
         assert_valid(&verify(&on_brief, cached_key).await);
     }
     assert_status(&forward(&b, cached_key).await, 200);
+    assert_valid(&verify(&on_b, expiring_key).await);
 
     pg.stop(Stop::Fast);
     let ready = until_status(&b, "/readyz", 503).await;
@@ -143,6 +150,10 @@ async fn a_postgres_outage_is_served_from_memory_and_recovered_from() {
     assert_valid(&verify(&on_b, caller_key).await);
     assert_status(&forward(&b, cached_key).await, 200);
     assert_store_unavailable(&forward(&b, text(&uncached, "key")).await);
+    // Expiry is still enforced, from the cached record.
+    assert_valid(&verify(&on_b, expiring_key).await);
+    b.clock.advance(chrono::Duration::hours(2));
+    assert_eq!(verify(&on_b, expiring_key).await.body["code"], "EXPIRED");
     // What memory doesn't hold needs the store.
     assert_store_unavailable(&verify(&on_b, text(&uncached, "key")).await);
     let create = call(
