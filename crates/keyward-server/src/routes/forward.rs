@@ -53,6 +53,8 @@ fn denied_by_rules() -> Response {
                body = crate::error::ErrorBody),
               (status = 401, body = crate::error::ErrorBody),
               (status = 403, description = "not allowed, or the caller is not a trusted proxy",
+               body = crate::error::ErrorBody),
+              (status = 503, description = "STORE_UNAVAILABLE: the key is not in memory, or was cached longer than stale_if_error ago, and the store can't be reached",
                body = crate::error::ErrorBody)))]
 pub async fn forward(
     State(state): State<AppState>,

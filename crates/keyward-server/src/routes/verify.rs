@@ -140,7 +140,9 @@ pub fn parse_query(text: &str) -> ApiResult<PermissionQuery> {
 /// Verify a key, optionally against a permission on a resource.
 #[utoipa::path(post, path = "/api/v1/keys/verify", tag = "verification",
     request_body = VerifyRequest,
-    responses((status = 200, body = VerifyResponse), (status = "4XX", body = ErrorBody)))]
+    responses((status = 200, body = VerifyResponse), (status = "4XX", body = ErrorBody),
+        (status = 503, body = ErrorBody,
+         description = "STORE_UNAVAILABLE: the key or the caller's credential is not in memory, or was cached longer than stale_if_error ago, and the store can't be reached")))]
 pub async fn verify(
     State(state): State<AppState>,
     verifier: Verifier,
