@@ -143,12 +143,24 @@ fn known_key(state: &AppState, text: &str) -> Option<std::sync::Arc<crate::cache
     }
 }
 
+/// Tells the denial recorder who is calling (a key, with its organization).
+fn seen(parts: &Parts, caller: &Caller) {
+    if let Some(slot) = parts.extensions.get::<Credential>() {
+        let org = match caller {
+            Caller::Key(key) => Some(key.org.id),
+            _ => None,
+        };
+        slot.seen(caller.actor(), org);
+    }
+}
+
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
-        if let Some(caller) = parts.extensions.get::<Caller>() {
-            return Ok(caller.clone());
+        if let Some(caller) = parts.extensions.get::<Caller>().cloned() {
+            seen(parts, &caller);
+            return Ok(caller);
         }
         check_cookie_write(state, parts)?;
         let text = credential(&parts.headers);
@@ -162,13 +174,7 @@ impl FromRequestParts<AppState> for Caller {
                 return Err(refused);
             }
         };
-        if let Some(slot) = slot {
-            let org = match &caller {
-                Caller::Key(key) => Some(key.org.id),
-                _ => None,
-            };
-            slot.seen(caller.actor(), org);
-        }
+        seen(parts, &caller);
         parts.extensions.insert(caller.clone());
         Ok(caller)
     }

@@ -533,6 +533,17 @@ pub async fn denied_calls_are_recorded_once_a_minute(backend: Backend) {
     assert_eq!(refused.status, 403, "{}", refused.body);
     assert_eq!(events_of(&app, org_id, "auth.denied").await.len(), 3);
 
+    // The portal's refusals count too: the member may not read the log.
+    let page = app
+        .anonymous()
+        .with_header("Cookie", &format!("keyward_session={}", member.token))
+        .send(Method::GET, "/orgs/denials/audit", None)
+        .await;
+    assert_eq!(page.status, 403);
+    let denied = events_of(&app, org_id, "auth.denied").await;
+    assert_eq!(denied.len(), 4, "{denied:#?}");
+    assert_eq!(denied[3].details["operation"], "GET /orgs/{org}/audit");
+
     // A revoked key of the organization is a known credential: its 401 is
     // recorded; an unknown key's is not.
     let key = app.org_key(&org_id.to_string(), "soon revoked").await;
@@ -544,9 +555,9 @@ pub async fn denied_calls_are_recorded_once_a_minute(backend: Backend) {
     let with_revoked = app.client_with_key(text(&key, "key"));
     assert_eq!(with_revoked.get(&teams).await.status, 401);
     let denied = events_of(&app, org_id, "auth.denied").await;
-    assert_eq!(denied.len(), 4, "{denied:#?}");
-    assert_eq!(denied[3].actor.kind.as_str(), "key");
-    assert_eq!(denied[3].details["status"], 401);
+    assert_eq!(denied.len(), 5, "{denied:#?}");
+    assert_eq!(denied[4].actor.kind.as_str(), "key");
+    assert_eq!(denied[4].details["status"], 401);
 }
 
 pub async fn failed_sign_ins_are_recorded_for_the_account_only(backend: Backend) {
