@@ -43,23 +43,29 @@ pub async fn sign_in(
     state.throttle.login_allowed(&email, client).await?;
     let found = state.store.user_credentials(&email).await?;
     let password = password.to_owned();
+    // The user signing in, or else the account the email names, if any.
     let checked = state
         .hashers
         .run(move || match found {
             Some((user, stored)) if passwords::verify(&password, &stored) && user.enabled => {
-                Some(user)
+                Ok(user)
             }
-            Some(_) => None,
+            Some((user, _)) => Err(Some(user)),
             None => {
                 passwords::verify_nothing(&password);
-                None
+                Err(None)
             }
         })
         .await?;
-    let Some(user) = checked else {
-        state.throttle.login_failed(&email, client).await;
-        record_failure(state, meta, &email).await;
-        return Err(bad_credentials());
+    let user = match checked {
+        Ok(user) => user,
+        Err(account) => {
+            state.throttle.login_failed(&email, client).await;
+            if let Some(account) = account {
+                record_failure(state, meta, &account, &email).await;
+            }
+            return Err(bad_credentials());
+        }
     };
     state.throttle.login_succeeded(&email).await;
     let prefix = Prefix::parse(SESSION_PREFIX).map_err(|_| ApiError::internal())?;
@@ -85,13 +91,10 @@ pub async fn sign_in(
     })
 }
 
-/// Records a failed sign-in in the logs of the account's organizations,
-/// if there is such an account; the caller learns nothing either way.
-async fn record_failure(state: &AppState, meta: &RequestMeta, email: &str) {
+/// Records a failed sign-in in the logs of the organizations of `user`,
+/// the account the email names; the caller learns nothing of it.
+async fn record_failure(state: &AppState, meta: &RequestMeta, user: &User, email: &str) {
     let recorded = async {
-        let Some((user, _)) = state.store.user_credentials(email).await? else {
-            return Ok(());
-        };
         let change = Change::in_orgs(AUTH_LOGIN_FAILED, user_logs(state, user.id).await?)
             .target("user", user.id, &user.name);
         let by = By {
