@@ -596,3 +596,48 @@ pub async fn failed_sign_ins_are_recorded_for_the_account_only(backend: Backend)
         "an unknown account's failure is recorded nowhere"
     );
 }
+
+pub async fn request_ids_are_bounded_and_carried_into_events(backend: Backend) {
+    let app = spawn_app(&backend).await;
+    let chosen = app
+        .admin
+        .clone()
+        .with_header("X-Request-Id", "trace-0123")
+        .post(ORGS, json!({"name": "Traced"}))
+        .await;
+    assert_eq!(chosen.status, 201, "{}", chosen.body);
+    assert_eq!(chosen.header("x-request-id"), Some("trace-0123"));
+    let huge = "r".repeat(5000);
+    let agent = "a".repeat(5000);
+    let flooded = app
+        .admin
+        .clone()
+        .with_header("X-Request-Id", &huge)
+        .with_header("User-Agent", &agent)
+        .post(ORGS, json!({"name": "Flooded"}))
+        .await;
+    assert_eq!(flooded.status, 201, "{}", flooded.body);
+    let generated = app.admin.post(ORGS, json!({"name": "Plain"})).await;
+    let generated_id = generated
+        .header("x-request-id")
+        .expect("a generated id")
+        .to_owned();
+    assert!(Uuid::parse_str(&generated_id).is_ok(), "{generated_id}");
+
+    let log: Vec<AuditEvent> = app
+        .state
+        .store
+        .audit_export(None, None, None)
+        .try_collect()
+        .await
+        .expect("the audit log reads");
+    let ids: Vec<Option<&str>> = log.iter().map(|e| e.request_id.as_deref()).collect();
+    assert_eq!(ids[0], Some("trace-0123"));
+    assert_eq!(
+        ids[1].map(str::len),
+        Some(256),
+        "a client's id is cut to 256 characters"
+    );
+    assert_eq!(log[1].user_agent.as_deref().map(str::len), Some(256));
+    assert_eq!(ids[2], Some(generated_id.as_str()));
+}

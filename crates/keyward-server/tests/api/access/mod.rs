@@ -55,6 +55,7 @@ access_tests! {
     audit_trail::every_write_leaves_one_audit_event,
     audit_trail::denied_calls_are_recorded_once_a_minute,
     audit_trail::failed_sign_ins_are_recorded_for_the_account_only,
+    audit_trail::request_ids_are_bounded_and_carried_into_events,
     bootstrap::first_start_creates_a_default_owner_once,
     bootstrap::no_bootstrap_user_creates_nobody,
     sessions::login_opens_a_session_usable_as_bearer,
