@@ -211,10 +211,27 @@ impl Browser {
         panic!("signing in as {email} failed: {}", self.text("main").await);
     }
 
+    /// Signs out and waits for the sign-in page: a page with an email
+    /// field of its own (the members page) must not pass for it.
     pub async fn sign_out(&self) {
         self.click("details.account summary").await;
-        self.submit("form[action='/logout'] button", "input[name=email]")
+        self.submit("form[action='/logout'] button", "form[action='/login']")
             .await;
+        self.wait_for_path("/login").await;
+    }
+
+    /// Waits for the browser to show `path`.
+    pub async fn wait_for_path(&self, path: &str) {
+        for _ in 0..100 {
+            if self.path().await == path {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!(
+            "the browser stayed on {} instead of {path}",
+            self.path().await
+        );
     }
 
     /// Saves a PNG of the viewport.
