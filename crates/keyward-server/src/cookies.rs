@@ -1,5 +1,6 @@
-//! The cookies keyward reads and sets: the portal's session cookie and the
-//! pre-session CSRF cookie.
+//! The cookies keyward reads and sets: the portal's session cookie, the
+//! pre-session CSRF cookie and the cookie that carries a new key's secret
+//! to the page that shows it.
 
 use axum::http::{HeaderMap, HeaderValue};
 
@@ -30,7 +31,18 @@ pub fn cookie_header(
     max_age: Option<i64>,
     secure: bool,
 ) -> Option<HeaderValue> {
-    let mut text = format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict");
+    scoped_cookie_header(name, value, "/", max_age, secure)
+}
+
+/// [`cookie_header`] for the pages under `path` only.
+pub fn scoped_cookie_header(
+    name: &str,
+    value: &str,
+    path: &str,
+    max_age: Option<i64>,
+    secure: bool,
+) -> Option<HeaderValue> {
+    let mut text = format!("{name}={value}; Path={path}; HttpOnly; SameSite=Strict");
     if let Some(seconds) = max_age {
         text.push_str(&format!("; Max-Age={seconds}"));
     }

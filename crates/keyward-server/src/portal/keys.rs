@@ -7,6 +7,7 @@ use super::errors::{FieldErrors, PageResult};
 use super::form::{FormData, PostForm};
 use super::key_form::KeyForm;
 use super::page::{Layout, Portal, done, render, render_with};
+use super::reveal;
 use super::views::{KeyCard, Names, all_keys};
 use crate::auth::{KeysRead, OrgAccess, OrgMember};
 use crate::ops::keys::{self as domain, KeyUpdate};
@@ -14,7 +15,7 @@ use crate::state::AppState;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Redirect;
 use axum::routing::get;
 use keyward_core::Scope;
@@ -32,6 +33,7 @@ pub fn routes() -> Router<AppState> {
         .route("/orgs/{org}/account/keys/new", get(new_personal))
         .route("/orgs/{org}/settings/keys", get(shared).post(create_shared))
         .route("/orgs/{org}/settings/keys/new", get(new_shared))
+        .route("/orgs/{org}/keys/{id}/secret", get(created))
         .route("/orgs/{org}/keys/{id}/enable", axum::routing::post(enable))
         .route(
             "/orgs/{org}/keys/{id}/disable",
@@ -200,15 +202,46 @@ async fn new_shared(
 #[template(path = "key_created.html")]
 struct Created {
     layout: Layout,
-    secret: String,
+    /// The secret, on the first showing only.
+    secret: Option<String>,
     key: KeyCard,
     back: String,
 }
 
-/// Creates the key and shows its secret in this response only: never in a
-/// URL, never cached, gone on reload.
+/// The page a new key's creator is sent to: its secret the first time,
+/// the key without it on any later visit.
+async fn created(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    page: Portal<OrgMember>,
+    Path((_, id)): Path<(String, String)>,
+) -> PageResult {
+    let member = &page.access;
+    let key = live_key(&state, member, &id).await?;
+    if !domain::may_manage(member, &key) {
+        return Err(crate::error::ApiError::key_not_found(&id).into());
+    }
+    let (secret, spent) = reveal::take(&state, &headers, &page.org_path(""), key.id);
+    let section = Section::of(&key);
+    let names = Names::load(&state, member.org.id).await?;
+    let view = Created {
+        layout: page.layout(&state, "Your new key", section.nav()).await?,
+        secret,
+        key: KeyCard::new(&key, &names, member, state.clock.now()),
+        back: page.org_path(section.path()),
+    };
+    let mut response = render(&view);
+    if let Some(cookie) = spent {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    Ok(response)
+}
+
+/// Creates the key and sends the browser to the page that shows its
+/// secret once (`reveal`): reloading that page creates nothing.
 async fn create(
     state: &AppState,
+    headers: &HeaderMap,
     page: Portal<OrgMember>,
     form: FormData,
     section: Section,
@@ -230,17 +263,13 @@ async fn create(
         .await;
     };
     match domain::create(state, member, spec).await {
-        Ok((record, key)) => {
-            let names = Names::load(state, member.org.id).await?;
-            let card = KeyCard::new(&record, &names, member, state.clock.now());
-            let created = Created {
-                layout: page.layout(state, "Your new key", section.nav()).await?,
-                secret: key.expose().to_owned(),
-                key: card,
-                back: page.org_path(section.path()),
-            };
-            Ok(render_with(StatusCode::CREATED, &created))
-        }
+        Ok((record, key)) => Ok(reveal::hand_over(
+            state,
+            headers,
+            &page.org_path(""),
+            record.id,
+            &key,
+        )),
         Err(e) => {
             view.errors = FieldErrors::from_api(
                 e,
@@ -269,18 +298,20 @@ async fn create(
 
 async fn create_personal(
     State(state): State<AppState>,
+    headers: HeaderMap,
     page: Portal<OrgMember>,
     PostForm(form): PostForm,
 ) -> PageResult {
-    create(&state, page, form, Section::Personal).await
+    create(&state, &headers, page, form, Section::Personal).await
 }
 
 async fn create_shared(
     State(state): State<AppState>,
+    headers: HeaderMap,
     page: Portal<OrgMember>,
     PostForm(form): PostForm,
 ) -> PageResult {
-    create(&state, page, form, Section::Shared).await
+    create(&state, &headers, page, form, Section::Shared).await
 }
 
 /// The key of the path, if the organization has it live.

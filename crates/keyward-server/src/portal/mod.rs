@@ -13,6 +13,7 @@ mod key_form;
 mod keys;
 mod page;
 mod picker;
+mod reveal;
 mod session;
 mod views;
 

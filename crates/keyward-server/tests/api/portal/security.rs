@@ -104,7 +104,7 @@ async fn every_form_post_needs_the_csrf_token() {
             &[("csrf", &good), ("name", "mine"), ("scope", "user")],
         )
         .await;
-    assert_eq!(made.status, 201, "{}", made.body);
+    assert_eq!(made.status, 303, "{}", made.body);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -132,25 +132,65 @@ async fn pages_are_locked_down_and_secrets_are_not_cached() {
             &[("csrf", &csrf), ("name", "once"), ("scope", "user")],
         )
         .await;
-    assert_eq!(created.status, 201);
+    // POST/redirect/GET: the post answers a redirect to the key's secret
+    // page and holds the secret, sealed, in a cookie for that page only.
+    assert_eq!(created.status, 303, "{}", created.body);
     assert_eq!(created.header("cache-control"), "no-store");
+    let page = created.header("location").to_owned();
     assert!(
-        created.header("location").is_empty(),
-        "no redirect carries the secret"
+        page.starts_with(&org_path("/keys/")) && page.ends_with("/secret"),
+        "{page}"
     );
-    let start = created
+    let sealed = created
+        .set_cookies()
+        .into_iter()
+        .find(|c| c.starts_with("keyward_reveal="))
+        .expect("the secret's cookie");
+    for attribute in [
+        format!("Path={page}"),
+        "HttpOnly".to_owned(),
+        "SameSite=Strict".to_owned(),
+        "Max-Age=120".to_owned(),
+    ] {
+        assert!(sealed.contains(&attribute), "{attribute} in {sealed}");
+    }
+    assert!(!sealed.contains("kw_"), "sealed, not the secret: {sealed}");
+    let shown = http.get(&page).await;
+    assert_eq!(shown.status, 200);
+    assert_eq!(shown.header("cache-control"), "no-store");
+    let start = shown
         .body
         .find("value=\"kw_")
         .expect("the secret on the page")
         + 7;
-    let secret = &created.body[start..start + 52];
+    let secret = shown.body[start..start + 52].to_owned();
+    assert!(!page.contains(&secret), "never in a URL");
     assert!(
-        !created.body.contains(&format!("?{secret}")),
-        "never in a URL"
+        shown
+            .set_cookies()
+            .iter()
+            .any(|c| c.starts_with("keyward_reveal=;") && c.contains("Max-Age=0")),
+        "the showing spends the cookie"
     );
+    // A reload shows the key without its secret and creates nothing.
+    let reloaded = http.get(&page).await;
+    assert_eq!(reloaded.status, 200);
+    assert!(!reloaded.body.contains(&secret), "the secret is shown once");
+    assert!(reloaded.body.contains("secret-gone"), "{}", reloaded.body);
     let again = http.get(&org_path("/account/keys")).await;
-    assert!(!again.body.contains(secret), "the secret is shown once");
+    assert!(!again.body.contains(&secret), "not in the list");
     assert!(again.body.contains("once"), "the key is listed");
+    let keys = app
+        .admin_for(ORG)
+        .get(&format!("/api/v1/orgs/{ORG}/keys"))
+        .await;
+    let named_once = keys.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|k| k["name"] == "once")
+        .count();
+    assert_eq!(named_once, 1, "one key, however often the page is shown");
     // Static files are cached for long under hashed names; the API has no portal headers.
     let css_at = login
         .body
@@ -271,4 +311,76 @@ async fn throttled_sign_in_says_when_to_retry() {
     app.clock.advance(chrono::Duration::seconds(seconds as i64));
     let signed_in = http.sign_in(OWNER, PASSWORD).await;
     assert_eq!(signed_in.status, 303, "{}", signed_in.body);
+}
+
+/// Creates a personal key through the form; the redirect and the cookie
+/// that holds its secret.
+async fn create_through_form(http: &mut Http, name: &str) -> (String, String) {
+    let csrf = http.get(&org_path("/account/keys")).await.csrf();
+    let created = http
+        .post(
+            &org_path("/account/keys"),
+            &[("csrf", &csrf), ("name", name), ("scope", "user")],
+        )
+        .await;
+    assert_eq!(created.status, 303, "{}", created.body);
+    let sealed = http
+        .cookie("keyward_reveal")
+        .expect("the cookie")
+        .to_owned();
+    (created.header("location").to_owned(), sealed)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sealed_secret_opens_only_for_its_session_its_key_and_in_time() {
+    let app = portal_app().await;
+    let mut owner = Http::new(&app.address);
+    owner.sign_in(OWNER, PASSWORD).await;
+    // Another session of the same user can't open it.
+    let (page, sealed) = create_through_form(&mut owner, "first").await;
+    let mut other = Http::new(&app.address);
+    other.sign_in(OWNER, PASSWORD).await;
+    other
+        .cookies
+        .push(("keyward_reveal".to_owned(), sealed.clone()));
+    let stolen = other.get(&page).await;
+    assert_eq!(stolen.status, 200);
+    assert!(!stolen.body.contains("value=\"kw_"), "{}", stolen.body);
+    // Nor does it open another key's page, or when a byte is changed.
+    let (second, _) = create_through_form(&mut owner, "second").await;
+    owner.cookies.retain(|(n, _)| n != "keyward_reveal");
+    owner
+        .cookies
+        .push(("keyward_reveal".to_owned(), sealed.clone()));
+    assert!(!owner.get(&second).await.body.contains("value=\"kw_"));
+    let mut tampered = sealed.clone().into_bytes();
+    let last = tampered.len() - 1;
+    tampered[last] = if tampered[last] == b'0' { b'1' } else { b'0' };
+    owner.cookies.retain(|(n, _)| n != "keyward_reveal");
+    owner.cookies.push((
+        "keyward_reveal".to_owned(),
+        String::from_utf8(tampered).unwrap(),
+    ));
+    assert!(!owner.get(&page).await.body.contains("value=\"kw_"));
+    for junk in ["", "zz", "00", &"f".repeat(5000)] {
+        owner.cookies.retain(|(n, _)| n != "keyward_reveal");
+        owner
+            .cookies
+            .push(("keyward_reveal".to_owned(), junk.to_owned()));
+        assert_eq!(owner.get(&page).await.status, 200, "{junk:?}");
+    }
+    // Past its two minutes it is dead, whatever the browser kept.
+    owner.cookies.retain(|(n, _)| n != "keyward_reveal");
+    owner
+        .cookies
+        .push(("keyward_reveal".to_owned(), sealed.clone()));
+    app.clock.advance(chrono::Duration::seconds(121));
+    assert!(!owner.get(&page).await.body.contains("value=\"kw_"));
+    // Its own session, in time, opens it.
+    let (third, _) = create_through_form(&mut owner, "third").await;
+    assert!(owner.get(&third).await.body.contains("value=\"kw_"));
+    // Someone who may not manage the key doesn't get its page at all.
+    let mut member = Http::new(&app.address);
+    member.sign_in(MEMBER, PASSWORD).await;
+    assert_eq!(member.get(&third).await.status, 404);
 }
