@@ -55,3 +55,39 @@ window.addEventListener("DOMContentLoaded", () => {
     history.replaceState(null, "", location.pathname);
   }
 });
+
+// The key form shows what applies to the choices made: the chosen scope's
+// owner selector, the date field for a custom expiry, the picker unless
+// the key gets all of its scope's rights, and only read-only permissions
+// on a read-only key. Without this file every field shows and the server
+// refuses what doesn't fit.
+function syncKeyForm(form) {
+  const chosen = (name) => {
+    const field = form.querySelector(`[name="${name}"]:checked`) ||
+      form.querySelector(`select[name="${name}"], input[type=hidden][name="${name}"]`);
+    return field ? field.value : "";
+  };
+  const scope = chosen("scope");
+  form.querySelectorAll("[data-scope-for]").forEach((el) => {
+    el.hidden = el.dataset.scopeFor !== scope;
+  });
+  const expiry = chosen("expires_in");
+  form.querySelectorAll("[data-expiry-for]").forEach((el) => {
+    el.hidden = el.dataset.expiryFor !== expiry;
+  });
+  const picker = form.querySelector("fieldset.picker");
+  if (picker) picker.hidden = chosen("rights") === "all";
+  const readOnly = form.querySelector("input[name=read_only]");
+  form.querySelectorAll(".picker-item[data-read-only=false]").forEach((item) => {
+    const hide = Boolean(readOnly && readOnly.checked);
+    item.hidden = hide;
+    if (hide) item.querySelectorAll("input[type=checkbox]").forEach((box) => { box.checked = false; });
+  });
+}
+
+window.addEventListener("DOMContentLoaded", () => {
+  const form = document.getElementById("key-form");
+  if (!form) return;
+  syncKeyForm(form);
+  form.addEventListener("change", () => syncKeyForm(form));
+});

@@ -252,7 +252,7 @@ async fn create(
     if section == Section::Personal {
         view.scope = Scope::User.as_str().to_owned();
     }
-    let Some(spec) = view.spec(&form) else {
+    let Some(spec) = view.spec(&form, state.clock.now()) else {
         return new_form(
             state,
             &page,

@@ -34,6 +34,8 @@ pub struct PickerGroup {
 #[derive(Default)]
 pub struct Picker {
     pub groups: Vec<PickerGroup>,
+    /// For a read-only key: only read-only permissions are shown.
+    pub read_only: bool,
 }
 
 /// The form field of ticked permissions.
@@ -95,10 +97,9 @@ impl Picker {
     }
 
     /// The ticked permissions as the domain takes them
-    /// (`{permission, resource}`, one per comma-separated resource); `None`
-    /// when nothing is ticked, for a key with its scope's full rights.
+    /// (`{permission, resource}`, one per comma-separated resource).
     /// Names the picker didn't offer are passed on, so the domain refuses them.
-    pub fn refs(form: &FormData) -> Option<Vec<Value>> {
+    pub fn refs(form: &FormData) -> Vec<Value> {
         let mut refs = Vec::new();
         for name in form.all(FIELD) {
             let typed = form.get(&format!("resource.{name}"));
@@ -114,6 +115,6 @@ impl Picker {
                 refs.push(json!({ "permission": name, "resource": resource }));
             }
         }
-        (!refs.is_empty()).then_some(refs)
+        refs
     }
 }

@@ -66,6 +66,8 @@ pub struct KeyCard {
     pub last_used: String,
     pub expires: String,
     pub expired: bool,
+    /// "expires in 3 days" within a week of the expiry.
+    pub expires_soon: Option<String>,
     pub enabled: bool,
     pub manageable: bool,
 }
@@ -93,10 +95,29 @@ impl KeyCard {
             last_used: key.last_used_at.map_or_else(|| "never".to_owned(), when),
             expires: key.expires_at.map_or_else(|| "never".to_owned(), when),
             expired: key.expires_at.is_some_and(|at| at <= now),
+            expires_soon: key.expires_at.and_then(|at| expires_soon(at, now)),
             enabled: key.enabled,
             manageable: may_manage(access, key),
         }
     }
+}
+
+/// How soon a key expires, within a week of it; `None` when further off
+/// or past.
+fn expires_soon(at: DateTime<Utc>, now: DateTime<Utc>) -> Option<String> {
+    let left = at - now;
+    if left <= chrono::Duration::zero() || left > chrono::Duration::days(7) {
+        return None;
+    }
+    let plural =
+        |n: i64, unit: &str| format!("expires in {n} {unit}{}", if n == 1 { "" } else { "s" });
+    Some(if left >= chrono::Duration::days(1) {
+        plural(left.num_days(), "day")
+    } else if left >= chrono::Duration::hours(1) {
+        plural(left.num_hours(), "hour")
+    } else {
+        "expires within the hour".to_owned()
+    })
 }
 
 pub fn scope_label(scope: Scope) -> &'static str {
@@ -120,5 +141,40 @@ pub async fn all_keys(state: &AppState, org: Uuid) -> Result<Vec<KeyRecord>, Sto
         if !full {
             return Ok(keys);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::expires_soon;
+    use chrono::{Duration, Utc};
+
+    #[test]
+    fn expiry_badges_say_how_soon_within_a_week() {
+        let now = Utc::now();
+        let soon = |left: Duration| expires_soon(now + left, now);
+        assert_eq!(soon(Duration::days(8)), None);
+        assert_eq!(
+            soon(Duration::days(7)).as_deref(),
+            Some("expires in 7 days")
+        );
+        assert_eq!(
+            soon(Duration::days(3) + Duration::hours(5)).as_deref(),
+            Some("expires in 3 days")
+        );
+        assert_eq!(
+            soon(Duration::hours(30)).as_deref(),
+            Some("expires in 1 day")
+        );
+        assert_eq!(
+            soon(Duration::hours(2)).as_deref(),
+            Some("expires in 2 hours")
+        );
+        assert_eq!(
+            soon(Duration::minutes(59)).as_deref(),
+            Some("expires within the hour")
+        );
+        assert_eq!(soon(Duration::zero()), None, "expired is its own badge");
+        assert_eq!(soon(-Duration::days(1)), None);
     }
 }

@@ -89,7 +89,7 @@ async fn create(
     let request = NewRole {
         name: form.get("name").to_owned(),
         description: Some(form.get("description").to_owned()),
-        grants: Picker::refs(&form).unwrap_or_default(),
+        grants: Picker::refs(&form),
     };
     let access = &page.access;
     match roles::create(&state, access, request).await {

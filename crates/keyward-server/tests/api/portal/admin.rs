@@ -70,6 +70,7 @@ async fn an_admin_gives_a_service_account_a_role_and_a_key() {
                     .unwrap()
             );
             b.fill("input[name=name]", "etl nightly").await;
+            b.click("input[name=rights][value=all]").await;
             b.submit("#key-form button[type=submit]", "#secret").await;
             let secret = b.value("#secret").await;
             let verify = |permission: &'static str, resource: &'static str| {

@@ -10,11 +10,15 @@ pub async fn generate_personal(b: &Browser, label: &str, ticked: &[&str]) -> Str
     generate_personal_in(b, ORG, label, ticked).await
 }
 
-/// Generates a personal key in `org` through the form; returns its secret.
+/// Generates a personal key in `org` through the form, with the ticked
+/// permissions or, if none, all of the scope's rights; returns its secret.
 pub async fn generate_personal_in(b: &Browser, org: &str, label: &str, ticked: &[&str]) -> String {
     b.goto(&format!("/orgs/{org}/account/keys")).await;
     b.click("#generate-key").await;
     b.fill("input[name=name]", label).await;
+    if ticked.is_empty() {
+        b.click("input[name=rights][value=all]").await;
+    }
     for permission in ticked {
         b.click(&format!("input[name=permission][value='{permission}']"))
             .await;
@@ -191,7 +195,8 @@ async fn a_refused_form_keeps_its_values_and_says_why_by_the_field() {
             .await;
         b.client
             .execute(
-                "document.querySelector('input[name=expires]').value = '2001-01-01';",
+                "document.querySelector('select[name=expires_in]').value = 'custom'; \
+                 document.querySelector('input[name=expires]').value = '2001-01-01';",
                 vec![],
             )
             .await

@@ -6,6 +6,7 @@ mod api_writes;
 mod browser;
 mod http;
 mod invitations;
+mod key_form;
 mod keys;
 mod people;
 mod screenshots;

@@ -152,6 +152,7 @@ async fn a_read_only_team_key_is_refused_on_a_write() {
             b.fill("input[name=name]", "dashboards").await;
             b.click("input[name=scope][value=team]").await;
             b.click("input[name=read_only]").await;
+            b.click("input[name=rights][value=all]").await;
             b.submit("#key-form button[type=submit]", "#secret").await;
             let secret = b.value("#secret").await;
             b.goto(&org_path("/settings/keys")).await;

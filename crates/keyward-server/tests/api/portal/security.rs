@@ -101,7 +101,13 @@ async fn every_form_post_needs_the_csrf_token() {
     let made = http
         .post(
             &org_path("/account/keys"),
-            &[("csrf", &good), ("name", "mine"), ("scope", "user")],
+            &[
+                ("csrf", &good),
+                ("name", "mine"),
+                ("scope", "user"),
+                ("rights", "all"),
+                ("expires_in", "30"),
+            ],
         )
         .await;
     assert_eq!(made.status, 303, "{}", made.body);
@@ -129,7 +135,13 @@ async fn pages_are_locked_down_and_secrets_are_not_cached() {
     let created = http
         .post(
             &org_path("/account/keys"),
-            &[("csrf", &csrf), ("name", "once"), ("scope", "user")],
+            &[
+                ("csrf", &csrf),
+                ("name", "once"),
+                ("scope", "user"),
+                ("rights", "all"),
+                ("expires_in", "30"),
+            ],
         )
         .await;
     // POST/redirect/GET: the post answers a redirect to the key's secret
@@ -320,7 +332,13 @@ async fn create_through_form(http: &mut Http, name: &str) -> (String, String) {
     let created = http
         .post(
             &org_path("/account/keys"),
-            &[("csrf", &csrf), ("name", name), ("scope", "user")],
+            &[
+                ("csrf", &csrf),
+                ("name", name),
+                ("scope", "user"),
+                ("rights", "all"),
+                ("expires_in", "never"),
+            ],
         )
         .await;
     assert_eq!(created.status, 303, "{}", created.body);
