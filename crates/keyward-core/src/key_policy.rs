@@ -106,7 +106,10 @@ mod tests {
         let policy = KeyPolicy::default();
         assert_eq!(policy.with_default(None, now()), None);
         assert_eq!(policy.check(None, now()), Ok(()));
-        assert_eq!(policy.check(Some(now() + Duration::days(9999)), now()), Ok(()));
+        assert_eq!(
+            policy.check(Some(now() + Duration::days(9999)), now()),
+            Ok(())
+        );
         assert_eq!(policy.violation_bound(now()), None);
     }
 
@@ -119,7 +122,10 @@ mod tests {
         assert_eq!(policy.with_default(Some(asked), now()), Some(asked));
         assert_eq!(policy.check(Some(latest), now()), Ok(()));
         let later = latest + Duration::milliseconds(1);
-        assert_eq!(policy.check(Some(later), now()), Err(Violation::TooLate(90)));
+        assert_eq!(
+            policy.check(Some(later), now()),
+            Err(Violation::TooLate(90))
+        );
         assert_eq!(policy.check(None, now()), Err(Violation::TooLate(90)));
         assert_eq!(
             Violation::TooLate(90).to_string(),

@@ -48,9 +48,7 @@ impl Code {
             Code::Forbidden | Code::ReadOnlyKey | Code::PermissionNotHeld => StatusCode::FORBIDDEN,
             Code::NotFound | Code::OrgNotFound | Code::KeyNotFound => StatusCode::NOT_FOUND,
             Code::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Code::Conflict | Code::KeyLimitReached | Code::KeyAlreadyRolled => {
-                StatusCode::CONFLICT
-            }
+            Code::Conflict | Code::KeyLimitReached | Code::KeyAlreadyRolled => StatusCode::CONFLICT,
             Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             Code::Unavailable | Code::StoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Code::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,

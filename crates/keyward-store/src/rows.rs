@@ -33,7 +33,10 @@ pub(crate) fn prefix(s: &str) -> Result<Prefix> {
     Prefix::parse(s).map_err(corrupt)
 }
 
-pub(crate) fn key_policy(max_lifetime_days: Option<i64>, require_expiry: bool) -> Result<KeyPolicy> {
+pub(crate) fn key_policy(
+    max_lifetime_days: Option<i64>,
+    require_expiry: bool,
+) -> Result<KeyPolicy> {
     let days = max_lifetime_days
         .map(u32::try_from)
         .transpose()

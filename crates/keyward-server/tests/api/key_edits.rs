@@ -40,14 +40,23 @@ pub async fn a_permission_edit_applies_on_the_next_verification(backend: Backend
     let key = text(&created, "key");
     for _ in 0..2 {
         assert_eq!(verify(&app, key, "reports:read").await, "VALID");
-        assert_eq!(verify(&app, key, "sales:read").await, "INSUFFICIENT_PERMISSIONS");
+        assert_eq!(
+            verify(&app, key, "sales:read").await,
+            "INSUFFICIENT_PERMISSIONS"
+        );
     }
     let path = key_path("acme", text(&created, "id"));
     let wanted = json!([grant("sales:read", "*")]);
-    let edited = app.admin.patch(&path, json!({ "permissions": wanted })).await;
+    let edited = app
+        .admin
+        .patch(&path, json!({ "permissions": wanted }))
+        .await;
     assert_status(&edited, 200);
     assert_eq!(names(&edited.body), ["sales:read"]);
-    assert_eq!(verify(&app, key, "reports:read").await, "INSUFFICIENT_PERMISSIONS");
+    assert_eq!(
+        verify(&app, key, "reports:read").await,
+        "INSUFFICIENT_PERMISSIONS"
+    );
     assert_eq!(verify(&app, key, "sales:read").await, "VALID");
 
     let updated = events(&app, "acme", "key.updated").await;
@@ -71,14 +80,20 @@ pub async fn edits_follow_the_rules_of_creation(backend: Backend) {
     let own = people.member.user_key("acme", "mine").await;
     let path = key_path("acme", text(&own, "id"));
     let api = &people.member.api;
-    let refused = api.patch(&path, json!({ "permissions": ["keys:write"] })).await;
+    let refused = api
+        .patch(&path, json!({ "permissions": ["keys:write"] }))
+        .await;
     assert_error(&refused, 403, "PERMISSION_NOT_HELD");
     assert_eq!(refused.body["details"]["permission"], "keys:write");
     let empty = api.patch(&path, json!({ "permissions": [] })).await;
     assert_error(&empty, 422, "INVALID_PERMISSION");
-    let unknown = api.patch(&path, json!({ "permissions": ["nope:read"] })).await;
+    let unknown = api
+        .patch(&path, json!({ "permissions": ["nope:read"] }))
+        .await;
     assert_error(&unknown, 422, "INVALID_PERMISSION");
-    let narrowed = api.patch(&path, json!({ "permissions": ["keys:read"] })).await;
+    let narrowed = api
+        .patch(&path, json!({ "permissions": ["keys:read"] }))
+        .await;
     assert_status(&narrowed, 200);
     assert_eq!(names(&narrowed.body), ["keys:read"]);
     // Nobody else's key: a member can't edit an organization key.
@@ -124,7 +139,10 @@ pub async fn read_only_keys_hold_only_read_only_permissions(backend: Backend) {
     assert_validation(&widened, "read-only");
     let key = text(&writer, "key");
     assert_eq!(verify(&app, key, "keys:read").await, "VALID");
-    assert_eq!(verify(&app, key, "keys:write").await, "INSUFFICIENT_PERMISSIONS");
+    assert_eq!(
+        verify(&app, key, "keys:write").await,
+        "INSUFFICIENT_PERMISSIONS"
+    );
     let writable = app.admin.patch(&path, json!({ "read_only": false })).await;
     assert_status(&writable, 200);
     let change = &events(&app, "acme", "key.updated").await[1].details;

@@ -10,8 +10,8 @@ use crate::backend::Backend;
 use crate::helpers::{TestApp, key_body, spawn_app};
 use crate::roll::{events, roll, verify};
 use chrono::{DateTime, Duration, Utc};
-use keyward_core::Clock;
 use keyward_client::RawResponse;
+use keyward_core::Clock;
 use serde_json::{Value, json};
 
 async fn set_policy(app: &TestApp, policy: Value) {
@@ -42,7 +42,10 @@ fn expiring(name: &str, at: DateTime<Utc>) -> Value {
 
 /// The names of the keys a listing query answers, newest first.
 async fn listed(app: &TestApp, query: &str) -> Vec<String> {
-    let response = app.admin.get(&format!("{}?{query}", keys_path("acme"))).await;
+    let response = app
+        .admin
+        .get(&format!("{}?{query}", keys_path("acme")))
+        .await;
     assert_status(&response, 200);
     response.body["items"]
         .as_array()
@@ -61,7 +64,11 @@ pub async fn only_owners_set_the_key_policy(backend: Backend) {
         json!({ "max_lifetime_days": null, "require_expiry": false })
     );
     let policy = json!({ "key_policy": { "max_lifetime_days": 90 } });
-    let by_admin = people.admin.api.patch(&org_path("acme"), policy.clone()).await;
+    let by_admin = people
+        .admin
+        .api
+        .patch(&org_path("acme"), policy.clone())
+        .await;
     assert_error(&by_admin, 403, "FORBIDDEN");
     // An admin still renames the organization.
     let renamed = people
@@ -85,14 +92,24 @@ pub async fn only_owners_set_the_key_policy(backend: Backend) {
     }
     let updated = events(&app, "acme", "org.updated").await;
     let last = &updated.last().unwrap().details["key_policy"];
-    assert_eq!(last["old"], json!({ "max_lifetime_days": null, "require_expiry": false }));
-    assert_eq!(last["new"], json!({ "max_lifetime_days": 90, "require_expiry": false }));
+    assert_eq!(
+        last["old"],
+        json!({ "max_lifetime_days": null, "require_expiry": false })
+    );
+    assert_eq!(
+        last["new"],
+        json!({ "max_lifetime_days": 90, "require_expiry": false })
+    );
 }
 
 pub async fn a_maximum_lifetime_defaults_and_refuses_expiries(backend: Backend) {
     let app = spawn_app(&backend).await;
     app.create_org("Acme").await;
-    set_policy(&app, json!({ "max_lifetime_days": 90, "require_expiry": false })).await;
+    set_policy(
+        &app,
+        json!({ "max_lifetime_days": 90, "require_expiry": false }),
+    )
+    .await;
     let now = app.clock.now();
     let limit = now + Duration::days(90);
 
@@ -103,7 +120,10 @@ pub async fn a_maximum_lifetime_defaults_and_refuses_expiries(backend: Backend) 
     assert_eq!(time(&short["expires_at"]), asked);
     let too_late = app
         .admin
-        .post(&keys_path("acme"), expiring("late", limit + Duration::days(1)))
+        .post(
+            &keys_path("acme"),
+            expiring("late", limit + Duration::days(1)),
+        )
         .await;
     assert_violation(&too_late, "this organization's keys expire within 90 days");
 
@@ -138,8 +158,15 @@ pub async fn a_maximum_lifetime_defaults_and_refuses_expiries(backend: Backend) 
 pub async fn a_required_expiry_refuses_keys_without_one(backend: Backend) {
     let app = spawn_app(&backend).await;
     app.create_org("Acme").await;
-    set_policy(&app, json!({ "max_lifetime_days": null, "require_expiry": true })).await;
-    let refused = app.admin.post(&keys_path("acme"), key_body("forever")).await;
+    set_policy(
+        &app,
+        json!({ "max_lifetime_days": null, "require_expiry": true }),
+    )
+    .await;
+    let refused = app
+        .admin
+        .post(&keys_path("acme"), key_body("forever"))
+        .await;
     assert_violation(&refused, "must have an expiry");
     let far = app.clock.now() + Duration::days(5000);
     let key = app.create_key("acme", expiring("far", far)).await;
@@ -163,17 +190,25 @@ pub async fn keys_made_before_a_policy_are_listed(backend: Backend) {
         .await;
     assert!(listed(&app, "violates_policy=true").await.is_empty());
 
-    set_policy(&app, json!({ "max_lifetime_days": 90, "require_expiry": false })).await;
-    assert_eq!(listed(&app, "violates_policy=true").await, ["far", "forever"]);
-    assert_eq!(listed(&app, "violates_policy=false").await.len(), 3);
+    set_policy(
+        &app,
+        json!({ "max_lifetime_days": 90, "require_expiry": false }),
+    )
+    .await;
     assert_eq!(
-        listed(&app, "violates_policy=true&limit=1").await,
-        ["far"]
+        listed(&app, "violates_policy=true").await,
+        ["far", "forever"]
     );
+    assert_eq!(listed(&app, "violates_policy=false").await.len(), 3);
+    assert_eq!(listed(&app, "violates_policy=true&limit=1").await, ["far"]);
     // They keep working.
     assert_eq!(verify(&app, text(&forever, "key")).await, "VALID");
 
-    set_policy(&app, json!({ "max_lifetime_days": null, "require_expiry": true })).await;
+    set_policy(
+        &app,
+        json!({ "max_lifetime_days": null, "require_expiry": true }),
+    )
+    .await;
     assert_eq!(listed(&app, "violates_policy=true").await, ["forever"]);
     let bad = app
         .admin
@@ -192,24 +227,40 @@ pub async fn keys_are_listed_by_how_soon_they_expire(backend: Backend) {
     }
     app.create_key("acme", key_body("forever")).await;
     assert_eq!(listed(&app, "expiring_within_days=3").await, ["two"]);
-    assert_eq!(listed(&app, "expiring_within_days=30").await, ["ten", "two"]);
+    assert_eq!(
+        listed(&app, "expiring_within_days=30").await,
+        ["ten", "two"]
+    );
     // Filters combine with paging.
     let first = app
         .admin
-        .get(&format!("{}?expiring_within_days=30&limit=1", keys_path("acme")))
+        .get(&format!(
+            "{}?expiring_within_days=30&limit=1",
+            keys_path("acme")
+        ))
         .await
         .body;
     assert_eq!(first["items"][0]["name"], "ten");
     let cursor = text(&first, "next_cursor");
-    let second = listed(&app, &format!("expiring_within_days=30&limit=1&cursor={cursor}")).await;
+    let second = listed(
+        &app,
+        &format!("expiring_within_days=30&limit=1&cursor={cursor}"),
+    )
+    .await;
     assert_eq!(second, ["two"]);
 
     // Expired keys are no longer expiring.
     app.clock.advance(Duration::days(3));
     assert!(listed(&app, "expiring_within_days=3").await.is_empty());
-    assert_eq!(listed(&app, "expiring_within_days=40").await, ["forty", "ten"]);
+    assert_eq!(
+        listed(&app, "expiring_within_days=40").await,
+        ["forty", "ten"]
+    );
     for query in ["expiring_within_days=0", "expiring_within_days=3651"] {
-        let response = app.admin.get(&format!("{}?{query}", keys_path("acme"))).await;
+        let response = app
+            .admin
+            .get(&format!("{}?{query}", keys_path("acme")))
+            .await;
         assert_error(&response, 422, "VALIDATION_FAILED");
     }
     let bad = app

@@ -81,7 +81,14 @@ pub async fn roll_answers_a_new_key_like_the_old(backend: Backend) {
     assert_eq!(new["rolled_to"], Value::Null);
     assert_ne!(new["id"], old["id"]);
     assert_ne!(new["key"], old["key"]);
-    for same in ["name", "scope", "read_only", "owner", "permissions", "metadata"] {
+    for same in [
+        "name",
+        "scope",
+        "read_only",
+        "owner",
+        "permissions",
+        "metadata",
+    ] {
         assert_eq!(new[same], old[same], "{same}");
     }
     assert_eq!(new["expires_at"], Value::Null);
@@ -125,11 +132,20 @@ pub async fn the_old_key_works_through_its_grace_period(backend: Backend) {
     // A grace period of 0 revokes the old key at once.
     let now_gone = app.org_key("acme", "now gone").await;
     assert_eq!(verify(&app, text(&now_gone, "key")).await, "VALID");
-    let rolled = roll(&app, "acme", text(&now_gone, "id"), json!({ "grace_seconds": 0 })).await;
+    let rolled = roll(
+        &app,
+        "acme",
+        text(&now_gone, "id"),
+        json!({ "grace_seconds": 0 }),
+    )
+    .await;
     assert_status(&rolled, 201);
     assert_eq!(verify(&app, text(&now_gone, "key")).await, "REVOKED");
     assert_eq!(verify(&app, text(&rolled.body, "key")).await, "VALID");
-    let read = app.admin.get(&key_path("acme", text(&now_gone, "id"))).await;
+    let read = app
+        .admin
+        .get(&key_path("acme", text(&now_gone, "id")))
+        .await;
     assert_error(&read, 404, "KEY_NOT_FOUND");
 }
 
@@ -148,7 +164,11 @@ pub async fn grace_is_bounded_and_never_extends_a_key(backend: Backend) {
         json!({ "grace_seconds": 2_592_001 }),
         json!({ "expires_at": app.clock.now() - Duration::hours(1) }),
     ] {
-        assert_error(&roll(&app, "acme", id, body).await, 422, "VALIDATION_FAILED");
+        assert_error(
+            &roll(&app, "acme", id, body).await,
+            422,
+            "VALIDATION_FAILED",
+        );
     }
     assert_error(
         &roll(&app, "acme", id, json!({ "grace_seconds": -1 })).await,
@@ -187,15 +207,24 @@ pub async fn a_key_rolls_once(backend: Backend) {
 
     let revoked = app.org_key("acme", "revoked").await;
     assert_status(
-        &app.admin.delete(&key_path("acme", text(&revoked, "id"))).await,
+        &app.admin
+            .delete(&key_path("acme", text(&revoked, "id")))
+            .await,
         204,
     );
     let refused = roll(&app, "acme", text(&revoked, "id"), json!({})).await;
     assert_error(&refused, 404, "KEY_NOT_FOUND");
     for unknown in [Uuid::now_v7().to_string(), "42".to_owned()] {
-        assert_error(&roll(&app, "acme", &unknown, json!({})).await, 404, "KEY_NOT_FOUND");
+        assert_error(
+            &roll(&app, "acme", &unknown, json!({})).await,
+            404,
+            "KEY_NOT_FOUND",
+        );
     }
-    assert_validation(&roll(&app, "acme", id, json!({ "name": "x" })).await, "name");
+    assert_validation(
+        &roll(&app, "acme", id, json!({ "name": "x" })).await,
+        "name",
+    );
     assert_eq!(events(&app, "acme", "key.rolled").await.len(), 2);
 }
 
@@ -213,7 +242,10 @@ pub async fn rolling_needs_the_right_to_revoke(backend: Backend) {
     let rolled = people
         .member
         .api
-        .post(&roll_path("acme", text(&own, "id")), json!({ "grace_seconds": 0 }))
+        .post(
+            &roll_path("acme", text(&own, "id")),
+            json!({ "grace_seconds": 0 }),
+        )
         .await;
     assert_status(&rolled, 201);
     assert_eq!(rolled.body["owner"], own["owner"]);

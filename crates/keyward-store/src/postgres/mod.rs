@@ -281,7 +281,7 @@ impl Store for PostgresStore {
         .bind(lifetime_days(org.key_policy.max_lifetime_days))
         .bind(org.key_policy.require_expiry)
         .execute(&mut *write)
-            .await?;
+        .await?;
         self.finish(write, ()).await
     }
 

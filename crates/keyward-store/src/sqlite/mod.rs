@@ -338,7 +338,7 @@ impl Store for SqliteStore {
         .bind(org.key_policy.max_lifetime_days)
         .bind(org.key_policy.require_expiry)
         .execute(&mut *write)
-            .await?;
+        .await?;
         self.finish(write, ()).await
     }
 

@@ -3,9 +3,7 @@
 //! events recorded only when it rolled), editing a key's grants and
 //! read-only flag, listing by expiry, and organizations' key policies.
 
-use crate::fixtures::{
-    NO_LIMIT, create_org, create_permission, grant, ids, insert, new_key, now,
-};
+use crate::fixtures::{NO_LIMIT, create_org, create_permission, grant, ids, insert, new_key, now};
 use chrono::{DateTime, Duration, Utc};
 use futures::TryStreamExt;
 use keyward_core::audit::{Action, ActorKind, AuditEvent, Outcome, Party};
@@ -160,7 +158,12 @@ pub async fn roll_key_respects_the_limit(store: Arc<dyn Store>) {
     // nothing changed.
     let new = successor(&acme, &old);
     let refused = store
-        .roll_key(&new, RollEnd::ExpiresBy(now() + Duration::hours(1)), 1, now())
+        .roll_key(
+            &new,
+            RollEnd::ExpiresBy(now() + Duration::hours(1)),
+            1,
+            now(),
+        )
         .await;
     assert!(
         matches!(refused, Err(StoreError::KeyLimitReached)),
@@ -220,7 +223,10 @@ pub async fn list_keys_where_filters_by_expiry(store: Arc<dyn Store>) {
     let acme = create_org(&*store, "acme").await;
     let at = now();
     let expiring = |days: i64| -> Option<DateTime<Utc>> { Some(at + Duration::days(days)) };
-    let expired = insert(&*store, &acme, |k| k.expires_at = Some(at - Duration::days(1))).await;
+    let expired = insert(&*store, &acme, |k| {
+        k.expires_at = Some(at - Duration::days(1))
+    })
+    .await;
     let in_two = insert(&*store, &acme, |k| k.expires_at = expiring(2)).await;
     let in_ten = insert(&*store, &acme, |k| k.expires_at = expiring(10)).await;
     let never = insert(&*store, &acme, |_| {}).await;
