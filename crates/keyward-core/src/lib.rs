@@ -12,6 +12,7 @@ pub mod forward_rules;
 pub mod grant;
 pub mod handout;
 pub mod key;
+pub mod key_policy;
 pub mod limits;
 pub mod model;
 pub mod permission;

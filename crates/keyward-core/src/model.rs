@@ -2,6 +2,7 @@
 
 use crate::grant::{Grant, GrantSet, Resource};
 use crate::key::{KeyHash, Prefix};
+use crate::key_policy::KeyPolicy;
 use crate::permission::PermissionName;
 use crate::scope::Scope;
 use chrono::{DateTime, Utc};
@@ -86,6 +87,8 @@ pub struct Organization {
     pub slug: Slug,
     pub key_prefix: Prefix,
     pub created_at: DateTime<Utc>,
+    /// The rule for its keys' expiry.
+    pub key_policy: KeyPolicy,
 }
 
 /// An entry of an organization's permission catalog.
@@ -173,6 +176,10 @@ pub struct KeyRecord {
     pub revoked_at: Option<DateTime<Utc>>,
     pub key_mask: String,
     pub metadata: serde_json::Map<String, serde_json::Value>,
+    /// The key this one replaced when it was rolled.
+    pub rolled_from: Option<Uuid>,
+    /// The key that replaced this one when it was rolled.
+    pub rolled_to: Option<Uuid>,
 }
 
 impl KeyState {
@@ -211,6 +218,17 @@ impl KeyRecord {
             .then(|| self.permissions.iter().map(KeyGrant::grant).collect())
     }
 
+    /// The first explicit grant a read-only key can't hold: one whose
+    /// permission changes things.
+    pub fn writing_grant(&self, catalog: &Catalog) -> Option<&KeyGrant> {
+        if !self.read_only {
+            return None;
+        }
+        self.permissions
+            .iter()
+            .find(|g| !catalog.is_read_only(&g.name))
+    }
+
     /// The key's effective grants, given what its scope holds right now.
     pub fn effective_grants(&self, scope_grants: &GrantSet, catalog: &Catalog) -> GrantSet {
         let narrowed = match self.explicit_grants() {
@@ -239,6 +257,17 @@ pub struct KeyPatch {
     pub enabled: Option<bool>,
     pub expires_at: Option<Option<DateTime<Utc>>>,
     pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
+    pub read_only: Option<bool>,
+    /// New explicit grants; an empty list takes the narrowing away.
+    pub permissions: Option<Vec<KeyGrant>>,
+}
+
+/// How a rolled key ends: revoked at once, or expiring at the end of its
+/// grace period (never later than it already did).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RollEnd {
+    RevokedAt(DateTime<Utc>),
+    ExpiresBy(DateTime<Utc>),
 }
 
 #[cfg(test)]

@@ -32,6 +32,7 @@ fn verification(c: &mut Criterion) {
             slug: keyward_core::model::Slug::parse("bench").unwrap(),
             key_prefix: keyward_core::Prefix::default(),
             created_at: chrono::Utc::now(),
+            key_policy: Default::default(),
         };
         state.store.create_org(&org).await.unwrap();
         let access = Ctx {

@@ -64,6 +64,8 @@ fn record(org: &Organization, n: u64, metadata: bool, permissions: bool) -> KeyR
         } else {
             Default::default()
         },
+        rolled_from: None,
+        rolled_to: None,
     }
 }
 
@@ -110,6 +112,7 @@ async fn fill(keys: u64, (label, metadata, permissions): (&str, bool, bool)) {
         slug: Slug::parse("memory").expect("slug"),
         key_prefix: Prefix::default(),
         created_at: Utc::now(),
+        key_policy: Default::default(),
     };
     let catalog = Catalog(
         BUILTIN_PERMISSIONS

@@ -54,6 +54,7 @@ async fn main() {
             .expect("slug"),
         key_prefix: keyward_core::Prefix::default(),
         created_at: chrono::Utc::now(),
+        key_policy: Default::default(),
     };
     a.store.create_org(&org).await.expect("organization");
     let ctx = Ctx {

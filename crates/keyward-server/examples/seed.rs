@@ -63,6 +63,7 @@ async fn main() {
                 slug: Slug::parse(&format!("seed-{}", Uuid::now_v7().simple())).expect("slug"),
                 key_prefix: Prefix::default(),
                 created_at: Utc::now(),
+                key_policy: Default::default(),
             };
             store.create_org(&created).await.expect("organization");
             org = Some(created);
@@ -86,6 +87,8 @@ async fn main() {
             revoked_at: None,
             key_mask: key.mask(),
             metadata: Default::default(),
+            rolled_from: None,
+            rolled_to: None,
         };
         let new = NewKey {
             record,

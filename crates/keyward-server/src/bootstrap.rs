@@ -73,6 +73,7 @@ pub async fn owner(
                 slug,
                 key_prefix: Prefix::default(),
                 created_at: now,
+                key_policy: Default::default(),
             };
             let created = system_event(now, None, ORG_CREATED, "organization", org.id, &org.name);
             store.audited(vec![created]).create_org(&org).await?;

@@ -100,6 +100,15 @@ pub fn optional_key_permissions<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     optional_list(d, KEY_PERMISSIONS_MAX)
 }
 
+/// A key's new permission list in a change: absent (`None`, with
+/// `#[serde(default)]`), `null` (`Some(None)`) or a list of at most
+/// [`KEY_PERMISSIONS_MAX`].
+pub fn changed_key_permissions<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<Vec<T>>>, D::Error> {
+    optional_list(d, KEY_PERMISSIONS_MAX).map(Some)
+}
+
 /// A role's grants, at most [`ROLE_GRANTS_MAX`].
 pub fn role_grants<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     d: D,

@@ -27,6 +27,8 @@ pub enum Code {
     KeyNotFound,
     Conflict,
     KeyLimitReached,
+    KeyAlreadyRolled,
+    KeyPolicyViolation,
     Internal,
     Unavailable,
     StoreUnavailable,
@@ -39,12 +41,14 @@ impl Code {
             Code::BadRequest | Code::MalformedJson | Code::InvalidQuery => StatusCode::BAD_REQUEST,
             Code::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Code::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Code::ValidationFailed | Code::InvalidPermission => StatusCode::UNPROCESSABLE_ENTITY,
+            Code::ValidationFailed | Code::InvalidPermission | Code::KeyPolicyViolation => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             Code::Unauthenticated => StatusCode::UNAUTHORIZED,
             Code::Forbidden | Code::ReadOnlyKey | Code::PermissionNotHeld => StatusCode::FORBIDDEN,
             Code::NotFound | Code::OrgNotFound | Code::KeyNotFound => StatusCode::NOT_FOUND,
             Code::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Code::Conflict | Code::KeyLimitReached => StatusCode::CONFLICT,
+            Code::Conflict | Code::KeyLimitReached | Code::KeyAlreadyRolled => StatusCode::CONFLICT,
             Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             Code::Unavailable | Code::StoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Code::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,

@@ -82,6 +82,7 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(permissions::list, permissions::create))
         .routes(routes!(keys::list, keys::create))
         .routes(routes!(keys::get, keys::update, keys::revoke))
+        .routes(routes!(keys::roll))
         .routes(routes!(dadosfera::list, dadosfera::create))
         .routes(routes!(dadosfera::delete))
         .routes(routes!(dadosfera::permissions))

@@ -13,7 +13,10 @@ mod write;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use keyward_core::KeyHash;
-use keyward_core::model::{Catalog, KeyPatch, KeyRecord, NewKey, Organization, Permission};
+use keyward_core::key_policy::KeyPolicy;
+use keyward_core::model::{
+    Catalog, KeyPatch, KeyRecord, NewKey, Organization, Permission, RollEnd,
+};
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -34,6 +37,16 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 pub struct OrgPatch {
     pub name: Option<String>,
     pub key_prefix: Option<keyward_core::Prefix>,
+    pub key_policy: Option<KeyPolicy>,
+}
+
+/// Which live keys a listing shows; the default, all of them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct KeyFilter {
+    /// Only keys expiring after the first time and by the second.
+    pub expiring: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    /// Only keys without an expiry or, with `Some(t)`, expiring after `t`.
+    pub unbounded_after: Option<Option<DateTime<Utc>>>,
 }
 
 /// A platform permission to register in an organization's catalog.
@@ -107,6 +120,17 @@ pub trait Store: AccessStore + AuditStore + Send + Sync + 'static {
         org: Uuid,
         before: Option<Uuid>,
         limit: u32,
+    ) -> Result<Vec<KeyRecord>> {
+        self.list_keys_where(org, before, limit, &KeyFilter::default())
+            .await
+    }
+    /// [`Store::list_keys`], only the keys `filter` lets through.
+    async fn list_keys_where(
+        &self,
+        org: Uuid,
+        before: Option<Uuid>,
+        limit: u32,
+        filter: &KeyFilter,
     ) -> Result<Vec<KeyRecord>>;
     /// A key of the organization, revoked or not.
     async fn key(&self, org: Uuid, id: Uuid) -> Result<Option<KeyRecord>>;
@@ -114,6 +138,18 @@ pub trait Store: AccessStore + AuditStore + Send + Sync + 'static {
     async fn key_by_hash(&self, hash: &KeyHash) -> Result<Option<KeyRecord>>;
     /// Changes an unrevoked key; `None` if there is none.
     async fn update_key(&self, org: Uuid, id: Uuid, patch: &KeyPatch) -> Result<Option<KeyRecord>>;
+    /// Rolls a key over to `new`, whose `rolled_from` names it, in one
+    /// transaction: marks the old key (live and not rolled yet) rolled to
+    /// `new` and ends it as `end` says, then inserts `new` under the same
+    /// limit as [`Store::insert_key`]. Says whether the old key could be
+    /// rolled; when it couldn't, nothing is written.
+    async fn roll_key(
+        &self,
+        new: &NewKey,
+        end: RollEnd,
+        limit: u32,
+        now: DateTime<Utc>,
+    ) -> Result<bool>;
     /// Revokes an unrevoked key for good; says whether there was one.
     async fn revoke_key(&self, org: Uuid, id: Uuid, at: DateTime<Utc>) -> Result<bool>;
     /// Adds usage counts and moves `last_used_at` forward.

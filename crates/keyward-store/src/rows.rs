@@ -3,6 +3,7 @@
 use crate::Result;
 use crate::error::corrupt;
 use keyward_core::access::{OrgRole, PrincipalKind, TeamRole};
+use keyward_core::key_policy::KeyPolicy;
 use keyward_core::model::{KeyGrant, Permission, Slug};
 use keyward_core::{PermissionName, Prefix, Resource, Scope};
 use std::collections::HashMap;
@@ -30,6 +31,17 @@ pub(crate) fn slug(s: &str) -> Result<Slug> {
 
 pub(crate) fn prefix(s: &str) -> Result<Prefix> {
     Prefix::parse(s).map_err(corrupt)
+}
+
+pub(crate) fn key_policy(
+    max_lifetime_days: Option<i64>,
+    require_expiry: bool,
+) -> Result<KeyPolicy> {
+    let days = max_lifetime_days
+        .map(u32::try_from)
+        .transpose()
+        .map_err(corrupt)?;
+    KeyPolicy::new(days, require_expiry).map_err(corrupt)
 }
 
 pub(crate) fn permission(

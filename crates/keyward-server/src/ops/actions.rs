@@ -11,6 +11,7 @@ pub const KEY_UPDATED: Action = Action::known("key.updated");
 pub const KEY_DISABLED: Action = Action::known("key.disabled");
 pub const KEY_ENABLED: Action = Action::known("key.enabled");
 pub const KEY_REVOKED: Action = Action::known("key.revoked");
+pub const KEY_ROLLED: Action = Action::known("key.rolled");
 pub const PERMISSION_CREATED: Action = Action::known("permission.created");
 pub const MEMBER_INVITED: Action = Action::known("member.invited");
 pub const MEMBER_JOINED: Action = Action::known("member.joined");

@@ -1,24 +1,27 @@
-//! Keys: creating, changing and revoking them, the one path the API, the
-//! Dadosfera contract and the portal share, so every rule (catalog,
-//! expiry, "never more than the creator", the per-organization limit)
-//! holds everywhere.
+//! Keys: creating, changing, rolling and revoking them, the one path the
+//! API, the Dadosfera contract and the portal share, so every rule
+//! (catalog, expiry and the organization's key policy, "never more than
+//! the creator", read-only keys, the per-organization limit) holds
+//! everywhere.
 
-use super::actions::{KEY_CREATED, KEY_DISABLED, KEY_ENABLED, KEY_REVOKED, KEY_UPDATED};
+use super::actions::{
+    KEY_CREATED, KEY_DISABLED, KEY_ENABLED, KEY_REVOKED, KEY_ROLLED, KEY_UPDATED,
+};
 use super::commit::{Change, commit};
 use super::rules::{
     check_expiry, check_name, ensure_holds, parse_id, permission_not_held, resolve_permissions,
     truncate,
 };
 use crate::ctx::Ctx;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Code};
 use crate::eviction::Evict;
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use futures::FutureExt;
 use keyward_core::access::team_resources;
-use keyward_core::model::{KeyPatch, KeyRecord, NewKey};
+use keyward_core::model::{Catalog, KeyPatch, KeyRecord, NewKey, RollEnd};
 use keyward_core::{ApiKey, Resource, Scope};
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 /// What a caller asks for.
@@ -126,12 +129,69 @@ pub fn may_manage(ctx: &Ctx, key: &KeyRecord) -> bool {
         }
 }
 
+/// The expiry a key may have under its organization's key policy: the
+/// one asked for (`fill`: or, for a new key asking none, the latest the
+/// policy allows), else 422 `KEY_POLICY_VIOLATION` naming the limit.
+fn under_policy(
+    ctx: &Ctx,
+    expires_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+    fill: bool,
+) -> ApiResult<Option<DateTime<Utc>>> {
+    let policy = ctx.org.key_policy;
+    let expires_at = if fill {
+        policy.with_default(expires_at, now)
+    } else {
+        expires_at
+    };
+    policy.check(expires_at, now).map_err(|violation| {
+        ApiError::new(Code::KeyPolicyViolation, violation.to_string())
+            .with_details(json!({ "key_policy": policy }))
+    })?;
+    Ok(expires_at)
+}
+
+/// The rules on what a key (new or changed) holds: a read-only key holds
+/// only read-only permissions, and the caller holds every permission it
+/// names and everything it would act with (403 `PERMISSION_NOT_HELD`).
+async fn check_grants(
+    state: &AppState,
+    ctx: &Ctx,
+    record: &KeyRecord,
+    catalog: &Catalog,
+) -> ApiResult<()> {
+    if let Some(grant) = record.writing_grant(catalog) {
+        return Err(ApiError::validation(format!(
+            "a read-only key can't hold {}, which changes things; \
+             give it read-only permissions or make it not read-only",
+            grant.name
+        ))
+        .with_details(json!({ "permission": grant.name })));
+    }
+    let Some(held) = ctx.grants.set() else {
+        return Ok(());
+    };
+    for grant in &record.permissions {
+        if !held.holds_somewhere(grant.name.as_str()) {
+            return Err(permission_not_held(
+                format!("you can't grant {}: you don't hold it", grant.name),
+                grant.name.as_str(),
+            ));
+        }
+    }
+    let scope = state.scope_grants(record, catalog).await?;
+    ensure_holds(
+        &ctx.grants,
+        &record.effective_grants(&scope.grants, catalog),
+    )
+}
+
 /// Creates a key; returns its record and, once, its plaintext.
 pub async fn create(state: &AppState, ctx: &Ctx, spec: KeySpec) -> ApiResult<(KeyRecord, ApiKey)> {
     let org = &ctx.org;
     let now = truncate(state.clock.now());
     let name = check_name(&spec.name)?;
-    let expires_at = check_expiry(spec.expires_at, now)?;
+    let expires_at = under_policy(ctx, check_expiry(spec.expires_at, now)?, now, true)?;
     let owner_id = owner_for(state, ctx, &spec).await?;
     let catalog = state.store.catalog(org.id).await?;
     let permissions = match &spec.permissions {
@@ -156,22 +216,10 @@ pub async fn create(state: &AppState, ctx: &Ctx, spec: KeySpec) -> ApiResult<(Ke
         revoked_at: None,
         key_mask: key.mask(),
         metadata: spec.metadata,
+        rolled_from: None,
+        rolled_to: None,
     };
-    if let Some(held) = ctx.grants.set() {
-        for grant in &record.permissions {
-            if !held.holds_somewhere(grant.name.as_str()) {
-                return Err(permission_not_held(
-                    format!("you can't grant {}: you don't hold it", grant.name),
-                    grant.name.as_str(),
-                ));
-            }
-        }
-        let scope = state.scope_grants(&record, &catalog).await?;
-        ensure_holds(
-            &ctx.grants,
-            &record.effective_grants(&scope.grants, &catalog),
-        )?;
-    }
+    check_grants(state, ctx, &record, &catalog).await?;
     let hash = state.hasher.hash(key.expose());
     let change = Change::new(KEY_CREATED, Some(org.id))
         .target("key", record.id, &record.name)
@@ -218,10 +266,15 @@ pub struct KeyUpdate {
     /// A new expiry, or `Some(None)` for none.
     pub expires_at: Option<Option<DateTime<Utc>>>,
     pub metadata: Option<Map<String, Value>>,
+    pub read_only: Option<bool>,
+    /// New explicit permissions (the forms creation takes), or
+    /// `Some(None)` for all of the scope's rights.
+    pub permissions: Option<Option<Vec<Value>>>,
 }
 
-/// Changes a key the caller may manage. A change of `enabled` alone is
-/// recorded as `key.disabled` or `key.enabled`.
+/// Changes a key the caller may manage, under the rules of creation for
+/// what it holds and of the key policy for its expiry. A change of
+/// `enabled` alone is recorded as `key.disabled` or `key.enabled`.
 pub async fn update(
     state: &AppState,
     ctx: &Ctx,
@@ -230,17 +283,41 @@ pub async fn update(
 ) -> ApiResult<KeyRecord> {
     let key = manageable(state, ctx, raw).await?;
     let now = truncate(state.clock.now());
+    let expires_at = match input.expires_at {
+        Some(at) => Some(under_policy(ctx, check_expiry(at, now)?, now, false)?),
+        None => None,
+    };
+    // What the key holds changes: the rules of creation apply to it anew.
+    let permissions = if input.permissions.is_some() || input.read_only.is_some() {
+        let catalog = state.store.catalog(ctx.org.id).await?;
+        let grants = match &input.permissions {
+            Some(Some(refs)) => Some(resolve_permissions(&catalog, refs)?),
+            Some(None) => Some(Vec::new()),
+            None => None,
+        };
+        let edited = KeyRecord {
+            permissions: grants.clone().unwrap_or_else(|| key.permissions.clone()),
+            read_only: input.read_only.unwrap_or(key.read_only),
+            ..key.clone()
+        };
+        check_grants(state, ctx, &edited, &catalog).await?;
+        grants
+    } else {
+        None
+    };
     let patch = KeyPatch {
         name: input.name.as_deref().map(check_name).transpose()?,
         enabled: input.enabled,
-        expires_at: input
-            .expires_at
-            .map(|at| check_expiry(at, now))
-            .transpose()?,
+        expires_at,
         metadata: input.metadata,
+        read_only: input.read_only,
+        permissions,
     };
-    let only_enabled =
-        patch.name.is_none() && patch.expires_at.is_none() && patch.metadata.is_none();
+    let only_enabled = patch.name.is_none()
+        && patch.expires_at.is_none()
+        && patch.metadata.is_none()
+        && patch.read_only.is_none()
+        && patch.permissions.is_none();
     let action = match patch.enabled {
         Some(false) if only_enabled => KEY_DISABLED,
         Some(true) if only_enabled => KEY_ENABLED,
@@ -252,6 +329,8 @@ pub async fn update(
         .changed("enabled", &key.enabled, patch.enabled.as_ref())
         .changed("expires_at", &key.expires_at, patch.expires_at.as_ref())
         .changed("metadata", &key.metadata, patch.metadata.as_ref())
+        .changed("read_only", &key.read_only, patch.read_only.as_ref())
+        .changed("permissions", &key.permissions, patch.permissions.as_ref())
         .evicts(Evict::Key(key.id));
     let (org, id) = (ctx.org.id, key.id);
     let updated = commit(state, ctx.by(), change, |store| {
@@ -278,4 +357,100 @@ pub async fn revoke(state: &AppState, ctx: &Ctx, raw: &str) -> ApiResult<()> {
     }
     tracing::info!(key_id = %id, org = %ctx.org.slug.as_str(), "key revoked");
     Ok(())
+}
+
+/// How long a rolled key keeps working by default: a day.
+pub const GRACE_DEFAULT_SECONDS: u32 = 86_400;
+/// The longest grace period: 30 days.
+pub const GRACE_MAX_SECONDS: u32 = 2_592_000;
+
+/// What rolling a key asks for.
+#[derive(Debug, Default)]
+pub struct KeyRoll {
+    /// How long the old key keeps working; 0 revokes it at once.
+    pub grace_seconds: Option<u32>,
+    /// The new key's expiry, under the organization's key policy.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// Rolls a key the caller may manage (the right revoking needs): a new
+/// key with the old one's name, scope, owner, read-only flag, explicit
+/// permissions and metadata, while the old one keeps working for the
+/// grace period (never longer than it would have). Returns the new key's
+/// record and, once, its plaintext.
+pub async fn roll(
+    state: &AppState,
+    ctx: &Ctx,
+    raw: &str,
+    input: KeyRoll,
+) -> ApiResult<(KeyRecord, ApiKey)> {
+    let old = manageable(state, ctx, raw).await?;
+    if let Some(new) = old.rolled_to {
+        return Err(already_rolled(raw, new));
+    }
+    let grace = input.grace_seconds.unwrap_or(GRACE_DEFAULT_SECONDS);
+    if grace > GRACE_MAX_SECONDS {
+        return Err(ApiError::validation(format!(
+            "grace_seconds must be at most {GRACE_MAX_SECONDS} (30 days)"
+        )));
+    }
+    let now = truncate(state.clock.now());
+    let expires_at = under_policy(ctx, check_expiry(input.expires_at, now)?, now, true)?;
+    let end = match grace {
+        0 => RollEnd::RevokedAt(now),
+        _ => RollEnd::ExpiresBy(now + chrono::Duration::seconds(i64::from(grace))),
+    };
+    let key = ApiKey::mint(&ctx.org.key_prefix);
+    let record = KeyRecord {
+        id: Uuid::now_v7(),
+        created_by: ctx.caller.id(),
+        created_at: now,
+        expires_at,
+        last_used_at: None,
+        usage_count: 0,
+        enabled: true,
+        revoked_at: None,
+        key_mask: key.mask(),
+        rolled_from: Some(old.id),
+        rolled_to: None,
+        ..old.clone()
+    };
+    let hash = state.hasher.hash(key.expose());
+    let change = Change::new(KEY_ROLLED, Some(ctx.org.id))
+        .target("key", old.id, &old.name)
+        .detail("rolled_from", old.id)
+        .detail("rolled_to", record.id)
+        .detail("grace_seconds", grace)
+        .detail("expires_at", record.expires_at)
+        .evicts(Evict::Key(old.id))
+        .created_key(hash);
+    let new = NewKey { record, hash };
+    let limit = state.settings.max_keys_per_org;
+    let (rolled, new) = commit(state, ctx.by(), change, |store| {
+        async move {
+            let rolled = store.roll_key(&new, end, limit, now).await?;
+            Ok((rolled, new))
+        }
+        .boxed()
+    })
+    .await?;
+    if !rolled {
+        // Revoked or rolled since it was read.
+        let again = state.store.key(ctx.org.id, old.id).await?;
+        return Err(match again.and_then(|k| k.rolled_to) {
+            Some(new) => already_rolled(raw, new),
+            None => ApiError::key_not_found(raw),
+        });
+    }
+    state.metrics.key_created();
+    tracing::info!(key_id = %new.record.id, rolled_from = %old.id, org = %ctx.org.slug.as_str(), grace, "key rolled");
+    Ok((new.record, key))
+}
+
+fn already_rolled(raw: &str, new: Uuid) -> ApiError {
+    ApiError::new(
+        Code::KeyAlreadyRolled,
+        format!("API key {raw} was already rolled; roll its successor {new} instead"),
+    )
+    .with_details(json!({ "rolled_to": new }))
 }

@@ -9,6 +9,7 @@ use crate::eviction::Evict;
 use crate::state::AppState;
 use futures::FutureExt;
 use keyward_core::Prefix;
+use keyward_core::key_policy::KeyPolicy;
 use keyward_core::model::{Organization, Slug};
 use keyward_store::OrgPatch;
 use uuid::Uuid;
@@ -56,6 +57,7 @@ pub async fn create(
         slug,
         key_prefix,
         created_at: truncate(state.clock.now()),
+        key_policy: Default::default(),
     };
     let change = Change::new(ORG_CREATED, None)
         .target("organization", org.id, &org.name)
@@ -69,16 +71,34 @@ pub async fn create(
     Ok(org)
 }
 
-/// Renames an organization or changes its key prefix.
-pub async fn update(
-    state: &AppState,
-    ctx: &Ctx,
-    name: Option<&str>,
-    key_prefix: Option<&str>,
-) -> ApiResult<Organization> {
+/// What a change to an organization asks for.
+#[derive(Debug, Default)]
+pub struct OrgUpdate {
+    pub name: Option<String>,
+    pub key_prefix: Option<String>,
+    /// `max_lifetime_days` and `require_expiry`, not yet checked.
+    pub key_policy: Option<(Option<u32>, bool)>,
+}
+
+/// Renames an organization, changes its key prefix or its key policy
+/// (owners only: the policy binds every key of the organization).
+pub async fn update(state: &AppState, ctx: &Ctx, input: OrgUpdate) -> ApiResult<Organization> {
+    let key_policy = match input.key_policy {
+        Some((days, require_expiry)) => Some(
+            KeyPolicy::new(days, require_expiry)
+                .map_err(|e| ApiError::validation(format!("key_policy: {e}")))?,
+        ),
+        None => None,
+    };
+    if key_policy.is_some() && !ctx.grants.is_org_owner() {
+        return Err(ApiError::forbidden(
+            "only the organization's owners may change its key policy",
+        ));
+    }
     let patch = OrgPatch {
-        name: name.map(check_name).transpose()?,
-        key_prefix: key_prefix.map(parse_prefix).transpose()?,
+        name: input.name.as_deref().map(check_name).transpose()?,
+        key_prefix: input.key_prefix.as_deref().map(parse_prefix).transpose()?,
+        key_policy,
     };
     let org = &ctx.org;
     let change = Change::new(ORG_UPDATED, Some(org.id))
@@ -89,6 +109,7 @@ pub async fn update(
             &org.key_prefix.as_str(),
             patch.key_prefix.as_ref().map(Prefix::as_str).as_ref(),
         )
+        .changed("key_policy", &org.key_policy, patch.key_policy.as_ref())
         .evicts(Evict::Org(org.id));
     let id = org.id;
     commit(state, ctx.by(), change, |store| {

@@ -1,16 +1,19 @@
-//! `/api/v1/orgs/{org}/keys`: create, list, read, update and revoke keys.
+//! `/api/v1/orgs/{org}/keys`: create, list, read, update, roll and revoke
+//! keys.
 
 use super::views::{KeyPage, KeyView};
 use crate::auth::{KeysRead, OrgAccess, OrgMember};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery, double_option};
-use crate::ops::keys::{self, KeySpec, KeyUpdate};
+use crate::ops::keys::{self, KeyRoll, KeySpec, KeyUpdate};
 use crate::ops::rules::parse_id;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use keyward_core::Scope;
+use keyward_core::key_policy::MAX_LIFETIME_DAYS;
+use keyward_store::KeyFilter;
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -58,6 +61,25 @@ pub struct UpdateKeyRequest {
     #[serde(default, deserialize_with = "crate::bounds::metadata")]
     #[schema(value_type = Option<Object>)]
     pub metadata: Option<Map<String, Value>>,
+    /// A read-only key holds only read-only permissions.
+    pub read_only: Option<bool>,
+    /// New explicit permissions, as at creation (at least one, each held
+    /// by the caller), or `null` for all of the scope's rights.
+    #[serde(default, deserialize_with = "crate::bounds::changed_key_permissions")]
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub permissions: Option<Option<Vec<Value>>>,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RollKeyRequest {
+    /// How long the old key keeps working, in seconds: 0 revokes it at
+    /// once, at most 2592000 (30 days); 86400 if absent. Never past its
+    /// own expiry.
+    pub grace_seconds: Option<u32>,
+    /// The new key's expiry, under the organization's key policy; none if
+    /// absent (or the policy's latest).
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -66,6 +88,12 @@ pub struct ListParams {
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
+    /// Only keys expiring within this many days from now, 1 to 3650 (not
+    /// yet expired).
+    pub expiring_within_days: Option<u32>,
+    /// `true`: only keys the organization's key policy would refuse today
+    /// (made before it).
+    pub violates_policy: Option<bool>,
 }
 
 /// Create a key; the response carries `key`, the secret, this once.
@@ -93,7 +121,8 @@ pub async fn create(
     Ok((StatusCode::CREATED, ApiJson(view)))
 }
 
-/// List live keys, newest first, masked.
+/// List live keys, newest first, masked; optionally only those expiring
+/// soon or those breaking the organization's key policy.
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/keys", tag = "keys",
     params(("org" = String, Path, description = "Organization id or slug"), ListParams),
     responses((status = 200, body = KeyPage), (status = "4XX", body = ErrorBody)))]
@@ -115,7 +144,34 @@ pub async fn list(
                 .ok_or_else(|| ApiError::validation("cursor is not one this server gave out"))?,
         ),
     };
-    let found = state.store.list_keys(access.org.id, before, limit).await?;
+    let now = state.clock.now();
+    let expiring = match params.expiring_within_days {
+        Some(days) if (1..=MAX_LIFETIME_DAYS).contains(&days) => {
+            Some((now, now + Duration::days(i64::from(days))))
+        }
+        Some(_) => {
+            return Err(ApiError::validation(format!(
+                "expiring_within_days must be between 1 and {MAX_LIFETIME_DAYS}"
+            )));
+        }
+        None => None,
+    };
+    let unbounded_after = match params.violates_policy {
+        Some(true) => match access.org.key_policy.violation_bound(now) {
+            Some(bound) => Some(bound),
+            // No key breaks an empty policy.
+            None => return Ok(ApiJson(KeyPage::default())),
+        },
+        _ => None,
+    };
+    let filter = KeyFilter {
+        expiring,
+        unbounded_after,
+    };
+    let found = state
+        .store
+        .list_keys_where(access.org.id, before, limit, &filter)
+        .await?;
     let next_cursor = (found.len() == limit as usize)
         .then(|| found.last().map(|k| k.id.to_string()))
         .flatten();
@@ -143,7 +199,8 @@ pub async fn get(
     }
 }
 
-/// Change a key's name, enabled state, expiry or metadata.
+/// Change a key's name, enabled state, expiry, metadata, read-only flag or
+/// permissions; the change applies from the next verification on.
 #[utoipa::path(patch, path = "/api/v1/orgs/{org}/keys/{id}", tag = "keys",
     params(("org" = String, Path), ("id" = String, Path)),
     request_body = UpdateKeyRequest,
@@ -157,6 +214,29 @@ pub async fn update(
     let (_, id) = path;
     let updated = keys::update(&state, &member, &id, body.into()).await?;
     Ok(ApiJson(KeyView::new(updated, None)))
+}
+
+/// Roll a key: a new key like it (the response carries `key`, the
+/// secret, this once, and `rolled_from`), while the old one keeps working
+/// for the grace period.
+#[utoipa::path(post, path = "/api/v1/orgs/{org}/keys/{id}/roll", tag = "keys",
+    params(("org" = String, Path), ("id" = String, Path)),
+    request_body = RollKeyRequest,
+    responses((status = 201, body = KeyView), (status = "4XX", body = ErrorBody)))]
+pub async fn roll(
+    State(state): State<AppState>,
+    member: OrgMember,
+    Path(path): Path<(String, String)>,
+    ApiJson(body): ApiJson<RollKeyRequest>,
+) -> ApiResult<(StatusCode, ApiJson<KeyView>)> {
+    let (_, id) = path;
+    let input = KeyRoll {
+        grace_seconds: body.grace_seconds,
+        expires_at: body.expires_at,
+    };
+    let (record, key) = keys::roll(&state, &member, &id, input).await?;
+    let view = KeyView::new(record, Some(key.expose().to_owned()));
+    Ok((StatusCode::CREATED, ApiJson(view)))
 }
 
 /// Revoke a key for good.
@@ -180,6 +260,8 @@ impl From<UpdateKeyRequest> for KeyUpdate {
             enabled: body.enabled,
             expires_at: body.expires_at,
             metadata: body.metadata,
+            read_only: body.read_only,
+            permissions: body.permissions,
         }
     }
 }

@@ -5,7 +5,7 @@ use crate::auth::{AdminOnly, OrgAccess, OrgRead, OrgWrite};
 use crate::ctx::Caller;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::ApiJson;
-use crate::ops::orgs::{self, NewOrg};
+use crate::ops::orgs::{self, NewOrg, OrgUpdate};
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -28,6 +28,22 @@ pub struct CreateOrgRequest {
 pub struct UpdateOrgRequest {
     pub name: Option<String>,
     pub key_prefix: Option<String>,
+    /// The rule for the organization's keys' expiry (owners only); it
+    /// replaces the current one whole.
+    pub key_policy: Option<KeyPolicyRequest>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KeyPolicyRequest {
+    /// Keys expire within this many days, 1 to 3650: a key asking no
+    /// expiry gets the latest, one asking later is refused. `null` for no
+    /// limit.
+    #[serde(default)]
+    pub max_lifetime_days: Option<u32>,
+    /// Keys must have an expiry.
+    #[serde(default)]
+    pub require_expiry: bool,
 }
 /// Create an organization (admin key only).
 #[utoipa::path(post, path = "/api/v1/orgs", tag = "organizations",
@@ -76,7 +92,8 @@ pub async fn get(access: OrgAccess<OrgRead>) -> ApiJson<OrgView> {
     ApiJson(access.ctx.org.into())
 }
 
-/// Rename an organization or change the prefix of its new keys.
+/// Rename an organization, change the prefix of its new keys, or (owners
+/// only) its key policy.
 #[utoipa::path(patch, path = "/api/v1/orgs/{org}", tag = "organizations",
     params(("org" = String, Path, description = "Organization id or slug")),
     request_body = UpdateOrgRequest,
@@ -86,13 +103,14 @@ pub async fn update(
     access: OrgAccess<OrgWrite>,
     ApiJson(body): ApiJson<UpdateOrgRequest>,
 ) -> ApiResult<ApiJson<OrgView>> {
-    let org = orgs::update(
-        &state,
-        &access,
-        body.name.as_deref(),
-        body.key_prefix.as_deref(),
-    )
-    .await?;
+    let input = OrgUpdate {
+        name: body.name,
+        key_prefix: body.key_prefix,
+        key_policy: body
+            .key_policy
+            .map(|p| (p.max_lifetime_days, p.require_expiry)),
+    };
+    let org = orgs::update(&state, &access, input).await?;
     Ok(ApiJson(org.into()))
 }
 

@@ -1,6 +1,7 @@
 //! Response shapes of the API.
 
 use chrono::{DateTime, Utc};
+use keyward_core::key_policy::KeyPolicy;
 use keyward_core::model::{KeyGrant, KeyRecord, Organization, Permission};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -14,6 +15,25 @@ pub struct OrgView {
     pub slug: String,
     pub key_prefix: String,
     pub created_at: DateTime<Utc>,
+    pub key_policy: KeyPolicyView,
+}
+
+/// An organization's rule for its keys' expiry.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KeyPolicyView {
+    /// Keys expire within this many days (1 to 3650); `null` for no limit.
+    pub max_lifetime_days: Option<u32>,
+    /// Keys must have an expiry.
+    pub require_expiry: bool,
+}
+
+impl From<KeyPolicy> for KeyPolicyView {
+    fn from(p: KeyPolicy) -> Self {
+        Self {
+            max_lifetime_days: p.max_lifetime_days,
+            require_expiry: p.require_expiry,
+        }
+    }
 }
 
 impl From<Organization> for OrgView {
@@ -24,6 +44,7 @@ impl From<Organization> for OrgView {
             slug: o.slug.as_str().to_owned(),
             key_prefix: o.key_prefix.as_str().to_owned(),
             created_at: o.created_at,
+            key_policy: o.key_policy.into(),
         }
     }
 }
@@ -93,6 +114,10 @@ pub struct KeyView {
     pub enabled: bool,
     #[schema(value_type = Object)]
     pub metadata: Map<String, Value>,
+    /// The key this one replaced, when it was made by rolling.
+    pub rolled_from: Option<Uuid>,
+    /// The key that replaced this one, when it was rolled.
+    pub rolled_to: Option<Uuid>,
 }
 
 impl KeyView {
@@ -117,11 +142,13 @@ impl KeyView {
             usage_count: k.usage_count,
             enabled: k.enabled,
             metadata: k.metadata,
+            rolled_from: k.rolled_from,
+            rolled_to: k.rolled_to,
         }
     }
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Default, Serialize, ToSchema)]
 pub struct KeyPage {
     pub items: Vec<KeyView>,
     /// Pass as `cursor` for the next page; `null` on the last one.

@@ -25,6 +25,8 @@ pub const KEY_FIELDS: &[&str] = &[
     "usage_count",
     "enabled",
     "metadata",
+    "rolled_from",
+    "rolled_to",
 ];
 
 /// Checks `<prefix>_<49 base62>` and its mask.
@@ -253,9 +255,8 @@ pub async fn patch_refuses_other_fields_and_unknown_keys(backend: Backend) {
     let id = text(&created, "id");
     for body in [
         json!({ "scope": "user" }),
-        json!({ "read_only": true }),
-        json!({ "permissions": [1] }),
         json!({ "key_mask": "kw_x" }),
+        json!({ "rolled_to": null }),
     ] {
         let field = body.as_object().unwrap().keys().next().unwrap().clone();
         let response = app.admin.patch(&key_path("acme", id), body).await;

@@ -18,11 +18,14 @@ mod dadosfera;
 mod delegation;
 mod errors;
 mod hostile;
+mod key_edits;
+mod key_policy;
 mod keys;
 mod limits;
 mod listing;
 mod ops;
 mod orgs;
+mod roll;
 mod startup;
 mod storage;
 mod throttle;
@@ -75,6 +78,19 @@ api_tests! {
     keys::patch_changes_name_enabled_expiry_and_metadata,
     keys::patch_refuses_other_fields_and_unknown_keys,
     keys::revoke_is_final,
+    roll::roll_answers_a_new_key_like_the_old,
+    roll::the_old_key_works_through_its_grace_period,
+    roll::grace_is_bounded_and_never_extends_a_key,
+    roll::a_key_rolls_once,
+    roll::rolling_needs_the_right_to_revoke,
+    key_policy::only_owners_set_the_key_policy,
+    key_policy::a_maximum_lifetime_defaults_and_refuses_expiries,
+    key_policy::a_required_expiry_refuses_keys_without_one,
+    key_policy::keys_made_before_a_policy_are_listed,
+    key_policy::keys_are_listed_by_how_soon_they_expire,
+    key_edits::a_permission_edit_applies_on_the_next_verification,
+    key_edits::edits_follow_the_rules_of_creation,
+    key_edits::read_only_keys_hold_only_read_only_permissions,
     listing::list_is_newest_first_without_secrets,
     listing::cursor_paging_walks_every_key_once,
     listing::bad_limit_and_cursor_are_refused,

@@ -1,6 +1,6 @@
 //! Several nodes on one PostgreSQL database: a change on one node retires
 //! the others' cached answers about what changed through `LISTEN/NOTIFY`,
-//! and only those.
+//! and only those, permission edits included.
 
 use crate::api::{key_path, text};
 use crate::assertions::assert_status;
@@ -118,6 +118,59 @@ async fn other_orgs_stay_cached_on_the_other_node(backend: Backend) {
     );
     until_code(&b, acme_key, "DISABLED").await;
     assert!(answered_from_memory(&b, beta_key, "VALID").await);
+}
+
+async fn permission_edit_reaches_the_other_node(backend: Backend) {
+    let url = backend
+        .new_database_url()
+        .await
+        .expect("a PostgreSQL backend");
+    let a = node(&backend, &url).await;
+    let b = node(&backend, &url).await;
+    a.create_org("Acme").await;
+    let created = a
+        .create_key(
+            "acme",
+            json!({ "name": "edited", "scope": "organization", "permissions": ["keys:read"] }),
+        )
+        .await;
+    let key = text(&created, "key");
+    let asks = |permission: &str| json!({ "key": key, "permission": permission });
+    let code = |app: &TestApp, permission: &str| {
+        let body = asks(permission);
+        let api = app.admin.clone();
+        async move {
+            let response = api.post("/api/v1/keys/verify", body).await;
+            assert_status(&response, 200);
+            response.body["code"].clone()
+        }
+    };
+    // b answers from its cache from now on.
+    for _ in 0..2 {
+        assert_eq!(code(&b, "keys:verify").await, "INSUFFICIENT_PERMISSIONS");
+    }
+    let edited = a
+        .admin
+        .patch(
+            &key_path("acme", text(&created, "id")),
+            json!({ "permissions": ["keys:verify"] }),
+        )
+        .await;
+    assert_status(&edited, 200);
+    let started = Instant::now();
+    while code(&b, "keys:verify").await != "VALID" {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "the second node never saw the edit"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(code(&b, "keys:read").await, "INSUFFICIENT_PERMISSIONS");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn permission_edits_reach_every_node() {
+    backend::run(Kind::Postgres, permission_edit_reaches_the_other_node).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -15,6 +15,7 @@ const KEY_ROUTES: &[(&str, &[&str])] = &[
     ("/api/v1/orgs/{org}/permissions", &["get", "post"]),
     ("/api/v1/orgs/{org}/keys", &["get", "post"]),
     ("/api/v1/orgs/{org}/keys/{id}", &["delete", "get", "patch"]),
+    ("/api/v1/orgs/{org}/keys/{id}/roll", &["post"]),
     ("/api-key", &["get", "post"]),
     ("/api-key/{id}", &["delete"]),
     ("/permissions", &["get"]),

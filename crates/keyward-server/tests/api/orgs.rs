@@ -78,6 +78,7 @@ pub async fn orgs_are_updated_by_id_and_by_slug(backend: Backend) {
         json!({
             "id": id, "name": "Acme Corp", "slug": "acme",
             "key_prefix": "acme1", "created_at": org["created_at"],
+            "key_policy": { "max_lifetime_days": null, "require_expiry": false },
         })
     );
     let key = app.org_key("acme", "after the change").await;

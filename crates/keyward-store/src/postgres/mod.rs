@@ -5,12 +5,14 @@ mod audit;
 
 use crate::rows::{self, GrantsByKey};
 use crate::write::{Changed, Write};
-use crate::{Heard, KeyUsage, NewPermission, OrgPatch, Result, Store, StoreError};
+use crate::{Heard, KeyFilter, KeyUsage, NewPermission, OrgPatch, Result, Store, StoreError};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use keyward_core::KeyHash;
 use keyward_core::audit::AuditEvent;
-use keyward_core::model::{Catalog, KeyPatch, KeyRecord, NewKey, Organization, Permission};
+use keyward_core::model::{
+    Catalog, KeyGrant, KeyPatch, KeyRecord, NewKey, Organization, Permission, RollEnd,
+};
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions, PgRow};
 use sqlx::{PgPool, Postgres, Row};
 use std::str::FromStr;
@@ -19,7 +21,8 @@ use std::time::Duration;
 use uuid::Uuid;
 
 const KEY_COLUMNS: &str = "id, organization_id, name, scope, read_only, owner_id, created_by, \
-     created_at, expires_at, last_used_at, usage_count, enabled, revoked_at, key_mask, metadata";
+     created_at, expires_at, last_used_at, usage_count, enabled, revoked_at, key_mask, metadata, \
+     rolled_from, rolled_to";
 
 /// The longest one statement runs before the server cancels it.
 const STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -92,6 +95,11 @@ impl PostgresStore {
             slug: rows::slug(row.try_get("slug")?)?,
             key_prefix: rows::prefix(row.try_get("key_prefix")?)?,
             created_at: row.try_get("created_at")?,
+            key_policy: rows::key_policy(
+                row.try_get::<Option<i32>, _>("key_max_lifetime_days")?
+                    .map(i64::from),
+                row.try_get("key_require_expiry")?,
+            )?,
         })
     }
 
@@ -115,6 +123,8 @@ impl PostgresStore {
             revoked_at: row.try_get("revoked_at")?,
             key_mask: row.try_get("key_mask")?,
             metadata: rows::metadata(metadata.0)?,
+            rolled_from: row.try_get("rolled_from")?,
+            rolled_to: row.try_get("rolled_to")?,
         })
     }
 
@@ -147,6 +157,80 @@ impl PostgresStore {
     async fn one_key(&self, row: Option<PgRow>) -> Result<Option<KeyRecord>> {
         Ok(self.keys_from_rows(row.into_iter().collect()).await?.pop())
     }
+}
+
+/// A policy's lifetime as its column holds it.
+fn lifetime_days(days: Option<u32>) -> Option<i32> {
+    days.and_then(|d| i32::try_from(d).ok())
+}
+
+/// Inserts a key and its grants in `tx` unless the organization already
+/// has `limit` live keys. Locking the organization's row serializes
+/// creations within it, so the count can't be raced past.
+async fn insert_key_in(
+    tx: &mut Write<Postgres>,
+    key: &NewKey,
+    limit: u32,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let k = &key.record;
+    let org: Option<Uuid> =
+        sqlx::query_scalar("SELECT id FROM organizations WHERE id = $1 FOR UPDATE")
+            .bind(k.organization_id)
+            .fetch_optional(&mut **tx)
+            .await?;
+    if org.is_none() {
+        return Err(StoreError::MissingReference);
+    }
+    let live: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM api_keys WHERE organization_id = $1 AND revoked_at IS NULL \
+         AND (expires_at IS NULL OR expires_at > $2)",
+    )
+    .bind(k.organization_id)
+    .bind(now)
+    .fetch_one(&mut **tx)
+    .await?;
+    if live >= i64::from(limit) {
+        return Err(StoreError::KeyLimitReached);
+    }
+    sqlx::query(
+        "INSERT INTO api_keys (id, organization_id, name, scope, read_only, owner_id, created_by, \
+           created_at, expires_at, enabled, key_hash, key_mask, metadata, rolled_from) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+    )
+    .bind(k.id)
+    .bind(k.organization_id)
+    .bind(&k.name)
+    .bind(k.scope.as_str())
+    .bind(k.read_only)
+    .bind(k.owner_id)
+    .bind(&k.created_by)
+    .bind(k.created_at)
+    .bind(k.expires_at)
+    .bind(k.enabled)
+    .bind(key.hash.as_bytes().as_slice())
+    .bind(&k.key_mask)
+    .bind(sqlx::types::Json(&k.metadata))
+    .bind(k.rolled_from)
+    .execute(&mut **tx)
+    .await?;
+    insert_grants(tx, k.id, &k.permissions).await
+}
+
+/// Inserts a key's explicit grants, in order.
+async fn insert_grants(tx: &mut Write<Postgres>, key: Uuid, grants: &[KeyGrant]) -> Result<()> {
+    for (position, grant) in grants.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO api_key_permissions (key_id, position, permission_id, resource) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(key)
+        .bind(position as i32)
+        .bind(grant.id)
+        .bind(grant.resource.to_string())
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
 }
 
 #[async_trait]
@@ -185,14 +269,19 @@ impl Store for PostgresStore {
 
     async fn create_org(&self, org: &Organization) -> Result<()> {
         let mut write = self.statement().await?;
-        sqlx::query("INSERT INTO organizations (id, name, slug, key_prefix, created_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(org.id)
-            .bind(&org.name)
-            .bind(org.slug.as_str())
-            .bind(org.key_prefix.as_str())
-            .bind(org.created_at)
-            .execute(&mut *write)
-            .await?;
+        sqlx::query(
+            "INSERT INTO organizations (id, name, slug, key_prefix, created_at, \
+               key_max_lifetime_days, key_require_expiry) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(org.id)
+        .bind(&org.name)
+        .bind(org.slug.as_str())
+        .bind(org.key_prefix.as_str())
+        .bind(org.created_at)
+        .bind(lifetime_days(org.key_policy.max_lifetime_days))
+        .bind(org.key_policy.require_expiry)
+        .execute(&mut *write)
+        .await?;
         self.finish(write, ()).await
     }
 
@@ -231,11 +320,18 @@ impl Store for PostgresStore {
     async fn update_org(&self, id: Uuid, patch: &OrgPatch) -> Result<Option<Organization>> {
         let mut write = self.statement().await?;
         let updated = sqlx::query(
-            "UPDATE organizations SET name = COALESCE($1, name), key_prefix = COALESCE($2, key_prefix) \
-             WHERE id = $3 RETURNING *",
+            "UPDATE organizations SET name = COALESCE($1, name), key_prefix = COALESCE($2, key_prefix), \
+               key_max_lifetime_days = CASE WHEN $3 THEN $4 ELSE key_max_lifetime_days END, \
+               key_require_expiry = COALESCE($5, key_require_expiry) \
+             WHERE id = $6 RETURNING *",
         )
         .bind(patch.name.as_deref())
         .bind(patch.key_prefix.as_ref().map(|p| p.as_str()))
+        .bind(patch.key_policy.is_some())
+        .bind(lifetime_days(
+            patch.key_policy.and_then(|p| p.max_lifetime_days),
+        ))
+        .bind(patch.key_policy.map(|p| p.require_expiry))
         .bind(id)
         .fetch_optional(&mut *write)
         .await?
@@ -307,75 +403,32 @@ impl Store for PostgresStore {
     }
 
     async fn insert_key(&self, key: &NewKey, limit: u32, now: DateTime<Utc>) -> Result<()> {
-        let k = &key.record;
         let mut tx = self.transaction().await?;
-        // Locking the organization's row serializes creations within it, so
-        // the count below can't be raced past.
-        let org: Option<Uuid> =
-            sqlx::query_scalar("SELECT id FROM organizations WHERE id = $1 FOR UPDATE")
-                .bind(k.organization_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        if org.is_none() {
-            return Err(StoreError::MissingReference);
-        }
-        let live: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM api_keys WHERE organization_id = $1 AND revoked_at IS NULL \
-             AND (expires_at IS NULL OR expires_at > $2)",
-        )
-        .bind(k.organization_id)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await?;
-        if live >= i64::from(limit) {
-            return Err(StoreError::KeyLimitReached);
-        }
-        sqlx::query(
-            "INSERT INTO api_keys (id, organization_id, name, scope, read_only, owner_id, created_by, \
-               created_at, expires_at, enabled, key_hash, key_mask, metadata) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-        )
-        .bind(k.id)
-        .bind(k.organization_id)
-        .bind(&k.name)
-        .bind(k.scope.as_str())
-        .bind(k.read_only)
-        .bind(k.owner_id)
-        .bind(&k.created_by)
-        .bind(k.created_at)
-        .bind(k.expires_at)
-        .bind(k.enabled)
-        .bind(key.hash.as_bytes().as_slice())
-        .bind(&k.key_mask)
-        .bind(sqlx::types::Json(&k.metadata))
-        .execute(&mut *tx)
-        .await?;
-        for (position, grant) in k.permissions.iter().enumerate() {
-            sqlx::query(
-                "INSERT INTO api_key_permissions (key_id, position, permission_id, resource) VALUES ($1, $2, $3, $4)",
-            )
-            .bind(k.id)
-            .bind(position as i32)
-            .bind(grant.id)
-            .bind(grant.resource.to_string())
-            .execute(&mut *tx)
-            .await?;
-        }
+        insert_key_in(&mut tx, key, limit, now).await?;
         self.finish(tx, ()).await
     }
 
-    async fn list_keys(
+    async fn list_keys_where(
         &self,
         org: Uuid,
         before: Option<Uuid>,
         limit: u32,
+        filter: &KeyFilter,
     ) -> Result<Vec<KeyRecord>> {
         let found = sqlx::query(&format!(
             "SELECT {KEY_COLUMNS} FROM api_keys WHERE organization_id = $1 AND revoked_at IS NULL \
-             AND ($2::uuid IS NULL OR id < $2) ORDER BY id DESC LIMIT $3"
+             AND ($2::uuid IS NULL OR id < $2) \
+             AND (NOT $3 OR (expires_at > $4::timestamptz AND expires_at <= $5::timestamptz)) \
+             AND (NOT $6 OR expires_at IS NULL OR expires_at > $7::timestamptz) \
+             ORDER BY id DESC LIMIT $8"
         ))
         .bind(org)
         .bind(before)
+        .bind(filter.expiring.is_some())
+        .bind(filter.expiring.map(|(after, _)| after))
+        .bind(filter.expiring.map(|(_, by)| by))
+        .bind(filter.unbounded_after.is_some())
+        .bind(filter.unbounded_after.flatten())
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
@@ -404,24 +457,73 @@ impl Store for PostgresStore {
     }
 
     async fn update_key(&self, org: Uuid, id: Uuid, patch: &KeyPatch) -> Result<Option<KeyRecord>> {
-        let mut write = self.statement().await?;
+        let mut write = match patch.permissions {
+            Some(_) => self.transaction().await?,
+            None => self.statement().await?,
+        };
         let row = sqlx::query(&format!(
             "UPDATE api_keys SET name = COALESCE($1, name), enabled = COALESCE($2, enabled), \
                expires_at = CASE WHEN $3 THEN $4 ELSE expires_at END, \
-               metadata = COALESCE($5, metadata) \
-             WHERE organization_id = $6 AND id = $7 AND revoked_at IS NULL RETURNING {KEY_COLUMNS}"
+               metadata = COALESCE($5, metadata), read_only = COALESCE($6, read_only) \
+             WHERE organization_id = $7 AND id = $8 AND revoked_at IS NULL RETURNING {KEY_COLUMNS}"
         ))
         .bind(patch.name.as_deref())
         .bind(patch.enabled)
         .bind(patch.expires_at.is_some())
         .bind(patch.expires_at.flatten())
         .bind(patch.metadata.as_ref().map(sqlx::types::Json))
+        .bind(patch.read_only)
         .bind(org)
         .bind(id)
         .fetch_optional(&mut *write)
         .await?;
+        if let (Some(grants), Some(_)) = (&patch.permissions, &row) {
+            sqlx::query("DELETE FROM api_key_permissions WHERE key_id = $1")
+                .bind(id)
+                .execute(&mut *write)
+                .await?;
+            insert_grants(&mut write, id, grants).await?;
+        }
         let row = self.finish(write, row).await?;
         self.one_key(row).await
+    }
+
+    async fn roll_key(
+        &self,
+        new: &NewKey,
+        end: RollEnd,
+        limit: u32,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let k = &new.record;
+        let Some(old) = k.rolled_from else {
+            return Ok(false);
+        };
+        let (revoked_at, expires_by) = match end {
+            RollEnd::RevokedAt(at) => (Some(at), None),
+            RollEnd::ExpiresBy(at) => (None, Some(at)),
+        };
+        let mut tx = self.transaction().await?;
+        // The old key first: revoked at once, it no longer counts against
+        // the limit the new key is inserted under.
+        let marked = sqlx::query(
+            "UPDATE api_keys SET rolled_to = $1, revoked_at = $2, \
+               expires_at = CASE WHEN $3::timestamptz IS NULL OR expires_at < $3 \
+                 THEN expires_at ELSE $3 END \
+             WHERE organization_id = $4 AND id = $5 AND revoked_at IS NULL AND rolled_to IS NULL",
+        )
+        .bind(k.id)
+        .bind(revoked_at)
+        .bind(expires_by)
+        .bind(k.organization_id)
+        .bind(old)
+        .execute(&mut *tx)
+        .await?;
+        if marked.rows_affected() != 1 {
+            return self.finish(tx, false).await;
+        }
+        insert_key_in(&mut tx, new, limit, now).await?;
+        self.finish(tx, true).await
     }
 
     async fn revoke_key(&self, org: Uuid, id: Uuid, at: DateTime<Utc>) -> Result<bool> {

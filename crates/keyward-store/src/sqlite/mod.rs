@@ -8,13 +8,15 @@ mod audit;
 use crate::error::corrupt;
 use crate::rows::{self, GrantsByKey};
 use crate::write::{Changed, Write};
-use crate::{KeyUsage, NewPermission, OrgPatch, Result, Store, StoreError};
+use crate::{KeyFilter, KeyUsage, NewPermission, OrgPatch, Result, Store, StoreError};
 use async_trait::async_trait;
 use audit::Heads;
 use chrono::{DateTime, Utc};
 use keyward_core::KeyHash;
 use keyward_core::audit::AuditEvent;
-use keyward_core::model::{Catalog, KeyPatch, KeyRecord, NewKey, Organization, Permission};
+use keyward_core::model::{
+    Catalog, KeyGrant, KeyPatch, KeyRecord, NewKey, Organization, Permission, RollEnd,
+};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
@@ -29,7 +31,8 @@ use uuid::Uuid;
 const USAGE_CHUNK: usize = 5_000;
 
 const KEY_COLUMNS: &str = "id, organization_id, name, scope, read_only, owner_id, created_by, \
-     created_at, expires_at, last_used_at, usage_count, enabled, revoked_at, key_mask, metadata";
+     created_at, expires_at, last_used_at, usage_count, enabled, revoked_at, key_mask, metadata, \
+     rolled_from, rolled_to";
 
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
@@ -136,6 +139,10 @@ impl SqliteStore {
             slug: rows::slug(row.try_get("slug")?)?,
             key_prefix: rows::prefix(row.try_get("key_prefix")?)?,
             created_at: from_ms(row.try_get("created_at")?)?,
+            key_policy: rows::key_policy(
+                row.try_get("key_max_lifetime_days")?,
+                row.try_get("key_require_expiry")?,
+            )?,
         })
     }
 
@@ -159,6 +166,8 @@ impl SqliteStore {
             revoked_at: opt_from_ms(row.try_get("revoked_at")?)?,
             key_mask: row.try_get("key_mask")?,
             metadata: rows::metadata(metadata.0)?,
+            rolled_from: row.try_get("rolled_from")?,
+            rolled_to: row.try_get("rolled_to")?,
         })
     }
 
@@ -214,7 +223,7 @@ fn push_key_row(
     let k = &key.record;
     query.push(
         "INSERT INTO api_keys (id, organization_id, name, scope, read_only, owner_id, created_by, \
-           created_at, expires_at, enabled, key_hash, key_mask, metadata) SELECT ",
+           created_at, expires_at, enabled, key_hash, key_mask, metadata, rolled_from) SELECT ",
     );
     let mut values = query.separated(", ");
     values
@@ -230,7 +239,8 @@ fn push_key_row(
         .push_bind(k.enabled)
         .push_bind(key.hash.as_bytes().to_vec())
         .push_bind(k.key_mask.clone())
-        .push_bind(sqlx::types::Json(k.metadata.clone()));
+        .push_bind(sqlx::types::Json(k.metadata.clone()))
+        .push_bind(k.rolled_from);
     query.push(" WHERE (SELECT COUNT(*) FROM api_keys WHERE organization_id = ");
     query.push_bind(k.organization_id);
     query.push(" AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ");
@@ -238,6 +248,28 @@ fn push_key_row(
     query.push(")) < ");
     query.push_bind(i64::from(limit));
     query.push(" RETURNING id");
+}
+
+/// Sets a key's explicit grants to `grants`, in order.
+async fn replace_grants(write: &mut Write<Sqlite>, key: Uuid, grants: &[KeyGrant]) -> Result<()> {
+    sqlx::query("DELETE FROM api_key_permissions WHERE key_id = ?")
+        .bind(key)
+        .execute(&mut **write)
+        .await?;
+    if grants.is_empty() {
+        return Ok(());
+    }
+    let mut query = QueryBuilder::<Sqlite>::new(
+        "INSERT INTO api_key_permissions (key_id, position, permission_id, resource) ",
+    );
+    query.push_values(grants.iter().enumerate(), |mut row, (position, grant)| {
+        row.push_bind(key)
+            .push_bind(position as i64)
+            .push_bind(grant.id)
+            .push_bind(grant.resource.to_string());
+    });
+    query.build().execute(&mut **write).await?;
+    Ok(())
 }
 
 /// Appends the condition that the key `id` was inserted.
@@ -294,14 +326,19 @@ impl Store for SqliteStore {
 
     async fn create_org(&self, org: &Organization) -> Result<()> {
         let mut write = self.statement().await?;
-        sqlx::query("INSERT INTO organizations (id, name, slug, key_prefix, created_at) VALUES (?, ?, ?, ?, ?)")
-            .bind(org.id)
-            .bind(&org.name)
-            .bind(org.slug.as_str())
-            .bind(org.key_prefix.as_str())
-            .bind(ms(org.created_at))
-            .execute(&mut *write)
-            .await?;
+        sqlx::query(
+            "INSERT INTO organizations (id, name, slug, key_prefix, created_at, \
+               key_max_lifetime_days, key_require_expiry) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(org.id)
+        .bind(&org.name)
+        .bind(org.slug.as_str())
+        .bind(org.key_prefix.as_str())
+        .bind(ms(org.created_at))
+        .bind(org.key_policy.max_lifetime_days)
+        .bind(org.key_policy.require_expiry)
+        .execute(&mut *write)
+        .await?;
         self.finish(write, ()).await
     }
 
@@ -340,11 +377,16 @@ impl Store for SqliteStore {
     async fn update_org(&self, id: Uuid, patch: &OrgPatch) -> Result<Option<Organization>> {
         let mut write = self.statement().await?;
         let updated = sqlx::query(
-            "UPDATE organizations SET name = COALESCE(?, name), key_prefix = COALESCE(?, key_prefix) \
+            "UPDATE organizations SET name = COALESCE(?, name), key_prefix = COALESCE(?, key_prefix), \
+               key_max_lifetime_days = CASE WHEN ? THEN ? ELSE key_max_lifetime_days END, \
+               key_require_expiry = COALESCE(?, key_require_expiry) \
              WHERE id = ? RETURNING *",
         )
         .bind(patch.name.as_deref())
         .bind(patch.key_prefix.as_ref().map(|p| p.as_str()))
+        .bind(patch.key_policy.is_some())
+        .bind(patch.key_policy.and_then(|p| p.max_lifetime_days))
+        .bind(patch.key_policy.map(|p| p.require_expiry))
         .bind(id)
         .fetch_optional(&mut *write)
         .await?
@@ -455,19 +497,30 @@ impl Store for SqliteStore {
         }
     }
 
-    async fn list_keys(
+    async fn list_keys_where(
         &self,
         org: Uuid,
         before: Option<Uuid>,
         limit: u32,
+        filter: &KeyFilter,
     ) -> Result<Vec<KeyRecord>> {
+        let expiring = filter.expiring.map(|(after, by)| (ms(after), ms(by)));
+        let unbounded_after = filter.unbounded_after.map(|after| after.map(ms));
         let found = sqlx::query(&format!(
             "SELECT {KEY_COLUMNS} FROM api_keys WHERE organization_id = ? AND revoked_at IS NULL \
-             AND (? IS NULL OR id < ?) ORDER BY id DESC LIMIT ?"
+             AND (? IS NULL OR id < ?) \
+             AND (NOT ? OR (expires_at > ? AND expires_at <= ?)) \
+             AND (NOT ? OR expires_at IS NULL OR expires_at > ?) \
+             ORDER BY id DESC LIMIT ?"
         ))
         .bind(org)
         .bind(before)
         .bind(before)
+        .bind(expiring.is_some())
+        .bind(expiring.map(|(after, _)| after))
+        .bind(expiring.map(|(_, by)| by))
+        .bind(unbounded_after.is_some())
+        .bind(unbounded_after.flatten())
         .bind(i64::from(limit))
         .fetch_all(&self.reader)
         .await?;
@@ -496,11 +549,14 @@ impl Store for SqliteStore {
     }
 
     async fn update_key(&self, org: Uuid, id: Uuid, patch: &KeyPatch) -> Result<Option<KeyRecord>> {
-        let mut write = self.statement().await?;
+        let mut write = match patch.permissions {
+            Some(_) => self.transaction().await?,
+            None => self.statement().await?,
+        };
         let row = sqlx::query(&format!(
             "UPDATE api_keys SET name = COALESCE(?, name), enabled = COALESCE(?, enabled), \
                expires_at = CASE WHEN ? THEN ? ELSE expires_at END, \
-               metadata = COALESCE(?, metadata) \
+               metadata = COALESCE(?, metadata), read_only = COALESCE(?, read_only) \
              WHERE organization_id = ? AND id = ? AND revoked_at IS NULL RETURNING {KEY_COLUMNS}"
         ))
         .bind(patch.name.as_deref())
@@ -508,12 +564,59 @@ impl Store for SqliteStore {
         .bind(patch.expires_at.is_some())
         .bind(patch.expires_at.flatten().map(ms))
         .bind(patch.metadata.as_ref().map(sqlx::types::Json))
+        .bind(patch.read_only)
         .bind(org)
         .bind(id)
         .fetch_optional(&mut *write)
         .await?;
+        if let (Some(grants), Some(_)) = (&patch.permissions, &row) {
+            replace_grants(&mut write, id, grants).await?;
+        }
         let row = self.finish(write, row).await?;
         self.one_key(row).await
+    }
+
+    async fn roll_key(
+        &self,
+        new: &NewKey,
+        end: RollEnd,
+        limit: u32,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let k = &new.record;
+        let Some(old) = k.rolled_from else {
+            return Ok(false);
+        };
+        let (revoked_at, expires_by) = match end {
+            RollEnd::RevokedAt(at) => (Some(ms(at)), None),
+            RollEnd::ExpiresBy(at) => (None, Some(ms(at))),
+        };
+        let mut tx = self.transaction().await?;
+        // The old key first: revoked at once, it no longer counts against
+        // the limit the new key is inserted under.
+        let marked = sqlx::query(
+            "UPDATE api_keys SET rolled_to = ?, revoked_at = ?, \
+               expires_at = CASE WHEN ? IS NULL OR (expires_at IS NOT NULL AND expires_at < ?) \
+                 THEN expires_at ELSE ? END \
+             WHERE organization_id = ? AND id = ? AND revoked_at IS NULL AND rolled_to IS NULL",
+        )
+        .bind(k.id)
+        .bind(revoked_at)
+        .bind(expires_by)
+        .bind(expires_by)
+        .bind(expires_by)
+        .bind(k.organization_id)
+        .bind(old)
+        .execute(&mut *tx)
+        .await?;
+        if marked.rows_affected() != 1 {
+            return self.finish(tx, false).await;
+        }
+        let mut query = QueryBuilder::<Sqlite>::new("");
+        push_key_row(&mut query, new, limit, now);
+        key_inserted(&query.build().fetch_all(&mut *tx).await?)?;
+        replace_grants(&mut tx, k.id, &k.permissions).await?;
+        self.finish(tx, true).await
     }
 
     async fn revoke_key(&self, org: Uuid, id: Uuid, at: DateTime<Utc>) -> Result<bool> {

@@ -187,6 +187,7 @@ fn named(name: &str) -> OrgPatch {
     OrgPatch {
         name: Some(name.to_owned()),
         key_prefix: None,
+        key_policy: None,
     }
 }
 

@@ -31,6 +31,7 @@ pub fn org(slug: &str) -> Organization {
         slug: Slug::parse(slug).expect("a valid slug"),
         key_prefix: Prefix::default(),
         created_at: now(),
+        key_policy: Default::default(),
     }
 }
 
@@ -90,6 +91,8 @@ pub fn minted(org: &Organization) -> (ApiKey, NewKey) {
         revoked_at: None,
         key_mask: key.mask(),
         metadata: serde_json::Map::new(),
+        rolled_from: None,
+        rolled_to: None,
     };
     let hash = hash(&key);
     (key, NewKey { record, hash })

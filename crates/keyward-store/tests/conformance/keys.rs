@@ -329,6 +329,8 @@ pub async fn update_key_patch_semantics(store: Arc<dyn Store>) {
         enabled: Some(true),
         expires_at: Some(Some(expires)),
         metadata: Some(metadata(json!({"owner": "ops", "n": [1, 2, 3]}))),
+        read_only: Some(false),
+        permissions: None,
     })
     .await;
     expected.name = "final".to_owned();
@@ -364,6 +366,8 @@ pub async fn update_key_ignores_revoked_unknown_and_foreign(store: Arc<dyn Store
         enabled: Some(false),
         expires_at: Some(None),
         metadata: Some(metadata(json!({"x": 1}))),
+        read_only: Some(true),
+        permissions: Some(Vec::new()),
     };
 
     assert_eq!(

@@ -13,6 +13,7 @@ mod audit;
 mod audited;
 mod catalog;
 mod keys;
+mod lifecycle;
 mod limits;
 mod orgs;
 mod secrets;
@@ -68,6 +69,12 @@ conformance! {
     keys::update_key_patch_semantics,
     keys::update_key_ignores_revoked_unknown_and_foreign,
     keys::revoke_key_once,
+    lifecycle::roll_key_marks_the_old_key_and_inserts_the_new,
+    lifecycle::roll_key_never_moves_an_expiry_later_and_revokes_at_once,
+    lifecycle::roll_key_respects_the_limit,
+    lifecycle::update_key_replaces_grants_and_read_only,
+    lifecycle::list_keys_where_filters_by_expiry,
+    lifecycle::org_key_policy_round_trips,
     usage::record_usage_adds_and_moves_forward,
     usage::record_usage_sums_repeated_keys_in_a_batch,
     limits::key_limit_counts_live_keys_only,

@@ -63,6 +63,7 @@ pub async fn org_update_changes_only_given_fields(store: Arc<dyn Store>) {
             &OrgPatch {
                 name: Some("Acme Renamed".to_owned()),
                 key_prefix: None,
+                key_policy: None,
             },
         )
         .await
@@ -78,6 +79,7 @@ pub async fn org_update_changes_only_given_fields(store: Arc<dyn Store>) {
             &OrgPatch {
                 name: None,
                 key_prefix: Some(Prefix::parse("acme2").unwrap()),
+                key_policy: None,
             },
         )
         .await
@@ -91,6 +93,7 @@ pub async fn org_update_changes_only_given_fields(store: Arc<dyn Store>) {
     let missing = OrgPatch {
         name: Some("Nobody".to_owned()),
         key_prefix: None,
+        key_policy: None,
     };
     assert_eq!(
         store.update_org(Uuid::now_v7(), &missing).await.unwrap(),

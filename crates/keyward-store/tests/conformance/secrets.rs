@@ -22,6 +22,7 @@ pub async fn no_plaintext_key_at_rest(store: Arc<dyn Store>, raw: Raw) {
             &OrgPatch {
                 name: None,
                 key_prefix: Some(Prefix::parse("ddf").unwrap()),
+                key_policy: None,
             },
         )
         .await

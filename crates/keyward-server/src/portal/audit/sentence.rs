@@ -16,6 +16,7 @@ const PHRASES: &[(&str, &str)] = &[
     ("key.disabled", "disabled {}"),
     ("key.enabled", "enabled {}"),
     ("key.revoked", "revoked {}"),
+    ("key.rolled", "rolled {} over to a new key"),
     ("permission.created", "registered {}"),
     ("member.invited", "invited {}"),
     ("member.joined", "joined the organization"),

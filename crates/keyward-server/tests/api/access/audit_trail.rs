@@ -184,6 +184,15 @@ pub async fn every_write_leaves_one_audit_event(backend: Backend) {
         "key.updated by user",
     )
     .await;
+    let rolled = t
+        .write(
+            &ada,
+            "POST /api/v1/orgs/{org}/keys/{id}/roll",
+            Some(json!({"grace_seconds": 0})),
+            "key.rolled by user",
+        )
+        .await;
+    t.set("id", text(&rolled, "id"));
     t.write(
         &ada,
         "DELETE /api/v1/orgs/{org}/keys/{id}",
