@@ -86,8 +86,10 @@ function syncKeyForm(form) {
 }
 
 window.addEventListener("DOMContentLoaded", () => {
-  const form = document.getElementById("key-form");
-  if (!form) return;
-  syncKeyForm(form);
-  form.addEventListener("change", () => syncKeyForm(form));
+  ["key-form", "roll-form"].forEach((id) => {
+    const form = document.getElementById(id);
+    if (!form) return;
+    syncKeyForm(form);
+    form.addEventListener("change", () => syncKeyForm(form));
+  });
 });

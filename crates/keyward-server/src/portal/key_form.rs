@@ -1,15 +1,20 @@
-//! The "+ Generate new key" form: what it offers the signed-in user (scopes,
-//! teams, service accounts, the permission picker), what was typed, and
-//! the domain's `KeySpec` it becomes.
+//! The key form, to generate a key or edit one: what it offers the
+//! signed-in user (scopes, teams, service accounts, expiries within the
+//! organization's policy, the permission picker), what was typed, and the
+//! domain's `KeySpec` or `KeyUpdate` it becomes.
 
 use super::errors::{FieldErrors, PageResult};
+use super::expiry::{self, Expiry};
 use super::form::FormData;
 use super::picker::Picker;
+use super::views::when;
 use crate::auth::OrgMember;
-use crate::ops::keys::KeySpec;
+use crate::ops::keys::{KeySpec, KeyUpdate};
 use crate::state::AppState;
-use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, Utc};
 use keyward_core::Scope;
+use keyward_core::model::KeyRecord;
+use serde_json::Value;
 use uuid::Uuid;
 
 pub struct ScopeOption {
@@ -23,37 +28,28 @@ pub struct Choice {
     pub name: String,
 }
 
-/// The expiries offered, in days from now, before "custom" and "never".
-const PRESET_DAYS: [i64; 4] = [7, 30, 60, 90];
-/// The expiry chosen when the form opens.
-const DEFAULT_EXPIRY: &str = "30";
+/// Where the domain's refusals of a key form go: the first field whose
+/// needle the message mentions.
+pub const KEY_FIELDS: &[(&str, &str)] = &[
+    ("expir", "expires"),
+    ("name", "name"),
+    ("read-only", "permissions"),
+    ("resource", "permissions"),
+    ("service account", "service_account"),
+    ("service_account", "service_account"),
+    ("team", "team"),
+    ("organization keys", "scope"),
+    ("scope", "scope"),
+];
 
-/// The expiry choices: a few presets, a custom date, and no expiry.
-fn expiry_choices() -> Vec<Choice> {
-    let mut choices: Vec<Choice> = PRESET_DAYS
-        .iter()
-        .map(|days| Choice {
-            id: days.to_string(),
-            name: format!("in {days} days"),
-        })
-        .collect();
-    for (id, name) in [("custom", "on a date I choose"), ("never", "never")] {
-        choices.push(Choice {
-            id: id.to_owned(),
-            name: name.to_owned(),
-        });
-    }
-    choices
-}
-
-/// The "+ Generate new key" form, with what it offers and what was typed.
+/// The key form, with what it offers and what was typed.
 pub struct KeyForm {
     pub name: String,
     pub scope: String,
     pub read_only: bool,
     /// "all" of the scope's rights, rather than only what is ticked.
     pub all_rights: bool,
-    /// A preset's days, "custom" (then `expires`) or "never".
+    /// A preset's days, "custom" (then `expires`), "never", or "keep".
     pub expires_in: String,
     pub expiries: Vec<Choice>,
     pub expires: String,
@@ -67,6 +63,22 @@ pub struct KeyForm {
 }
 
 impl KeyForm {
+    /// The form to edit `key`, filled with what it is now.
+    pub async fn edit(state: &AppState, member: &OrgMember, key: &KeyRecord) -> PageResult<Self> {
+        let mut form = Self::offer(state, member, true).await?;
+        let policy = &member.org.key_policy;
+        let now = key.expires_at.map_or_else(|| "never".to_owned(), when);
+        form.name = key.name.clone();
+        form.scope = key.scope.as_str().to_owned();
+        form.read_only = key.read_only;
+        form.picker.read_only = key.read_only;
+        form.all_rights = key.permissions.is_empty();
+        form.expires_in = expiry::default_choice(policy, true);
+        form.expiries = expiry::choices(policy, Some(now));
+        form.picker.tick(&key.permissions);
+        Ok(form)
+    }
+
     /// What this user may create in this section.
     pub async fn offer(state: &AppState, member: &OrgMember, personal: bool) -> PageResult<Self> {
         let catalog = state.store.catalog(member.org.id).await?;
@@ -75,8 +87,8 @@ impl KeyForm {
             scope: String::new(),
             read_only: false,
             all_rights: false,
-            expires_in: DEFAULT_EXPIRY.to_owned(),
-            expiries: expiry_choices(),
+            expires_in: expiry::default_choice(&member.org.key_policy, false),
+            expiries: expiry::choices(&member.org.key_policy, None),
             expires: String::new(),
             team_id: String::new(),
             service_account_id: String::new(),
@@ -158,19 +170,11 @@ impl KeyForm {
         if scope.is_none() {
             self.errors.add("scope", "Choose a scope.");
         }
-        let expires_at = self.expires_at(now);
-        let permissions = if self.all_rights {
-            None
-        } else {
-            let refs = Picker::refs(form);
-            if refs.is_empty() {
-                self.errors.add(
-                    "permissions",
-                    "Tick at least one permission, or choose all of the scope's rights.",
-                );
-            }
-            Some(refs)
+        let expires_at = match self.expiry(now) {
+            Some(Expiry::At(at)) => at,
+            _ => None,
         };
+        let permissions = self.rights(form);
         let id = |text: &str| Uuid::parse_str(text).ok();
         let scope = scope.filter(|_| self.errors.is_empty())?;
         Some(KeySpec {
@@ -187,29 +191,43 @@ impl KeyForm {
         })
     }
 
-    /// The chosen expiry: a preset's days from now, the end of a chosen
-    /// day (UTC), or none.
-    fn expires_at(&mut self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        match self.expires_in.as_str() {
-            "never" => None,
-            "custom" => match NaiveDate::parse_from_str(self.expires.trim(), "%Y-%m-%d") {
-                // The key works through the whole chosen day.
-                Ok(day) => Some(
-                    day.and_time(NaiveTime::MIN).and_utc() + Duration::days(1)
-                        - Duration::milliseconds(1),
-                ),
-                Err(_) => {
-                    self.errors.add("expires", "Give the date as YYYY-MM-DD.");
-                    None
-                }
-            },
-            days => match days.parse::<i64>() {
-                Ok(days) if PRESET_DAYS.contains(&days) => Some(now + Duration::days(days)),
-                _ => {
-                    self.errors.add("expires", "Choose when the key expires.");
-                    None
-                }
-            },
+    /// The domain's change to the edited key, or the fields the portal
+    /// itself can't read.
+    pub fn update(&mut self, form: &FormData, now: DateTime<Utc>) -> Option<KeyUpdate> {
+        let expires_at = match self.expiry(now) {
+            Some(Expiry::At(at)) => Some(at),
+            _ => None,
+        };
+        let permissions = self.rights(form);
+        self.errors.is_empty().then(|| KeyUpdate {
+            name: Some(self.name.clone()),
+            read_only: Some(self.read_only),
+            permissions: Some(permissions),
+            expires_at,
+            ..KeyUpdate::default()
+        })
+    }
+
+    /// The chosen expiry, or `None` after saying why it can't be read.
+    fn expiry(&mut self, now: DateTime<Utc>) -> Option<Expiry> {
+        expiry::read(&self.expires_in, &self.expires, now)
+            .map_err(|why| self.errors.add("expires", why))
+            .ok()
+    }
+
+    /// All of the scope's rights (`None`), or the ticked permissions, of
+    /// which there must be one.
+    fn rights(&mut self, form: &FormData) -> Option<Vec<Value>> {
+        if self.all_rights {
+            return None;
         }
+        let refs = Picker::refs(form);
+        if refs.is_empty() {
+            self.errors.add(
+                "permissions",
+                "Tick at least one permission, or choose all of the scope's rights.",
+            );
+        }
+        Some(refs)
     }
 }

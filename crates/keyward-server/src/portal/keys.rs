@@ -5,7 +5,7 @@
 
 use super::errors::{FieldErrors, PageResult};
 use super::form::{FormData, PostForm};
-use super::key_form::KeyForm;
+use super::key_form::{KEY_FIELDS, KeyForm};
 use super::page::{Layout, Portal, done, render, render_with};
 use super::reveal;
 use super::views::{KeyCard, Names, all_keys};
@@ -47,13 +47,13 @@ pub fn routes() -> Router<AppState> {
 
 /// The two key pages.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Section {
+pub(super) enum Section {
     Personal,
     Shared,
 }
 
 impl Section {
-    fn of(key: &KeyRecord) -> Self {
+    pub(super) fn of(key: &KeyRecord) -> Self {
         if key.scope == Scope::User {
             Section::Personal
         } else {
@@ -61,14 +61,14 @@ impl Section {
         }
     }
 
-    fn path(self) -> &'static str {
+    pub(super) fn path(self) -> &'static str {
         match self {
             Section::Personal => "/account/keys",
             Section::Shared => "/settings/keys",
         }
     }
 
-    fn nav(self) -> &'static str {
+    pub(super) fn nav(self) -> &'static str {
         match self {
             Section::Personal => "account-keys",
             Section::Shared => "settings-keys",
@@ -144,19 +144,40 @@ async fn shared(State(state): State<AppState>, page: Portal<OrgAccess<KeysRead>>
 
 #[derive(Template)]
 #[template(path = "key_form.html")]
-struct NewKey {
+struct FormPage {
     layout: Layout,
     personal: bool,
+    /// Editing an existing key: no scope or owner to choose.
+    editing: bool,
     action: String,
     cancel: String,
     form: KeyForm,
 }
 
-#[derive(Deserialize, Default)]
-struct Preset {
-    scope: Option<String>,
-    team_id: Option<String>,
-    service_account_id: Option<String>,
+/// The key form's page: to generate a key in `section`, or, with
+/// `editing`, to change the key it posts to.
+pub(super) async fn form_page(
+    state: &AppState,
+    page: &Portal<OrgMember>,
+    section: Section,
+    form: KeyForm,
+    editing: Option<&str>,
+    status: StatusCode,
+) -> PageResult {
+    let list = page.org_path(section.path());
+    let (title, action) = match editing {
+        Some(id) => ("Edit key", page.org_path(&format!("/keys/{id}/edit"))),
+        None => ("Generate a new key", list.clone()),
+    };
+    let view = FormPage {
+        layout: page.layout(state, title, section.nav()).await?,
+        personal: section == Section::Personal,
+        editing: editing.is_some(),
+        action,
+        cancel: list,
+        form,
+    };
+    Ok(render_with(status, &view))
 }
 
 async fn new_form(
@@ -166,17 +187,14 @@ async fn new_form(
     form: KeyForm,
     status: StatusCode,
 ) -> PageResult {
-    let list = page.org_path(section.path());
-    let view = NewKey {
-        layout: page
-            .layout(state, "Generate a new key", section.nav())
-            .await?,
-        personal: section == Section::Personal,
-        action: list.clone(),
-        cancel: list,
-        form,
-    };
-    Ok(render_with(status, &view))
+    form_page(state, page, section, form, None, status).await
+}
+
+#[derive(Deserialize, Default)]
+struct Preset {
+    scope: Option<String>,
+    team_id: Option<String>,
+    service_account_id: Option<String>,
 }
 
 async fn new_personal(State(state): State<AppState>, page: Portal<OrgMember>) -> PageResult {
@@ -217,10 +235,7 @@ async fn created(
     Path((_, id)): Path<(String, String)>,
 ) -> PageResult {
     let member = &page.access;
-    let key = live_key(&state, member, &id).await?;
-    if !domain::may_manage(member, &key) {
-        return Err(crate::error::ApiError::key_not_found(&id).into());
-    }
+    let key = manageable_key(&state, member, &id).await?;
     let (secret, spent) = reveal::take(&state, &headers, &page.org_path(""), key.id);
     let section = Section::of(&key);
     let names = Names::load(&state, member.org.id).await?;
@@ -271,19 +286,7 @@ async fn create(
             &key,
         )),
         Err(e) => {
-            view.errors = FieldErrors::from_api(
-                e,
-                &[
-                    ("expires", "expires"),
-                    ("name", "name"),
-                    ("resource", "permissions"),
-                    ("service account", "service_account"),
-                    ("service_account", "service_account"),
-                    ("team", "team"),
-                    ("organization keys", "scope"),
-                    ("scope", "scope"),
-                ],
-            )?;
+            view.errors = FieldErrors::from_api(e, KEY_FIELDS)?;
             new_form(
                 state,
                 &page,
@@ -323,6 +326,20 @@ async fn live_key(state: &AppState, member: &OrgMember, id: &str) -> PageResult<
     found
         .filter(|k| k.revoked_at.is_none())
         .ok_or_else(|| crate::error::ApiError::key_not_found(id).into())
+}
+
+/// The live key of the path, if the signed-in user may manage it; as if
+/// there were none otherwise.
+pub(super) async fn manageable_key(
+    state: &AppState,
+    member: &OrgMember,
+    id: &str,
+) -> PageResult<KeyRecord> {
+    let key = live_key(state, member, id).await?;
+    if !domain::may_manage(member, &key) {
+        return Err(crate::error::ApiError::key_not_found(id).into());
+    }
+    Ok(key)
 }
 
 async fn set_enabled(

@@ -8,13 +8,17 @@ mod admin;
 mod assets;
 mod audit;
 mod errors;
+mod expiry;
 mod form;
+mod key_edit;
 mod key_form;
+mod key_roll;
 mod keys;
 mod page;
 mod picker;
 mod reveal;
 mod session;
+mod settings;
 mod views;
 
 use crate::state::AppState;
@@ -31,6 +35,9 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(session::routes())
         .merge(keys::routes())
+        .merge(key_edit::routes())
+        .merge(key_roll::routes())
+        .merge(settings::routes())
         .merge(admin::routes())
         .merge(audit::routes())
         .merge(assets::routes())

@@ -35,6 +35,11 @@ const NOTICES: &[(&str, &str)] = &[
         "The key is disabled until you enable it again.",
     ),
     ("key-enabled", "The key is enabled."),
+    ("policy-saved", "The key policy is saved."),
+    (
+        "key-updated",
+        "The key is saved. The change applies to its very next use.",
+    ),
     ("member-updated", "The member's role is changed."),
     (
         "member-removed",

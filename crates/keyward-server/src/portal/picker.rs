@@ -4,7 +4,7 @@
 
 use super::form::FormData;
 use crate::ctx::Grants;
-use keyward_core::model::Catalog;
+use keyward_core::model::{Catalog, KeyGrant};
 use serde_json::{Value, json};
 
 /// One permission the user may hand out.
@@ -82,6 +82,21 @@ impl Picker {
 
     pub fn is_empty(&self) -> bool {
         self.groups.is_empty()
+    }
+
+    /// Ticks what a key holds, with the resources it holds each on.
+    pub fn tick(&mut self, grants: &[KeyGrant]) {
+        for item in self.groups.iter_mut().flat_map(|g| g.items.iter_mut()) {
+            let on: Vec<String> = grants
+                .iter()
+                .filter(|g| g.name.as_str() == item.name)
+                .map(|g| g.resource.to_string())
+                .collect();
+            if !on.is_empty() {
+                item.checked = true;
+                item.resource = on.join(", ");
+            }
+        }
     }
 
     /// Keeps what a submitted form ticked and typed.

@@ -8,6 +8,7 @@ mod http;
 mod invitations;
 mod key_form;
 mod keys;
+mod lifecycle;
 mod people;
 mod screenshots;
 mod security;
