@@ -334,10 +334,7 @@ mod tests {
             serde_json::to_value(&changes).unwrap(),
             json!({"enabled": false, "expires_at": null})
         );
-        assert_eq!(
-            serde_json::to_value(KeyRoll::default()).unwrap(),
-            json!({})
-        );
+        assert_eq!(serde_json::to_value(KeyRoll::default()).unwrap(), json!({}));
     }
 
     #[test]

@@ -196,7 +196,10 @@ async fn rolling_posts_the_grace_period_and_reads_the_new_key() {
         grace_seconds: Some(3600),
         expires_at: None,
     };
-    let answer = Client::new(url).roll_key("acme", "k1", &roll).await.unwrap();
+    let answer = Client::new(url)
+        .roll_key("acme", "k1", &roll)
+        .await
+        .unwrap();
     assert_eq!(answer.created.key, "kw_new");
     assert_eq!(answer.rolled_from, "k1");
     let request = server.await.unwrap();

@@ -53,7 +53,10 @@ mod tests {
 
     #[test]
     fn a_no_is_one_a_failure_two_a_closed_pipe_nothing() {
-        assert_eq!(code(&anyhow::Error::new(Verdict("EXPIRED".into()))), Some(1));
+        assert_eq!(
+            code(&anyhow::Error::new(Verdict("EXPIRED".into()))),
+            Some(1)
+        );
         assert_eq!(code(&anyhow::anyhow!("connection refused")), Some(2));
         assert_eq!(code(&anyhow::Error::new(ClosedStdout)), None);
         let io = std::io::Error::from(std::io::ErrorKind::BrokenPipe);

@@ -226,7 +226,11 @@ impl Run for KeysCommand {
             } => {
                 let changes = KeyChanges {
                     name,
-                    expires_at: if no_expiry { Some(None) } else { expires_at.map(Some) },
+                    expires_at: if no_expiry {
+                        Some(None)
+                    } else {
+                        expires_at.map(Some)
+                    },
                     metadata,
                     permissions,
                     read_only,
@@ -234,7 +238,9 @@ impl Run for KeysCommand {
                 };
                 update(client, out, &org, &id, &changes).await
             }
-            KeysCommand::Disable { org, id } => update(client, out, &org, &id, &enabled(false)).await,
+            KeysCommand::Disable { org, id } => {
+                update(client, out, &org, &id, &enabled(false)).await
+            }
             KeysCommand::Enable { org, id } => update(client, out, &org, &id, &enabled(true)).await,
             KeysCommand::Roll {
                 org,
@@ -273,7 +279,9 @@ impl Run for KeysCommand {
                 out.print(&verification)?;
                 match verification.valid {
                     true => Ok(()),
-                    false => Err(Verdict(format!("the key is not valid: {}", verification.code)).into()),
+                    false => {
+                        Err(Verdict(format!("the key is not valid: {}", verification.code)).into())
+                    }
                 }
             }
         }

@@ -44,11 +44,23 @@ mod tests {
 
     #[test]
     fn empty_multi_line_and_huge_inputs_are_refused() {
-        for input in [&b""[..], b"\n", b"\r\n", b"kw_a\nkw_b", b"kw_a\n\n", b"kw\ra\n"] {
+        for input in [
+            &b""[..],
+            b"\n",
+            b"\r\n",
+            b"kw_a\nkw_b",
+            b"kw_a\n\n",
+            b"kw\ra\n",
+        ] {
             assert!(read_secret(input).is_err(), "{input:?}");
         }
         let huge = vec![b'a'; 5000];
-        assert!(read_secret(&huge[..]).unwrap_err().to_string().contains("longer"));
+        assert!(
+            read_secret(&huge[..])
+                .unwrap_err()
+                .to_string()
+                .contains("longer")
+        );
         assert!(read_secret(&[0xff, 0xfe][..]).is_err());
     }
 }

@@ -186,7 +186,10 @@ mod tests {
     fn without_chosen_columns_id_and_name_come_first() {
         let rows = json!([{"read_only": false, "name": "a:read", "id": 3, "description": ""}]);
         let text = render(&rows, None);
-        assert!(text.starts_with("ID  NAME    DESCRIPTION  READ_ONLY\n"), "{text}");
+        assert!(
+            text.starts_with("ID  NAME    DESCRIPTION  READ_ONLY\n"),
+            "{text}"
+        );
         assert_eq!(render(&json!([]), None), "(none)");
     }
 

@@ -28,9 +28,16 @@ fn update_changes_only_what_is_given() {
 
     let nothing = keyward(&server, &["keys", "update", "--org", "acme", id]);
     assert_eq!(nothing.status.code(), Some(2), "{}", stderr(&nothing));
-    let unknown = keyward(&server, &["keys", "update", "--org", "acme", "nope", "--name", "x"]);
+    let unknown = keyward(
+        &server,
+        &["keys", "update", "--org", "acme", "nope", "--name", "x"],
+    );
     assert_eq!(unknown.status.code(), Some(2));
-    assert!(stderr(&unknown).contains("KEY_NOT_FOUND"), "{}", stderr(&unknown));
+    assert!(
+        stderr(&unknown).contains("KEY_NOT_FOUND"),
+        "{}",
+        stderr(&unknown)
+    );
 }
 
 #[test]
@@ -70,7 +77,16 @@ fn verify_exits_with_one_for_a_key_that_is_not_valid() {
     let (code, answer) = verify(&server, "kw_not_a_key_at_all");
     assert_eq!((code, &answer["valid"]), (1, &json!(false)), "{answer}");
 
-    json(&keyward(&server, &["keys", "revoke", "--org", "acme", key["id"].as_str().unwrap()]));
+    json(&keyward(
+        &server,
+        &[
+            "keys",
+            "revoke",
+            "--org",
+            "acme",
+            key["id"].as_str().unwrap(),
+        ],
+    ));
     let (code, answer) = verify(&server, secret);
     assert_eq!(code, 1);
     assert_ne!(answer["code"], "VALID");
@@ -80,7 +96,10 @@ fn verify_exits_with_one_for_a_key_that_is_not_valid() {
 fn verify_reads_one_line_from_stdin() {
     let server = serve();
     acme(&server);
-    let secret = create_key(&server, "ci", &[])["key"].as_str().unwrap().to_owned();
+    let secret = create_key(&server, "ci", &[])["key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let crlf = keyward_with_stdin(&server, &["keys", "verify", "-"], &format!("{secret}\r\n"));
     assert_eq!(json(&crlf)["code"], "VALID");
     let bare = keyward_with_stdin(&server, &["keys", "verify", "-"], &secret);

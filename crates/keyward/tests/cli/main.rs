@@ -115,9 +115,19 @@ pub fn stderr(output: &Output) -> String {
 /// The organization `acme`, with the platform permissions `datasets:read`
 /// (read-only) and `datasets:edit`.
 pub fn acme(server: &Server) {
-    json(&keyward(server, &["orgs", "create", "Acme", "--slug", "acme"]));
+    json(&keyward(
+        server,
+        &["orgs", "create", "Acme", "--slug", "acme"],
+    ));
     for args in [
-        &["permissions", "create", "--org", "acme", "datasets:read", "--read-only"][..],
+        &[
+            "permissions",
+            "create",
+            "--org",
+            "acme",
+            "datasets:read",
+            "--read-only",
+        ][..],
         &["permissions", "create", "--org", "acme", "datasets:edit"][..],
     ] {
         json(&keyward(server, args));

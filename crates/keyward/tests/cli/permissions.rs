@@ -5,16 +5,28 @@ use crate::{acme, json, keyward, serve, stderr};
 #[test]
 fn permissions_are_registered_and_listed() {
     let server = serve();
-    json(&keyward(&server, &["orgs", "create", "Acme", "--slug", "acme"]));
+    json(&keyward(
+        &server,
+        &["orgs", "create", "Acme", "--slug", "acme"],
+    ));
     let args = [
-        "permissions", "create", "--org", "acme", "reports:read", "--description",
-        "Read reports", "--read-only",
+        "permissions",
+        "create",
+        "--org",
+        "acme",
+        "reports:read",
+        "--description",
+        "Read reports",
+        "--read-only",
     ];
     let created = json(&keyward(&server, &args));
     assert_eq!(created["name"], "reports:read");
     assert_eq!(created["description"], "Read reports");
     assert_eq!(created["read_only"], true);
-    let plain = json(&keyward(&server, &["permissions", "create", "--org", "acme", "reports:edit"]));
+    let plain = json(&keyward(
+        &server,
+        &["permissions", "create", "--org", "acme", "reports:edit"],
+    ));
     assert_eq!(plain["read_only"], false);
 
     let listed = json(&keyward(&server, &["permissions", "list", "--org", "acme"]));
@@ -24,13 +36,25 @@ fn permissions_are_registered_and_listed() {
         .iter()
         .map(|p| p["name"].as_str().unwrap())
         .collect();
-    assert!(names.contains(&"reports:read") && names.contains(&"reports:edit"), "{names:?}");
-    assert!(names.contains(&"keys:read"), "the built-ins are listed too: {names:?}");
+    assert!(
+        names.contains(&"reports:read") && names.contains(&"reports:edit"),
+        "{names:?}"
+    );
+    assert!(
+        names.contains(&"keys:read"),
+        "the built-ins are listed too: {names:?}"
+    );
 
-    let again = keyward(&server, &["permissions", "create", "--org", "acme", "reports:read"]);
+    let again = keyward(
+        &server,
+        &["permissions", "create", "--org", "acme", "reports:read"],
+    );
     assert_eq!(again.status.code(), Some(2));
     assert!(stderr(&again).starts_with("error: "), "{}", stderr(&again));
-    let bad = keyward(&server, &["permissions", "create", "--org", "acme", "not a name"]);
+    let bad = keyward(
+        &server,
+        &["permissions", "create", "--org", "acme", "not a name"],
+    );
     assert_eq!(bad.status.code(), Some(2));
 }
 
