@@ -17,8 +17,9 @@ pub use path::encode as encode_segment;
 pub use reqwest::Method;
 pub use reqwest::header::HeaderMap;
 pub use types::{
-    AuditFilter, AuditPage, ChainCheck, CreatedKey, ErrorBody, Key, KeyGrant, KeyPage, NewKey,
-    NewOrg, Org, Permission,
+    AuditFilter, AuditPage, ChainCheck, CreatedKey, ErrorBody, Key, KeyChanges, KeyGrant, KeyPage,
+    KeyRoll, NewKey, NewOrg, NewPermission, Org, Permission, RolledKey, Verification,
+    VerifyRequest,
 };
 
 use serde::Serialize;
@@ -225,6 +226,21 @@ impl Client {
             .json()
     }
 
+    /// Registers a platform permission in the organization's catalog.
+    pub async fn create_permission(
+        &self,
+        org: &str,
+        permission: &NewPermission,
+    ) -> Result<Permission, ClientError> {
+        self.call(
+            Method::POST,
+            &path::permissions(org),
+            Some(encode(permission)?),
+        )
+        .await?
+        .json()
+    }
+
     pub async fn create_key(&self, org: &str, key: &NewKey) -> Result<CreatedKey, ClientError> {
         self.call(Method::POST, &path::keys(org), Some(encode(key)?))
             .await?
@@ -244,6 +260,41 @@ impl Client {
 
     pub async fn get_key(&self, org: &str, id: &str) -> Result<Key, ClientError> {
         self.call(Method::GET, &path::key(org, id), None)
+            .await?
+            .json()
+    }
+
+    /// Changes the fields `changes` gives (name, enabled, expiry, metadata,
+    /// permissions, read-only).
+    pub async fn update_key(
+        &self,
+        org: &str,
+        id: &str,
+        changes: &KeyChanges,
+    ) -> Result<Key, ClientError> {
+        self.call(Method::PATCH, &path::key(org, id), Some(encode(changes)?))
+            .await?
+            .json()
+    }
+
+    /// Replaces a key with a new one (its secret in the answer, this once);
+    /// the old key keeps working for the grace period.
+    pub async fn roll_key(
+        &self,
+        org: &str,
+        id: &str,
+        roll: &KeyRoll,
+    ) -> Result<RolledKey, ClientError> {
+        self.call(Method::POST, &path::key_roll(org, id), Some(encode(roll)?))
+            .await?
+            .json()
+    }
+
+    /// Checks a key as a protected service would (the admin key or a key
+    /// with `keys:verify`). A key that is not valid is an answer, not an
+    /// error: see [`Verification::code`].
+    pub async fn verify_key(&self, request: &VerifyRequest) -> Result<Verification, ClientError> {
+        self.call(Method::POST, &path::verify(), Some(encode(request)?))
             .await?
             .json()
     }

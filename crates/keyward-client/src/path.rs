@@ -37,6 +37,14 @@ pub(crate) fn key(org_ref: &str, id: &str) -> String {
     format!("{}/keys/{}", org(org_ref), encode(id))
 }
 
+pub(crate) fn key_roll(org_ref: &str, id: &str) -> String {
+    format!("{}/roll", key(org_ref, id))
+}
+
+pub(crate) fn verify() -> String {
+    "/api/v1/keys/verify".to_owned()
+}
+
 pub(crate) fn key_page(org_ref: &str, limit: Option<u32>, cursor: Option<&str>) -> String {
     let limit = limit.map(|l| l.to_string());
     with_query(
@@ -89,6 +97,7 @@ mod tests {
         assert_eq!(key("acme", "0192-ab"), "/api/v1/orgs/acme/keys/0192-ab");
         assert_eq!(key("a/b", "../x"), "/api/v1/orgs/a%2Fb/keys/..%2Fx");
         assert_eq!(permissions("acme"), "/api/v1/orgs/acme/permissions");
+        assert_eq!(key_roll("a/b", "k1"), "/api/v1/orgs/a%2Fb/keys/k1/roll");
     }
 
     #[test]

@@ -33,6 +33,18 @@ pub struct Permission {
     pub read_only: bool,
 }
 
+/// `POST /api/v1/orgs/{org}/permissions`: a platform permission.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct NewPermission {
+    /// `resource:action`, e.g. `dataproducts:read`.
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// True for actions that change nothing; read-only keys keep only these.
+    #[serde(default)]
+    pub read_only: bool,
+}
+
 /// `POST /api/v1/orgs/{org}/keys`.
 ///
 /// Each entry of `permissions` is a catalog id (`3`), a permission name
@@ -85,6 +97,41 @@ pub struct Key {
     pub last_used_at: Option<String>,
     #[serde(default)]
     pub usage_count: i64,
+    /// The key that replaced this one, once it was rolled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rolled_to: Option<String>,
+}
+
+/// `PATCH /api/v1/orgs/{org}/keys/{id}`: only the fields given change.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct KeyChanges {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// `Some(None)` removes the expiry (sent as `null`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<Option<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<Value>,
+    /// The same forms as [`NewKey::permissions`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permissions: Option<Vec<Value>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_only: Option<bool>,
+}
+
+/// `POST /api/v1/orgs/{org}/keys/{id}/roll`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct KeyRoll {
+    /// How long the old key keeps working; the server's default (a day)
+    /// when absent, `0` revokes it at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grace_seconds: Option<u64>,
+    /// The new key's expiry, RFC 3339; none when absent (subject to the
+    /// organization's key policy).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
 }
 
 /// The creation response: the key's record plus its secret, shown this once.
@@ -103,6 +150,47 @@ impl std::fmt::Debug for CreatedKey {
             .field("info", &self.info)
             .finish()
     }
+}
+
+/// The answer to rolling a key: the new key, its secret shown this once,
+/// and the id of the key it replaces.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RolledKey {
+    #[serde(flatten)]
+    pub created: CreatedKey,
+    pub rolled_from: String,
+}
+
+/// `POST /api/v1/keys/verify`: a key, and optionally the permission
+/// query and resource it is checked against.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct VerifyRequest {
+    pub key: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permission: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
+}
+
+// The secret stays out of logs and test failure output.
+impl std::fmt::Debug for VerifyRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VerifyRequest")
+            .field("key", &"<redacted>")
+            .field("permission", &self.permission)
+            .field("resource", &self.resource)
+            .finish()
+    }
+}
+
+/// What verifying a key found: `valid` and `code` (`VALID`, `EXPIRED`, …),
+/// and the rest of the answer (key id, owner, grants, …) as the server sent it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Verification {
+    pub valid: bool,
+    pub code: String,
+    #[serde(flatten)]
+    pub details: serde_json::Map<String, Value>,
 }
 
 /// One page of `GET /api/v1/orgs/{org}/keys`.
@@ -233,6 +321,51 @@ mod tests {
         assert_eq!(created.key, "kw_secret");
         assert_eq!(created.info.permissions[0].name, "keys:read");
         assert!(!format!("{created:?}").contains("kw_secret"));
+    }
+
+    #[test]
+    fn key_changes_send_only_what_changes_and_null_for_no_expiry() {
+        let changes = KeyChanges {
+            enabled: Some(false),
+            expires_at: Some(None),
+            ..Default::default()
+        };
+        assert_eq!(
+            serde_json::to_value(&changes).unwrap(),
+            json!({"enabled": false, "expires_at": null})
+        );
+        assert_eq!(serde_json::to_value(KeyRoll::default()).unwrap(), json!({}));
+    }
+
+    #[test]
+    fn rolled_key_is_the_created_key_plus_rolled_from() {
+        let body = json!({
+            "key": "kw_new", "id": "k2", "key_mask": "kw_xyz***", "name": "ci",
+            "scope": "organization", "read_only": false, "permissions": [],
+            "organization_id": "o1", "created_at": "2025-01-01T00:00:00Z",
+            "created_by": "admin", "metadata": {}, "enabled": true,
+            "rolled_from": "k1"
+        });
+        let rolled: RolledKey = serde_json::from_value(body).unwrap();
+        assert_eq!(rolled.created.key, "kw_new");
+        assert_eq!(rolled.rolled_from, "k1");
+        assert!(!format!("{rolled:?}").contains("kw_new"));
+        let shown = serde_json::to_value(&rolled).unwrap();
+        assert_eq!(shown["key"], "kw_new");
+        assert_eq!(shown["rolled_from"], "k1");
+    }
+
+    #[test]
+    fn verification_keeps_the_whole_answer() {
+        let body = json!({"valid": false, "code": "EXPIRED", "key_id": "k1", "grants": []});
+        let verification: Verification = serde_json::from_value(body.clone()).unwrap();
+        assert_eq!(verification.code, "EXPIRED");
+        assert_eq!(serde_json::to_value(&verification).unwrap(), body);
+        let request = VerifyRequest {
+            key: "kw_secret".into(),
+            ..Default::default()
+        };
+        assert!(!format!("{request:?}").contains("kw_secret"));
     }
 
     #[test]

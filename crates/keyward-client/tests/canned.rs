@@ -3,7 +3,7 @@
 //! tested without a keyward server.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use keyward_client::{Client, ClientError, Method, NewKey};
+use keyward_client::{Client, ClientError, KeyChanges, KeyRoll, Method, NewKey};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -181,4 +181,56 @@ async fn unreachable_servers_are_transport_errors() {
     drop(listener);
     let err = Client::new(url).list_orgs().await.unwrap_err();
     assert!(matches!(err, ClientError::Transport(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn rolling_posts_the_grace_period_and_reads_the_new_key() {
+    let rolled = json!({
+        "key": "kw_new", "id": "k2", "key_mask": "kw_xyz***", "name": "ci",
+        "scope": "organization", "read_only": false, "permissions": [],
+        "organization_id": "o1", "created_at": "2025-01-01T00:00:00Z",
+        "created_by": "admin", "metadata": {}, "enabled": true, "rolled_from": "k1"
+    });
+    let (url, server) = canned("201 Created", "application/json", &rolled.to_string()).await;
+    let roll = KeyRoll {
+        grace_seconds: Some(3600),
+        expires_at: None,
+    };
+    let answer = Client::new(url)
+        .roll_key("acme", "k1", &roll)
+        .await
+        .unwrap();
+    assert_eq!(answer.created.key, "kw_new");
+    assert_eq!(answer.rolled_from, "k1");
+    let request = server.await.unwrap();
+    assert!(request.starts_with("POST /api/v1/orgs/acme/keys/k1/roll HTTP/1.1\r\n"));
+    assert!(request.ends_with(r#"{"grace_seconds":3600}"#), "{request}");
+}
+
+#[tokio::test]
+async fn updating_patches_only_the_given_fields() {
+    let key = json!({
+        "id": "k1", "key_mask": "kw_abc***", "name": "ci", "scope": "organization",
+        "read_only": true, "permissions": [{"id": 1, "name": "keys:read", "resource": "*"}],
+        "organization_id": "o1", "created_at": "2025-01-01T00:00:00Z",
+        "created_by": "admin", "metadata": {}, "enabled": true
+    });
+    let (url, server) = canned("200 OK", "application/json", &key.to_string()).await;
+    let changes = KeyChanges {
+        permissions: Some(vec![json!("keys:read")]),
+        read_only: Some(true),
+        expires_at: Some(None),
+        ..Default::default()
+    };
+    let updated = Client::new(url)
+        .update_key("acme", "k1", &changes)
+        .await
+        .unwrap();
+    assert_eq!(updated.permissions[0].name, "keys:read");
+    let request = server.await.unwrap();
+    assert!(request.starts_with("PATCH /api/v1/orgs/acme/keys/k1 HTTP/1.1\r\n"));
+    assert!(
+        request.ends_with(r#"{"expires_at":null,"permissions":["keys:read"],"read_only":true}"#),
+        "{request}"
+    );
 }

@@ -8,13 +8,21 @@ mod commands;
 use clap::{Parser, Subcommand};
 use commands::{
     AuditCommand, GroupsCommand, KeysCommand, Login, Logout, Me, MembersCommand, OrgsCommand,
-    Remote, RemoteArgs, RolesCommand, ServiceAccountsCommand, TeamsCommand, UsersCommand,
+    PermissionsCommand, Remote, RemoteArgs, RolesCommand, ServiceAccountsCommand, TeamsCommand,
+    UsersCommand, exit,
 };
 use keyward_client::ClientError;
+use std::io::Write;
 use std::process::ExitCode;
 
 #[derive(Debug, Parser)]
-#[command(name = "keyward", version, about = "A self-hosted API key service")]
+#[command(
+    name = "keyward",
+    version,
+    about = "A self-hosted API key service",
+    after_help = "Exit codes: 0 done; 1 done, and the answer is no (a key that is not VALID, \
+                  a broken audit chain); 2 not done (bad usage, the server unreachable, an API error)."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -35,8 +43,10 @@ enum Command {
     Me(RemoteArgs<Me>),
     /// Manage organizations.
     Orgs(Remote<OrgsCommand>),
-    /// Manage and verify API keys.
+    /// Manage, roll and verify API keys.
     Keys(Remote<KeysCommand>),
+    /// List and register the organization's permissions.
+    Permissions(Remote<PermissionsCommand>),
     /// Disable or enable users (admin key).
     Users(Remote<UsersCommand>),
     /// Manage an organization's members, invitations and member roles.
@@ -55,11 +65,14 @@ enum Command {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    match run(Cli::parse()).await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
+    let Err(err) = run(Cli::parse()).await else {
+        return ExitCode::SUCCESS;
+    };
+    match exit::code(&err) {
+        None => ExitCode::SUCCESS,
+        Some(code) => {
             report(&err);
-            ExitCode::FAILURE
+            ExitCode::from(code)
         }
     }
 }
@@ -73,6 +86,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Me(command) => command.run().await?,
         Command::Orgs(command) => command.run().await?,
         Command::Keys(command) => command.run().await?,
+        Command::Permissions(command) => command.run().await?,
         Command::Users(command) => command.run().await?,
         Command::Members(command) => command.run().await?,
         Command::Teams(command) => command.run().await?,
@@ -86,14 +100,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 
 /// `error: CODE: message` on stderr, then the error's `details` when the
 /// server gave some (which permission was unknown, which field was wrong).
+/// A closed stderr is no reason to panic: what can't be said is dropped.
 fn report(err: &anyhow::Error) {
-    eprintln!("error: {err:#}");
+    let mut stderr = std::io::stderr().lock();
+    let _ = writeln!(stderr, "error: {err:#}");
     let details = match err.downcast_ref::<ClientError>() {
         Some(ClientError::Api { body, .. }) => body.details.as_ref(),
         _ => None,
     };
     if let Some(details) = details {
-        eprintln!("details: {details}");
+        let _ = writeln!(stderr, "details: {details}");
     }
 }
 
@@ -120,6 +136,15 @@ mod tests {
             "roles list --org acme --url http://k:1",
             "groups list --org acme",
             "keys verify kw_x --permission a:read",
+            "keys verify - --output json",
+            "keys --output table list --org acme",
+            "keys update --org acme k1 --name ci --read-only false",
+            "keys disable --org acme k1",
+            "keys enable --org acme k1",
+            "keys roll --org acme k1 --grace 0 --url http://k:1",
+            "permissions list --org acme --output table",
+            "permissions create --org acme a:read --read-only",
+            "me --output json",
             "audit list --org acme --action key.*",
             "audit --url http://k:1 verify",
             "audit export --org acme --api-key k",
@@ -127,6 +152,7 @@ mod tests {
             assert!(parse(line).is_ok(), "{line:?}: {:?}", parse(line).err());
         }
         assert!(parse("teams").is_err());
+        assert!(parse("keys list --org acme --output yaml").is_err());
         assert!(parse("service_accounts list --org acme").is_err());
     }
 }

@@ -1,9 +1,13 @@
 //! `keyward audit …`: an organization's audit log, or without `--org` the
 //! organization-less one (organizations created and deleted; admin key).
 
-use super::{Run, print_json};
+use super::Run;
+use super::exit::Verdict;
+use super::output::{Output, write_stdout};
 use keyward_client::{AuditFilter, ChainCheck, Client};
-use std::io::Write;
+
+/// A page's columns in a table.
+const EVENT_COLUMNS: &[&str] = &["at", "action", "outcome", "actor", "target"];
 
 #[derive(Debug, Clone, clap::Subcommand)]
 pub enum AuditCommand {
@@ -23,10 +27,10 @@ pub enum AuditCommand {
         #[arg(long)]
         target: Option<String>,
         /// Events at or after this time, RFC 3339 (`2025-01-31T00:00:00Z`).
-        #[arg(long, value_parser = super::keys::parse_rfc3339)]
+        #[arg(long, value_parser = super::parse::parse_rfc3339)]
         since: Option<String>,
         /// Events before this time, RFC 3339.
-        #[arg(long, value_parser = super::keys::parse_rfc3339)]
+        #[arg(long, value_parser = super::parse::parse_rfc3339)]
         until: Option<String>,
         /// Page size, 1 to 100.
         #[arg(long)]
@@ -40,31 +44,32 @@ pub enum AuditCommand {
     Export {
         #[arg(long)]
         org: Option<String>,
-        #[arg(long, value_parser = super::keys::parse_rfc3339)]
+        #[arg(long, value_parser = super::parse::parse_rfc3339)]
         since: Option<String>,
-        #[arg(long, value_parser = super::keys::parse_rfc3339)]
+        #[arg(long, value_parser = super::parse::parse_rfc3339)]
         until: Option<String>,
     },
-    /// Check the hash chain; exits non-zero when it is broken.
+    /// Check the hash chain; exits with 1 when it is broken.
     Verify {
         #[arg(long)]
         org: Option<String>,
     },
 }
 
-/// A broken chain is a failure for scripts, after the answer is printed.
+/// A broken chain is a "no" for scripts, after the answer is printed.
 fn verdict(check: &ChainCheck) -> anyhow::Result<()> {
     if check.ok {
         return Ok(());
     }
-    match &check.first_broken {
-        Some(id) => anyhow::bail!("the audit chain is broken at event {id}"),
-        None => anyhow::bail!("the audit chain ends short of its head: its newest events are gone"),
-    }
+    let said = match &check.first_broken {
+        Some(id) => format!("the audit chain is broken at event {id}"),
+        None => "the audit chain ends short of its head: its newest events are gone".to_owned(),
+    };
+    Err(Verdict(said).into())
 }
 
 impl Run for AuditCommand {
-    async fn run(self, client: &Client) -> anyhow::Result<()> {
+    async fn run(self, client: &Client, out: Output) -> anyhow::Result<()> {
         match self {
             AuditCommand::List {
                 org,
@@ -85,22 +90,21 @@ impl Run for AuditCommand {
                     limit,
                     cursor,
                 };
-                print_json(&client.list_audit(org.as_deref(), &filter).await?)
+                let page = client.list_audit(org.as_deref(), &filter).await?;
+                out.print_columns(&page, Some(EVENT_COLUMNS))
             }
             AuditCommand::Export { org, since, until } => {
                 let mut lines = client
                     .export_audit(org.as_deref(), since.as_deref(), until.as_deref())
                     .await?;
-                let mut stdout = std::io::stdout().lock();
                 while let Some(line) = lines.next_line().await? {
-                    writeln!(stdout, "{line}")?;
-                    stdout.flush()?;
+                    write_stdout(&line)?;
                 }
                 Ok(())
             }
             AuditCommand::Verify { org } => {
                 let check = client.verify_audit(org.as_deref()).await?;
-                print_json(&check)?;
+                out.print(&check)?;
                 verdict(&check)
             }
         }
@@ -138,6 +142,7 @@ mod tests {
         };
         assert!(verdict(&check).is_ok());
         check.ok = false;
+        assert!(verdict(&check).unwrap_err().is::<Verdict>());
         assert!(verdict(&check).unwrap_err().to_string().contains("short"));
         check.first_broken = Some("0192".into());
         assert!(verdict(&check).unwrap_err().to_string().contains("0192"));

@@ -1,10 +1,49 @@
 //! `keyward keys …`
 
-use super::parse::parse_permission;
-use super::request::Request;
-use super::{Run, print_json};
-use keyward_client::{Client, Method, NewKey};
+use super::Run;
+use super::exit::Verdict;
+use super::output::Output;
+use super::parse::{parse_grace, parse_metadata, parse_permission, parse_rfc3339};
+use super::secret_input::read_secret;
+use keyward_client::{Client, KeyChanges, KeyRoll, NewKey, VerifyRequest};
 use serde_json::{Value, json};
+
+/// A listing's columns in a table.
+const LIST_COLUMNS: &[&str] = &[
+    "id",
+    "name",
+    "key_mask",
+    "scope",
+    "enabled",
+    "expires_at",
+    "last_used_at",
+    "usage_count",
+    "permissions",
+];
+
+/// One key's fields in a table, in this order; the secret follows on its
+/// own line.
+const KEY_FIELDS: &[&str] = &[
+    "id",
+    "name",
+    "key_mask",
+    "scope",
+    "read_only",
+    "permissions",
+    "enabled",
+    "expires_at",
+    "rolled_from",
+    "rolled_to",
+    "created_at",
+    "created_by",
+    "last_used_at",
+    "usage_count",
+    "metadata",
+    "organization_id",
+];
+
+/// `keys verify -`: the key is read from stdin.
+const FROM_STDIN: &str = "-";
 
 #[derive(Debug, Clone, clap::Subcommand)]
 pub enum KeysCommand {
@@ -57,6 +96,67 @@ pub enum KeysCommand {
         org: String,
         id: String,
     },
+    /// Change a key's name, expiry, metadata, permissions or read-only
+    /// flag; what isn't given stays as it is.
+    #[command(group(
+        clap::ArgGroup::new("change")
+            .required(true)
+            .multiple(true)
+            .args(["name", "expires_at", "no_expiry", "metadata", "permissions", "read_only"])
+    ))]
+    Update {
+        #[arg(long)]
+        org: String,
+        id: String,
+        /// A new label.
+        #[arg(long)]
+        name: Option<String>,
+        /// A new expiry, RFC 3339 (`2030-01-01T00:00:00Z`).
+        #[arg(long, value_parser = parse_rfc3339, conflicts_with = "no_expiry")]
+        expires_at: Option<String>,
+        /// Remove the expiry.
+        #[arg(long)]
+        no_expiry: bool,
+        /// A JSON object replacing the key's metadata.
+        #[arg(long, value_parser = parse_metadata)]
+        metadata: Option<Value>,
+        /// The key's new explicit permissions, comma-separated, in the forms
+        /// `create --permission` takes: `keys:read,datasets:edit@datasets/42`.
+        #[arg(long, value_delimiter = ',', value_parser = parse_permission)]
+        permissions: Option<Vec<Value>>,
+        /// `true` keeps only read-only permissions.
+        #[arg(long, value_name = "true|false")]
+        read_only: Option<bool>,
+    },
+    /// Disable a key: it answers `DISABLED` until enabled again.
+    Disable {
+        #[arg(long)]
+        org: String,
+        id: String,
+    },
+    /// Enable a disabled key.
+    Enable {
+        #[arg(long)]
+        org: String,
+        id: String,
+    },
+    /// Replace a key with a new one (same name, owner, permissions and
+    /// metadata) whose secret is printed once; the old key keeps working
+    /// for the grace period, then answers `EXPIRED`.
+    Roll {
+        #[arg(long)]
+        org: String,
+        id: String,
+        /// How long the old key keeps working: `0` (revoke it now), `30s`,
+        /// `15m`, `1h`, `24h`, `7d` (at most 30 days). The server's default,
+        /// 24 hours, when not given.
+        #[arg(long, value_name = "DURATION", value_parser = parse_grace)]
+        grace: Option<u64>,
+        /// The new key's expiry, RFC 3339; none when not given (the
+        /// organization's key policy may set one).
+        #[arg(long, value_parser = parse_rfc3339)]
+        expires_at: Option<String>,
+    },
     /// Revoke a key, for good.
     Revoke {
         #[arg(long)]
@@ -64,9 +164,11 @@ pub enum KeysCommand {
         id: String,
     },
     /// Check a key as a protected service would (needs the admin key or a key
-    /// with `keys:verify`); `valid` and `code` say how it went.
+    /// with `keys:verify`) and print the answer; exits with 1 when the key
+    /// is not `VALID`, 2 when it could not be checked.
     Verify {
-        /// The key's secret.
+        /// The key's secret, or `-` to read it from stdin (one line), which
+        /// keeps it out of the shell's history and the process list.
         key: String,
         /// A permission, or a query: `a:read AND (b:edit OR b:admin)`.
         #[arg(long)]
@@ -78,7 +180,7 @@ pub enum KeysCommand {
 }
 
 impl Run for KeysCommand {
-    async fn run(self, client: &Client) -> anyhow::Result<()> {
+    async fn run(self, client: &Client, out: Output) -> anyhow::Result<()> {
         match self {
             KeysCommand::Create {
                 org,
@@ -101,42 +203,107 @@ impl Run for KeysCommand {
                     team_id,
                     service_account_id,
                 };
-                print_json(&client.create_key(&org, &key).await?)
+                let created = client.create_key(&org, &key).await?;
+                out.print_columns(&created, Some(KEY_FIELDS))?;
+                out.secret(&created.key)
             }
             KeysCommand::List { org, limit, cursor } => {
-                print_json(&client.list_keys(&org, limit, cursor.as_deref()).await?)
+                let page = client.list_keys(&org, limit, cursor.as_deref()).await?;
+                out.print_columns(&page, Some(LIST_COLUMNS))
             }
-            KeysCommand::Get { org, id } => print_json(&client.get_key(&org, &id).await?),
+            KeysCommand::Get { org, id } => {
+                out.print_columns(&client.get_key(&org, &id).await?, Some(KEY_FIELDS))
+            }
+            KeysCommand::Update {
+                org,
+                id,
+                name,
+                expires_at,
+                no_expiry,
+                metadata,
+                permissions,
+                read_only,
+            } => {
+                let changes = KeyChanges {
+                    name,
+                    expires_at: if no_expiry {
+                        Some(None)
+                    } else {
+                        expires_at.map(Some)
+                    },
+                    metadata,
+                    permissions,
+                    read_only,
+                    ..KeyChanges::default()
+                };
+                update(client, out, &org, &id, &changes).await
+            }
+            KeysCommand::Disable { org, id } => {
+                update(client, out, &org, &id, &enabled(false)).await
+            }
+            KeysCommand::Enable { org, id } => update(client, out, &org, &id, &enabled(true)).await,
+            KeysCommand::Roll {
+                org,
+                id,
+                grace,
+                expires_at,
+            } => {
+                let roll = KeyRoll {
+                    grace_seconds: grace,
+                    expires_at,
+                };
+                let rolled = client.roll_key(&org, &id, &roll).await?;
+                out.print_columns(&rolled, Some(KEY_FIELDS))?;
+                out.secret(&rolled.created.key)
+            }
             KeysCommand::Revoke { org, id } => {
                 client.revoke_key(&org, &id).await?;
                 // DELETE answers 204 with no body; say what happened instead.
-                print_json(&json!({ "id": id, "revoked": true }))
+                out.print(&json!({ "id": id, "revoked": true }))
             }
             KeysCommand::Verify {
                 key,
                 permission,
                 resource,
             } => {
-                let body = json!({ "key": key, "permission": permission, "resource": resource });
-                let verify = Request::new(Method::POST, &["keys", "verify"]).json(body);
-                verify.send(client).await
+                let key = match key.as_str() {
+                    FROM_STDIN => read_secret(std::io::stdin().lock())?,
+                    _ => key,
+                };
+                let request = VerifyRequest {
+                    key,
+                    permission,
+                    resource,
+                };
+                let verification = client.verify_key(&request).await?;
+                out.print(&verification)?;
+                match verification.valid {
+                    true => Ok(()),
+                    false => {
+                        Err(Verdict(format!("the key is not valid: {}", verification.code)).into())
+                    }
+                }
             }
         }
     }
 }
 
-pub(super) fn parse_rfc3339(raw: &str) -> Result<String, String> {
-    chrono::DateTime::parse_from_rfc3339(raw)
-        .map(|_| raw.to_owned())
-        .map_err(|e| format!("{raw:?} is not an RFC 3339 time such as 2030-01-01T00:00:00Z: {e}"))
+fn enabled(enabled: bool) -> KeyChanges {
+    KeyChanges {
+        enabled: Some(enabled),
+        ..KeyChanges::default()
+    }
 }
 
-fn parse_metadata(raw: &str) -> Result<Value, String> {
-    match serde_json::from_str(raw) {
-        Ok(value @ Value::Object(_)) => Ok(value),
-        Ok(_) => Err("metadata must be a JSON object".to_owned()),
-        Err(e) => Err(format!("metadata is not valid JSON: {e}")),
-    }
+async fn update(
+    client: &Client,
+    out: Output,
+    org: &str,
+    id: &str,
+    changes: &KeyChanges,
+) -> anyhow::Result<()> {
+    let updated = client.update_key(org, id, changes).await?;
+    out.print_columns(&updated, Some(KEY_FIELDS))
 }
 
 #[cfg(test)]
@@ -160,19 +327,47 @@ mod tests {
         assert_eq!(permission.as_deref(), Some("a:read"));
         assert_eq!(resource.as_deref(), Some("datasets/42"));
         assert!(parse::<KeysCommand>("verify").is_err());
+        let stdin = parse::<KeysCommand>("verify -").unwrap();
+        assert!(matches!(stdin, KeysCommand::Verify { key, .. } if key == FROM_STDIN));
     }
 
     #[test]
-    fn expiry_must_be_rfc3339() {
-        assert!(parse_rfc3339("2030-01-01T00:00:00Z").is_ok());
-        assert!(parse_rfc3339("2030-01-01T00:00:00+02:00").is_ok());
-        assert!(parse_rfc3339("tomorrow").is_err());
+    fn update_needs_a_change_and_takes_permissions_comma_separated() {
+        let line = "update --org acme k1 --permissions keys:read,3,d:edit@d/1 --read-only true";
+        let KeysCommand::Update {
+            permissions,
+            read_only,
+            ..
+        } = parse::<KeysCommand>(line).unwrap()
+        else {
+            panic!("{line:?} is not update")
+        };
+        let expected = vec![
+            json!("keys:read"),
+            json!(3),
+            json!({"permission": "d:edit", "resource": "d/1"}),
+        ];
+        assert_eq!(permissions, Some(expected));
+        assert_eq!(read_only, Some(true));
+        assert!(parse::<KeysCommand>("update --org acme k1").is_err());
+        assert!(parse::<KeysCommand>("update --org acme k1 --read-only maybe").is_err());
+        let both = "update --org acme k1 --no-expiry --expires-at 2030-01-01T00:00:00Z";
+        assert!(parse::<KeysCommand>(both).is_err());
+        assert!(parse::<KeysCommand>("update --org acme k1 --no-expiry").is_ok());
     }
 
     #[test]
-    fn metadata_must_be_an_object() {
-        assert!(parse_metadata(r#"{"env": "prod"}"#).is_ok());
-        assert!(parse_metadata("[1]").is_err());
-        assert!(parse_metadata("{").is_err());
+    fn roll_parses_the_grace_period() {
+        let line = "roll --org acme k1 --grace 7d";
+        let KeysCommand::Roll { grace, .. } = parse::<KeysCommand>(line).unwrap() else {
+            panic!("{line:?} is not roll")
+        };
+        assert_eq!(grace, Some(7 * 86_400));
+        let KeysCommand::Roll { grace, .. } = parse::<KeysCommand>("roll --org a k1").unwrap()
+        else {
+            panic!("not roll")
+        };
+        assert_eq!(grace, None);
+        assert!(parse::<KeysCommand>("roll --org acme k1 --grace soon").is_err());
     }
 }

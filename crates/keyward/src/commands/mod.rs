@@ -1,16 +1,22 @@
 //! The CLI's client commands: they call a running keyward over HTTP with
-//! [`keyward_client::Client`] and print the JSON answer for scripts.
+//! [`keyward_client::Client`] and print the answer as JSON for scripts or
+//! as a table for people ([`output`]); [`exit`] says how they end.
 
 mod audit;
+pub mod exit;
 mod groups;
 mod keys;
 mod members;
 mod orgs;
+mod output;
 mod parse;
+mod permissions;
 mod request;
 mod roles;
+mod secret_input;
 mod service_accounts;
 mod session;
+mod table;
 mod teams;
 mod users;
 
@@ -19,6 +25,7 @@ pub use groups::GroupsCommand;
 pub use keys::KeysCommand;
 pub use members::MembersCommand;
 pub use orgs::OrgsCommand;
+pub use permissions::PermissionsCommand;
 pub use roles::RolesCommand;
 pub use service_accounts::ServiceAccountsCommand;
 pub use session::{Login, Logout, Me};
@@ -26,7 +33,7 @@ pub use teams::TeamsCommand;
 pub use users::UsersCommand;
 
 use keyward_client::Client;
-use std::io::Write;
+use output::{Format, Output};
 
 /// Where the server is and who we are to it; accepted before or after the
 /// subcommand (`keyward keys --url U list` or `keyward keys list --url U`).
@@ -44,6 +51,10 @@ pub struct ClientArgs {
     /// or a session token from `keyward login`).
     #[arg(long, env = "KEYWARD_API_KEY", hide_env_values = true, global = true)]
     pub api_key: Option<String>,
+    /// How answers are printed: `table` for people, `json` for scripts.
+    /// By default a table when stdout is a terminal, JSON otherwise.
+    #[arg(long, value_enum, env = "KEYWARD_OUTPUT", global = true)]
+    pub output: Option<Format>,
 }
 
 impl ClientArgs {
@@ -56,9 +67,10 @@ impl ClientArgs {
     }
 }
 
-/// What a client command does against a running keyward.
+/// What a client command does against a running keyward, printing its
+/// answer through `out`.
 pub trait Run {
-    async fn run(self, client: &Client) -> anyhow::Result<()>;
+    async fn run(self, client: &Client, out: Output) -> anyhow::Result<()>;
 }
 
 /// A group of client commands: `keyward teams [--url U] list --org acme`.
@@ -81,24 +93,16 @@ pub struct RemoteArgs<C: clap::Args> {
 
 impl<C: clap::Subcommand + Run> Remote<C> {
     pub async fn run(self) -> anyhow::Result<()> {
-        self.command.run(&self.client.client()).await
+        let out = Output::new(self.client.output);
+        self.command.run(&self.client.client(), out).await
     }
 }
 
 impl<C: clap::Args + Run> RemoteArgs<C> {
     pub async fn run(self) -> anyhow::Result<()> {
-        self.command.run(&self.client.client()).await
+        let out = Output::new(self.client.output);
+        self.command.run(&self.client.client(), out).await
     }
-}
-
-/// Prints `value` as pretty JSON on stdout. A closed pipe (`| head`) is an
-/// error to return, not a panic as with `println!`.
-fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
-    let text = serde_json::to_string_pretty(value)?;
-    let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "{text}")?;
-    stdout.flush()?;
-    Ok(())
 }
 
 /// Parses a command line (split on whitespace) as `keyward GROUP …` would.

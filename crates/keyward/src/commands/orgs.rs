@@ -1,6 +1,7 @@
 //! `keyward orgs …`
 
-use super::{Run, print_json};
+use super::Run;
+use super::output::Output;
 use keyward_client::{Client, NewOrg};
 
 #[derive(Debug, Clone, clap::Subcommand)]
@@ -23,7 +24,7 @@ pub enum OrgsCommand {
 }
 
 impl Run for OrgsCommand {
-    async fn run(self, client: &Client) -> anyhow::Result<()> {
+    async fn run(self, client: &Client, out: Output) -> anyhow::Result<()> {
         match self {
             OrgsCommand::Create {
                 name,
@@ -35,10 +36,10 @@ impl Run for OrgsCommand {
                     slug,
                     key_prefix,
                 };
-                print_json(&client.create_org(&org).await?)
+                out.print(&client.create_org(&org).await?)
             }
-            OrgsCommand::List => print_json(&client.list_orgs().await?),
-            OrgsCommand::Get { org } => print_json(&client.get_org(&org).await?),
+            OrgsCommand::List => out.print(&client.list_orgs().await?),
+            OrgsCommand::Get { org } => out.print(&client.get_org(&org).await?),
         }
     }
 }

@@ -1,7 +1,8 @@
 //! One HTTP call per command: a command builds a [`Request`], which is sent
 //! and its answer printed the same way for every command.
 
-use super::{Run, print_json};
+use super::Run;
+use super::output::Output;
 use keyward_client::{Client, Method, encode_segment};
 use serde_json::{Value, json};
 
@@ -11,8 +12,8 @@ pub trait Endpoint {
 }
 
 impl<T: Endpoint> Run for T {
-    async fn run(self, client: &Client) -> anyhow::Result<()> {
-        self.request().send(client).await
+    async fn run(self, client: &Client, out: Output) -> anyhow::Result<()> {
+        self.request().send(client, out).await
     }
 }
 
@@ -62,13 +63,13 @@ impl Request {
         self
     }
 
-    /// Sends the request; prints the JSON answer, or returns the API error
-    /// for `main` to report.
-    pub async fn send(self, client: &Client) -> anyhow::Result<()> {
+    /// Sends the request; prints the answer, or returns the API error for
+    /// `main` to report.
+    pub async fn send(self, client: &Client, out: Output) -> anyhow::Result<()> {
         let response = client.call(self.method, &self.path, self.body).await?;
         match response.body {
-            Value::Null => print_json(&self.done),
-            body => print_json(&body),
+            Value::Null => out.print(&self.done),
+            body => out.print(&body),
         }
     }
 }
