@@ -114,9 +114,10 @@ pub struct KeyChanges {
     pub expires_at: Option<Option<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Value>,
-    /// The same forms as [`NewKey::permissions`].
+    /// The same forms as [`NewKey::permissions`]; `Some(None)` gives the
+    /// key all of its scope's rights (sent as `null`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub permissions: Option<Vec<Value>>,
+    pub permissions: Option<Option<Vec<Value>>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub read_only: Option<bool>,
 }

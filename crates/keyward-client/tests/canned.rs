@@ -217,7 +217,7 @@ async fn updating_patches_only_the_given_fields() {
     });
     let (url, server) = canned("200 OK", "application/json", &key.to_string()).await;
     let changes = KeyChanges {
-        permissions: Some(vec![json!("keys:read")]),
+        permissions: Some(Some(vec![json!("keys:read")])),
         read_only: Some(true),
         expires_at: Some(None),
         ..Default::default()

@@ -102,7 +102,7 @@ pub enum KeysCommand {
         clap::ArgGroup::new("change")
             .required(true)
             .multiple(true)
-            .args(["name", "expires_at", "no_expiry", "metadata", "permissions", "read_only"])
+            .args(["name", "expires_at", "no_expiry", "metadata", "permissions", "all_rights", "read_only"])
     ))]
     Update {
         #[arg(long)]
@@ -122,8 +122,11 @@ pub enum KeysCommand {
         metadata: Option<Value>,
         /// The key's new explicit permissions, comma-separated, in the forms
         /// `create --permission` takes: `keys:read,datasets:edit@datasets/42`.
-        #[arg(long, value_delimiter = ',', value_parser = parse_permission)]
+        #[arg(long, value_delimiter = ',', value_parser = parse_permission, conflicts_with = "all_rights")]
         permissions: Option<Vec<Value>>,
+        /// Drop the explicit permissions: the key gets all of its scope's rights.
+        #[arg(long)]
+        all_rights: bool,
         /// `true` keeps only read-only permissions.
         #[arg(long, value_name = "true|false")]
         read_only: Option<bool>,
@@ -222,6 +225,7 @@ impl Run for KeysCommand {
                 no_expiry,
                 metadata,
                 permissions,
+                all_rights,
                 read_only,
             } => {
                 let changes = KeyChanges {
@@ -232,7 +236,11 @@ impl Run for KeysCommand {
                         expires_at.map(Some)
                     },
                     metadata,
-                    permissions,
+                    permissions: if all_rights {
+                        Some(None)
+                    } else {
+                        permissions.map(Some)
+                    },
                     read_only,
                     ..KeyChanges::default()
                 };

@@ -117,6 +117,12 @@ fn cli_update_permissions_replaces_the_key_grants() {
         &["keys", "update", "--org", "acme", id, "--read-only", "true"],
     ));
     assert_eq!(read_only["read_only"], true);
+    // Back to all of the scope's rights, on purpose.
+    let all = json(&keyward(
+        &server,
+        &["keys", "update", "--org", "acme", id, "--all-rights"],
+    ));
+    assert_eq!(all["permissions"], json!([]), "{all}");
 }
 
 #[test]
