@@ -191,8 +191,9 @@ pub async fn create(state: &AppState, ctx: &Ctx, spec: KeySpec) -> ApiResult<(Ke
     let org = &ctx.org;
     let now = truncate(state.clock.now());
     let name = check_name(&spec.name)?;
-    let expires_at = under_policy(ctx, check_expiry(spec.expires_at, now)?, now, true)?;
+    let expires_at = check_expiry(spec.expires_at, now)?;
     let owner_id = owner_for(state, ctx, &spec).await?;
+    let expires_at = under_policy(ctx, expires_at, now, true)?;
     let catalog = state.store.catalog(org.id).await?;
     let permissions = match &spec.permissions {
         Some(refs) => resolve_permissions(&catalog, refs)?,

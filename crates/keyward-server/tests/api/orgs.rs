@@ -7,7 +7,14 @@ use crate::helpers::spawn_app;
 use keyward_client::NewOrg;
 use serde_json::json;
 
-const ORG_FIELDS: &[&str] = &["id", "name", "slug", "key_prefix", "created_at"];
+const ORG_FIELDS: &[&str] = &[
+    "id",
+    "name",
+    "slug",
+    "key_prefix",
+    "created_at",
+    "key_policy",
+];
 
 pub async fn create_org_derives_slug_and_default_prefix(backend: Backend) {
     let app = spawn_app(&backend).await;
