@@ -15,7 +15,7 @@ use crate::openapi::ApiDoc;
 use crate::passwords::Hashers;
 use crate::routes::metrics;
 use crate::routes::{
-    self, audit, dadosfera, forward, groups, health, invitations, keys, members, orgs, permissions,
+    self, audit, dadosfera, forward, groups, health, invitations, keys, members, orgs, passwords, permissions,
     roles, service_accounts, session, teams, users, verify,
 };
 use crate::secret::{self, SecretError};
@@ -26,7 +26,7 @@ use crate::throttle::{Denials, Throttle};
 use crate::usage::{FLUSH_INTERVAL, UsageRecorder};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use keyward_core::{ApiKey, Clock, KeyHasher, SystemClock};
+use keyward_core::{ApiKey, Clock, KeyHash, KeyHasher, SystemClock};
 use keyward_store::{Heard, Store, StoreError};
 use std::future::Future;
 use std::net::SocketAddr;
@@ -88,10 +88,13 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(session::login))
         .routes(routes!(session::logout))
         .routes(routes!(session::me))
+        .routes(routes!(passwords::change))
+        .routes(routes!(passwords::reset))
         .routes(routes!(users::update))
         .routes(routes!(members::list))
         .routes(routes!(members::get, members::update, members::remove))
         .routes(routes!(members::assign_role, members::unassign_role))
+        .routes(routes!(passwords::issue))
         .routes(routes!(invitations::list, invitations::create))
         .routes(routes!(invitations::delete))
         .routes(routes!(invitations::accept))
@@ -153,7 +156,31 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn open_store(settings: &Settings) -> Result<Arc<dyn Store>, StartupError> {
+/// The state requests are served with, around an opened store.
+pub(crate) fn assemble(
+    settings: Settings,
+    store: Arc<dyn Store>,
+    hasher: KeyHasher,
+    clock: Arc<dyn Clock>,
+    admin: KeyHash,
+) -> AppState {
+    AppState::new(Inner {
+        store,
+        hasher,
+        throttle: Throttle::new(clock.clone()),
+        denials: Denials::default(),
+        hashers: Hashers::default(),
+        clock,
+        admin,
+        cache: KeyCache::new(CACHE_CAPACITY, settings.cache_max_bytes),
+        usage: UsageRecorder::default(),
+        metrics: Metrics::default(),
+        health: StoreHealth::new(settings.stale_if_error),
+        settings,
+    })
+}
+
+pub(crate) async fn open_store(settings: &Settings) -> Result<Arc<dyn Store>, StartupError> {
     if let StoreLocation::Sqlite(path) = &settings.store {
         secret::create_private_file(path)?;
     }
@@ -197,20 +224,7 @@ impl Application {
         } else {
             None
         };
-        let state = AppState::new(Inner {
-            store,
-            hasher,
-            throttle: Throttle::new(clock.clone()),
-            denials: Denials::default(),
-            hashers: Hashers::default(),
-            clock,
-            admin,
-            cache: KeyCache::new(CACHE_CAPACITY, settings.cache_max_bytes),
-            usage: UsageRecorder::default(),
-            metrics: Metrics::default(),
-            health: StoreHealth::new(settings.stale_if_error),
-            settings,
-        });
+        let state = assemble(settings, store, hasher, clock, admin);
         Ok(Self {
             listener,
             metrics_listener,

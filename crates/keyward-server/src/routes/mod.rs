@@ -10,6 +10,7 @@ pub mod keys;
 pub mod members;
 pub mod metrics;
 pub mod orgs;
+pub mod passwords;
 pub mod permissions;
 pub mod roles;
 pub mod service_accounts;
