@@ -4,6 +4,7 @@
 //! cookie; every form carries a CSRF token; every response carries a strict
 //! Content-Security-Policy and no HTML page is cached.
 
+mod account;
 mod admin;
 mod assets;
 mod audit;
@@ -29,6 +30,7 @@ const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(session::routes())
+        .merge(account::routes())
         .merge(keys::routes())
         .merge(admin::routes())
         .merge(audit::routes())
