@@ -15,8 +15,8 @@ use crate::openapi::ApiDoc;
 use crate::passwords::Hashers;
 use crate::routes::metrics;
 use crate::routes::{
-    self, audit, dadosfera, forward, groups, health, invitations, keys, members, orgs, passwords, permissions,
-    roles, service_accounts, session, teams, users, verify,
+    self, audit, dadosfera, forward, groups, health, invitations, keys, members, orgs, passwords,
+    permissions, roles, service_accounts, session, teams, users, verify,
 };
 use crate::secret::{self, SecretError};
 use crate::state::{AppState, Inner};

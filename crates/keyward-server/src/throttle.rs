@@ -243,7 +243,10 @@ impl Throttle {
         let address = self.address(client);
         if let Some(wait) = self.invitations.wait(address, now) {
             tracing::info!(%client, "single-use token attempts throttled");
-            return Err(ApiError::too_many_requests("single-use token attempts", wait));
+            return Err(ApiError::too_many_requests(
+                "single-use token attempts",
+                wait,
+            ));
         }
         self.invitations.fail(address, now);
         Ok(())

@@ -7,15 +7,15 @@ use super::commit::{By, Change, commit};
 use super::members::may_grant_role;
 use super::rules::{check_name, found, not_found, parse_id, truncate};
 use super::sessions::hash_password;
+use super::tokens::{self, Minted};
 use crate::ctx::{Ctx, RequestMeta, user_actor};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::eviction::Evict;
 use crate::state::AppState;
 use chrono::Duration;
 use futures::FutureExt;
-use keyward_core::access::{Invitation, OrgRole, User};
-use super::tokens::{self, Minted};
 use keyward_core::ApiKey;
+use keyward_core::access::{Invitation, OrgRole, User};
 use keyward_store::{Acceptance, Acceptor};
 use uuid::Uuid;
 

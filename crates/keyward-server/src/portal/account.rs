@@ -49,7 +49,9 @@ async fn change_form(state: &AppState, user: &SignedIn, errors: FieldErrors) -> 
 
 async fn change_page(State(state): State<AppState>, user: SignedIn) -> PageResult {
     let page = Change {
-        layout: user.layout(&state, "Change your password", "", None).await?,
+        layout: user
+            .layout(&state, "Change your password", "", None)
+            .await?,
         errors: FieldErrors::default(),
     };
     Ok(render(&page))
@@ -83,7 +85,12 @@ struct Reset {
     errors: FieldErrors,
 }
 
-fn reset_form(state: &AppState, headers: &HeaderMap, token: String, errors: FieldErrors) -> Response {
+fn reset_form(
+    state: &AppState,
+    headers: &HeaderMap,
+    token: String,
+    errors: FieldErrors,
+) -> Response {
     let (csrf_token, set_cookie) = csrf::anonymous(state, headers, secure(state, headers));
     let status = if errors.is_empty() {
         StatusCode::OK

@@ -1,7 +1,7 @@
 //! Passwords on PostgreSQL.
 
-use super::access::user_from_row;
 use super::PostgresStore;
+use super::access::user_from_row;
 use crate::Result;
 use crate::passwords::PasswordStore;
 use async_trait::async_trait;
@@ -107,9 +107,9 @@ impl PasswordStore for PostgresStore {
             "UPDATE password_resets SET used_at = $1 WHERE user_id = $2 AND used_at IS NULL",
         )
         .bind(now)
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?;
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
         let user = sqlx::query(
             "UPDATE users SET password_hash = $1 WHERE id = $2 \
              RETURNING id, email, name, enabled, created_at",

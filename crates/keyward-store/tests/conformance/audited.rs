@@ -5,9 +5,9 @@
 //! valid.
 
 use crate::access::records::{
-    HASH, account, as_user, create_account, create_group, create_invitation,
-    create_password_reset, create_role, create_team, create_user, group, invitation, member,
-    new_token, password_reset, role, team, user,
+    HASH, account, as_user, create_account, create_group, create_invitation, create_password_reset,
+    create_role, create_team, create_user, group, invitation, member, new_token, password_reset,
+    role, team, user,
 };
 use crate::fixtures::{create_permission, grant, insert, new_key, new_permission, now, org};
 use crate::harness::Raw;
@@ -291,12 +291,18 @@ fn cases() -> Vec<Case> {
             .set_password(Uuid::now_v7(), HASH, None)
             .await),
         case!("create_password_reset", Records, |s, w| done(
-            s.create_password_reset(&password_reset(&w.admin, Some(w.org.id), now()), &new_token())
-                .await
+            s.create_password_reset(
+                &password_reset(&w.admin, Some(w.org.id), now()),
+                &new_token()
+            )
+            .await
         )),
         case!("create_password_reset unknown user", Fails, |s, w| done(
-            s.create_password_reset(&password_reset(&user("ghost@example.com"), None, now()), &new_token())
-                .await
+            s.create_password_reset(
+                &password_reset(&user("ghost@example.com"), None, now()),
+                &new_token()
+            )
+            .await
         )),
         case!("use_password_reset", Records, |s, w| some(
             s.use_password_reset(&w.reset, now(), HASH).await

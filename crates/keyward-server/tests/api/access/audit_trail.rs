@@ -239,7 +239,8 @@ pub async fn every_write_leaves_one_audit_event(backend: Backend) {
 
     // Passwords: the owner changes hers (her session stays) and resets
     // the member's, who sets a new one with the link.
-    let change = json!({"current_password": "a long passphrase 1", "new_password": "a longer passphrase 1"});
+    let change =
+        json!({"current_password": "a long passphrase 1", "new_password": "a longer passphrase 1"});
     t.write(
         &ada,
         "POST /api/v1/me/password",
@@ -255,7 +256,8 @@ pub async fn every_write_leaves_one_audit_event(backend: Backend) {
             "user.password_reset_issued by user",
         )
         .await;
-    let new_password = json!({"token": text(&reset, "token"), "new_password": "a long passphrase 3"});
+    let new_password =
+        json!({"token": text(&reset, "token"), "new_password": "a long passphrase 3"});
     t.write(
         &anonymous,
         "POST /api/v1/auth/password-reset",

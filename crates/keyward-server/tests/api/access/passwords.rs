@@ -52,18 +52,30 @@ pub async fn changing_a_password_keeps_only_this_session(backend: Backend) {
     let email = "member@acme.test";
     let other = another_session(&app, email, PASSWORD).await;
 
-    let wrong = json!({ "current_password": "not the password at all", "new_password": NEW_PASSWORD });
+    let wrong =
+        json!({ "current_password": "not the password at all", "new_password": NEW_PASSWORD });
     assert_error(&member.api.post(CHANGE, wrong).await, 403, "FORBIDDEN");
     let short = json!({ "current_password": PASSWORD, "new_password": "short" });
-    assert_error(&member.api.post(CHANGE, short).await, 422, "VALIDATION_FAILED");
+    assert_error(
+        &member.api.post(CHANGE, short).await,
+        422,
+        "VALIDATION_FAILED",
+    );
     let unknown_field = json!({ "current_password": PASSWORD, "password": NEW_PASSWORD });
     assert_eq!(member.api.post(CHANGE, unknown_field).await.status / 100, 4);
     let anonymous = json!({ "current_password": PASSWORD, "new_password": NEW_PASSWORD });
-    assert_eq!(app.anonymous().post(CHANGE, anonymous.clone()).await.status, 401);
+    assert_eq!(
+        app.anonymous().post(CHANGE, anonymous.clone()).await.status,
+        401
+    );
     // A key is not a session.
     let key = member.user_key("acme", "mine").await;
     let with_key = app.client_with_key(text(&key, "key"));
-    assert_error(&with_key.post(CHANGE, anonymous.clone()).await, 400, "BAD_REQUEST");
+    assert_error(
+        &with_key.post(CHANGE, anonymous.clone()).await,
+        400,
+        "BAD_REQUEST",
+    );
     assert!(session_works(&other).await, "refusals end nothing");
 
     assert_status(&member.api.post(CHANGE, anonymous).await, 204);
@@ -81,7 +93,8 @@ pub async fn changing_a_password_keeps_only_this_session(backend: Backend) {
 pub async fn wrong_current_passwords_are_throttled_like_sign_ins(backend: Backend) {
     let app = spawn_app(&backend).await;
     let Acme { member, .. } = acme(&app).await;
-    let wrong = json!({ "current_password": "not the password at all", "new_password": NEW_PASSWORD });
+    let wrong =
+        json!({ "current_password": "not the password at all", "new_password": NEW_PASSWORD });
     let mut statuses = Vec::new();
     for _ in 0..12 {
         statuses.push(member.api.post(CHANGE, wrong.clone()).await.status);
@@ -117,7 +130,11 @@ pub async fn reset_links_work_once(backend: Backend) {
     // Issuing ends nothing yet.
     assert!(session_works(&member).await);
 
-    assert_error(&use_reset(&app, &token, "short").await, 422, "VALIDATION_FAILED");
+    assert_error(
+        &use_reset(&app, &token, "short").await,
+        422,
+        "VALIDATION_FAILED",
+    );
     assert_status(&use_reset(&app, &token, NEW_PASSWORD).await, 204);
     assert!(!session_works(&member).await, "every session ends");
     assert!(!session_works(&other).await, "every session ends");
@@ -128,7 +145,10 @@ pub async fn reset_links_work_once(backend: Backend) {
     let again = use_reset(&app, &token, "yet another passphrase").await;
     assert_error(&again, 404, "NOT_FOUND");
     let unknown = use_reset(&app, "kwr_nothing", NEW_PASSWORD).await;
-    assert_eq!(unknown.body, again.body, "one answer for used and unknown links");
+    assert_eq!(
+        unknown.body, again.body,
+        "one answer for used and unknown links"
+    );
     let invitation_like = use_reset(&app, "kwi_nothing", NEW_PASSWORD).await;
     assert_eq!(invitation_like.body, again.body);
     assert_status(&login(&app, email, NEW_PASSWORD).await, 200);
@@ -139,7 +159,10 @@ pub async fn reset_links_work_once(backend: Backend) {
     assert_eq!((issued.len(), used.len()), (1, 1));
     for event in issued.iter().chain(&used) {
         let text = serde_json::to_string(event).expect("an event serializes");
-        assert!(!text.contains(&token) && !text.contains(NEW_PASSWORD), "{text}");
+        assert!(
+            !text.contains(&token) && !text.contains(NEW_PASSWORD),
+            "{text}"
+        );
     }
 }
 
@@ -163,8 +186,16 @@ pub async fn who_may_reset_passwords(backend: Backend) {
     } = acme(&app).await;
     let second_owner = join(&app, "acme", "second@acme.test", "owner").await;
     // Members may not; admins not for owners; owners for everyone.
-    assert_error(&issue(&member.api, "acme", &admin.id).await, 403, "FORBIDDEN");
-    assert_error(&issue(&member.api, "acme", &member.id).await, 403, "FORBIDDEN");
+    assert_error(
+        &issue(&member.api, "acme", &admin.id).await,
+        403,
+        "FORBIDDEN",
+    );
+    assert_error(
+        &issue(&member.api, "acme", &member.id).await,
+        403,
+        "FORBIDDEN",
+    );
     assert_eq!(issue(&admin.api, "acme", &owner.id).await.status, 403);
     assert_status(&issue(&admin.api, "acme", &member.id).await, 201);
     assert_status(&issue(&owner.api, "acme", &second_owner.id).await, 201);
@@ -174,7 +205,11 @@ pub async fn who_may_reset_passwords(backend: Backend) {
     // Only members of the organization, and no one outside it.
     app.create_org("Other").await;
     let outsider = join(&app, "other", "outsider@other.test", "member").await;
-    assert_error(&issue(&owner.api, "acme", &outsider.id).await, 404, "NOT_FOUND");
+    assert_error(
+        &issue(&owner.api, "acme", &outsider.id).await,
+        404,
+        "NOT_FOUND",
+    );
     assert_eq!(issue(&owner.api, "other", &outsider.id).await.status, 403);
     assert_eq!(issue(&owner.api, "acme", "not-a-uuid").await.status, 404);
 

@@ -7,6 +7,7 @@ mod browser;
 mod http;
 mod invitations;
 mod keys;
+mod passwords;
 mod people;
 mod screenshots;
 mod security;

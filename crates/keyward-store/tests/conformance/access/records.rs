@@ -4,8 +4,8 @@
 use crate::fixtures::{insert, now};
 use chrono::{DateTime, Duration, Utc};
 use keyward_core::access::{
-    Group, Invitation, OrgRole, PasswordReset, PrincipalAccess, PrincipalKind, PrincipalRef, Role, ServiceAccount,
-    Team, User,
+    Group, Invitation, OrgRole, PasswordReset, PrincipalAccess, PrincipalKind, PrincipalRef, Role,
+    ServiceAccount, Team, User,
 };
 use keyward_core::model::{KeyGrant, KeyRecord, Organization};
 use keyward_core::{ApiKey, Grant, KeyHash, PermissionName, Prefix, Resource, Scope};
