@@ -14,7 +14,7 @@ pub enum UsersCommand {
     /// needed): print a single-use link, valid for an hour, that sets a new
     /// password for the account with this email; the way back for an owner
     /// who lost the bootstrap password.
-    ResetPassword(ResetPassword),
+    ResetPassword(Box<ResetPassword>),
 }
 
 #[derive(Debug, Clone, clap::Subcommand)]
