@@ -13,7 +13,9 @@ pub enum UsersCommand {
     /// On the server, against its configured store (no running server
     /// needed): print a single-use link, valid for an hour, that sets a new
     /// password for the account with this email; the way back for an owner
-    /// who lost the bootstrap password.
+    /// who lost the bootstrap password. With SQLite, stop the server first:
+    /// one process writes the audit log (a running one would refuse its next
+    /// change in that log once, with 409).
     ResetPassword(Box<ResetPassword>),
 }
 
