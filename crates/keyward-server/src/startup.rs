@@ -138,7 +138,7 @@ pub fn router(state: AppState) -> Router {
     let (api, openapi) = api.split_for_parts();
     api.merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi))
         .merge(crate::portal::router())
-        .fallback(routes::not_found)
+        .fallback(not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn_with_state(
@@ -178,6 +178,16 @@ pub(crate) fn assemble(
         health: StoreHealth::new(settings.stale_if_error),
         settings,
     })
+}
+
+/// An unknown address: the API answers JSON, the portal an HTML page.
+async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if routes::is_api(uri.path()) {
+        routes::not_found().await.into_response()
+    } else {
+        crate::portal::not_found().await
+    }
 }
 
 pub(crate) async fn open_store(settings: &Settings) -> Result<Arc<dyn Store>, StartupError> {

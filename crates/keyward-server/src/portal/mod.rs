@@ -20,7 +20,7 @@ mod views;
 use crate::state::AppState;
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, header};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 
 /// No inline script or style, no framing, forms only to ourselves.
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
@@ -36,6 +36,12 @@ pub fn router() -> Router<AppState> {
         .merge(audit::routes())
         .merge(assets::routes())
         .layer(axum::middleware::map_response(security_headers))
+}
+
+/// The portal's answer for an address it doesn't have: an HTML page, with
+/// the portal's headers.
+pub async fn not_found() -> Response {
+    security_headers(errors::not_found().into_response()).await
 }
 
 /// Adds the portal's security headers; anything that didn't choose its own
