@@ -60,13 +60,23 @@ async fn a_lost_bootstrap_password_is_reset_from_the_command_line() {
     server.wait().unwrap();
 
     let unknown = keyward()
-        .args(["users", "reset-password", "nobody@keyward.local", "--data-dir"])
+        .args([
+            "users",
+            "reset-password",
+            "nobody@keyward.local",
+            "--data-dir",
+        ])
         .arg(data.path())
         .output()
         .unwrap();
     assert!(!unknown.status.success());
     let issued = keyward()
-        .args(["users", "reset-password", "owner@keyward.local", "--data-dir"])
+        .args([
+            "users",
+            "reset-password",
+            "owner@keyward.local",
+            "--data-dir",
+        ])
         .arg(data.path())
         .output()
         .unwrap();

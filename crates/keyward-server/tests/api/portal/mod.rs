@@ -1,6 +1,7 @@
 //! The web portal: its security with plain HTTP (CSRF, headers, cookies,
 //! sessions), and its flows in a real headless Chromium.
 
+mod accessibility;
 mod admin;
 mod api_writes;
 mod browser;
