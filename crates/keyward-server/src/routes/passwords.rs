@@ -63,6 +63,12 @@ pub async fn change(
     meta: RequestMeta,
     ApiJson(body): ApiJson<ChangePasswordRequest>,
 ) -> ApiResult<StatusCode> {
+    if caller.read_only() {
+        return Err(ApiError::new(
+            Code::ReadOnlyKey,
+            "a read-only key can't change anything",
+        ));
+    }
     let Caller::User(session) = caller else {
         return Err(ApiError::new(
             Code::BadRequest,
