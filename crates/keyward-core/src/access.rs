@@ -95,6 +95,20 @@ pub struct Invitation {
     pub accepted_at: Option<DateTime<Utc>>,
 }
 
+/// A single-use link that sets a user's lost password. Issued in an
+/// organization by its owner or admin, or (`organization_id` none) on the
+/// server itself; only its token's hash is stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PasswordReset {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub organization_id: Option<Uuid>,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub used_at: Option<DateTime<Utc>>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Team {
     pub id: Uuid,

@@ -21,6 +21,7 @@ pub mod openapi;
 pub mod ops;
 pub mod passwords;
 pub mod portal;
+pub mod recovery;
 pub mod routes;
 pub mod secret;
 pub mod startup;

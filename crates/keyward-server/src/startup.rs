@@ -15,8 +15,8 @@ use crate::openapi::ApiDoc;
 use crate::passwords::Hashers;
 use crate::routes::metrics;
 use crate::routes::{
-    self, audit, dadosfera, forward, groups, health, invitations, keys, members, orgs, permissions,
-    roles, service_accounts, session, teams, users, verify,
+    self, audit, dadosfera, forward, groups, health, invitations, keys, members, orgs, passwords,
+    permissions, roles, service_accounts, session, teams, users, verify,
 };
 use crate::secret::{self, SecretError};
 use crate::state::{AppState, Inner};
@@ -26,7 +26,7 @@ use crate::throttle::{Denials, Throttle};
 use crate::usage::{FLUSH_INTERVAL, UsageRecorder};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use keyward_core::{ApiKey, Clock, KeyHasher, SystemClock};
+use keyward_core::{ApiKey, Clock, KeyHash, KeyHasher, SystemClock};
 use keyward_store::{Heard, Store, StoreError};
 use std::future::Future;
 use std::net::SocketAddr;
@@ -89,10 +89,13 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(session::login))
         .routes(routes!(session::logout))
         .routes(routes!(session::me))
+        .routes(routes!(passwords::change))
+        .routes(routes!(passwords::reset))
         .routes(routes!(users::update))
         .routes(routes!(members::list))
         .routes(routes!(members::get, members::update, members::remove))
         .routes(routes!(members::assign_role, members::unassign_role))
+        .routes(routes!(passwords::issue))
         .routes(routes!(invitations::list, invitations::create))
         .routes(routes!(invitations::delete))
         .routes(routes!(invitations::accept))
@@ -136,7 +139,7 @@ pub fn router(state: AppState) -> Router {
     let (api, openapi) = api.split_for_parts();
     api.merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi))
         .merge(crate::portal::router())
-        .fallback(routes::not_found)
+        .fallback(not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn_with_state(
@@ -154,7 +157,41 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn open_store(settings: &Settings) -> Result<Arc<dyn Store>, StartupError> {
+/// The state requests are served with, around an opened store.
+pub(crate) fn assemble(
+    settings: Settings,
+    store: Arc<dyn Store>,
+    hasher: KeyHasher,
+    clock: Arc<dyn Clock>,
+    admin: KeyHash,
+) -> AppState {
+    AppState::new(Inner {
+        store,
+        hasher,
+        throttle: Throttle::new(clock.clone()),
+        denials: Denials::default(),
+        hashers: Hashers::default(),
+        clock,
+        admin,
+        cache: KeyCache::new(CACHE_CAPACITY, settings.cache_max_bytes),
+        usage: UsageRecorder::default(),
+        metrics: Metrics::default(),
+        health: StoreHealth::new(settings.stale_if_error),
+        settings,
+    })
+}
+
+/// An unknown address: the API answers JSON, the portal an HTML page.
+async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if routes::is_api(uri.path()) {
+        routes::not_found().await.into_response()
+    } else {
+        crate::portal::not_found().await
+    }
+}
+
+pub(crate) async fn open_store(settings: &Settings) -> Result<Arc<dyn Store>, StartupError> {
     if let StoreLocation::Sqlite(path) = &settings.store {
         secret::create_private_file(path)?;
     }
@@ -198,20 +235,7 @@ impl Application {
         } else {
             None
         };
-        let state = AppState::new(Inner {
-            store,
-            hasher,
-            throttle: Throttle::new(clock.clone()),
-            denials: Denials::default(),
-            hashers: Hashers::default(),
-            clock,
-            admin,
-            cache: KeyCache::new(CACHE_CAPACITY, settings.cache_max_bytes),
-            usage: UsageRecorder::default(),
-            metrics: Metrics::default(),
-            health: StoreHealth::new(settings.stale_if_error),
-            settings,
-        });
+        let state = assemble(settings, store, hasher, clock, admin);
         Ok(Self {
             listener,
             metrics_listener,

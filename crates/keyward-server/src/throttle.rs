@@ -235,14 +235,18 @@ impl Throttle {
         refused
     }
 
-    /// Counts an invitation acceptance, refusing it once the address is
-    /// over its limit.
-    pub async fn invitation_attempt(&self, client: IpAddr) -> ApiResult<()> {
+    /// Counts an attempt with a single-use token (accepting an invitation,
+    /// using a password reset), refusing it once the address is over its
+    /// limit.
+    pub async fn token_attempt(&self, client: IpAddr) -> ApiResult<()> {
         let now = self.clock.now();
         let address = self.address(client);
         if let Some(wait) = self.invitations.wait(address, now) {
-            tracing::info!(%client, "invitation acceptance throttled");
-            return Err(ApiError::too_many_requests("invitation attempts", wait));
+            tracing::info!(%client, "single-use token attempts throttled");
+            return Err(ApiError::too_many_requests(
+                "single-use token attempts",
+                wait,
+            ));
         }
         self.invitations.fail(address, now);
         Ok(())

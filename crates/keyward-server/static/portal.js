@@ -46,10 +46,10 @@ document.addEventListener("click", (event) => {
   }
 });
 
-// The invitation link carries its token in the fragment, which browsers
-// never send to a server: move it into the form.
+// Invitation and password reset links carry their token in the fragment,
+// which browsers never send to a server: move it into the form.
 window.addEventListener("DOMContentLoaded", () => {
-  const token = document.getElementById("invitation-token");
+  const token = document.querySelector("input[data-fragment-token]");
   if (token && !token.value && location.hash.length > 1) {
     token.value = decodeURIComponent(location.hash.slice(1));
     history.replaceState(null, "", location.pathname);

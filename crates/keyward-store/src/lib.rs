@@ -5,6 +5,7 @@
 mod access;
 mod audit;
 mod error;
+mod passwords;
 mod postgres;
 mod rows;
 mod sqlite;
@@ -23,6 +24,7 @@ use uuid::Uuid;
 pub use access::{Acceptance, Accepted, Acceptor, AccessStore, RolePatch, ServiceAccountPatch};
 pub use audit::{AuditQuery, AuditStore, ChainCheck};
 pub use error::StoreError;
+pub use passwords::PasswordStore;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
@@ -76,7 +78,7 @@ pub struct KeyUsage {
 }
 
 #[async_trait]
-pub trait Store: AccessStore + AuditStore + Send + Sync + 'static {
+pub trait Store: AccessStore + AuditStore + PasswordStore + Send + Sync + 'static {
     /// Whether the store answers; for readiness.
     async fn ping(&self) -> Result<()>;
 

@@ -47,7 +47,7 @@ enum Command {
     Keys(Remote<KeysCommand>),
     /// List and register the organization's permissions.
     Permissions(Remote<PermissionsCommand>),
-    /// Disable or enable users (admin key).
+    /// Disable or enable users (admin key); reset a lost password on the server.
     Users(Remote<UsersCommand>),
     /// Manage an organization's members, invitations and member roles.
     Members(Remote<MembersCommand>),
@@ -129,6 +129,7 @@ mod tests {
             "logout --api-key kw_session",
             "me --url http://k:1",
             "users --url http://k:1 disable u1",
+            "users reset-password owner@keyward.local --data-dir /srv/kw",
             "members list --org acme --api-key k",
             "members accept --token t --name N --password pw",
             "teams --api-key k list --org acme",

@@ -7,14 +7,15 @@ use super::commit::{By, Change, commit};
 use super::members::may_grant_role;
 use super::rules::{check_name, found, not_found, parse_id, truncate};
 use super::sessions::hash_password;
+use super::tokens::{self, Minted};
 use crate::ctx::{Ctx, RequestMeta, user_actor};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::eviction::Evict;
 use crate::state::AppState;
 use chrono::Duration;
 use futures::FutureExt;
+use keyward_core::ApiKey;
 use keyward_core::access::{Invitation, OrgRole, User};
-use keyward_core::{ApiKey, Prefix};
 use keyward_store::{Acceptance, Acceptor};
 use uuid::Uuid;
 
@@ -32,7 +33,7 @@ impl Invited {
     /// The portal's page that accepts it; the token rides in the fragment,
     /// which browsers never send to a server.
     pub fn accept_url(&self) -> String {
-        format!("{ACCEPT_PATH}#{}", self.token.expose())
+        tokens::page_url(ACCEPT_PATH, &self.token)
     }
 }
 
@@ -57,8 +58,7 @@ pub async fn invite(state: &AppState, ctx: &Ctx, email: &str, role: OrgRole) -> 
     let org = ctx.org.id;
     may_grant_role(state, org, &ctx.grants, role).await?;
     let email = check_email(email)?;
-    let prefix = Prefix::parse(INVITATION_PREFIX).map_err(|_| ApiError::internal())?;
-    let token = ApiKey::mint(&prefix);
+    let Minted { token, hash } = tokens::mint(state, INVITATION_PREFIX)?;
     let now = truncate(state.clock.now());
     let invitation = Invitation {
         id: Uuid::now_v7(),
@@ -74,7 +74,6 @@ pub async fn invite(state: &AppState, ctx: &Ctx, email: &str, role: OrgRole) -> 
         .target("invitation", invitation.id, &invitation.email)
         .detail("role", role)
         .detail("expires_at", invitation.expires_at);
-    let hash = state.hasher.hash(token.expose());
     let invitation = commit(state, ctx.by(), change, |store| {
         async move {
             store
@@ -138,11 +137,8 @@ pub async fn accept(
     token: &str,
     joiner: Joiner<'_>,
 ) -> ApiResult<Joined> {
-    if ApiKey::parse(token).map(|t| t.prefix() == INVITATION_PREFIX) != Ok(true) {
-        return Err(invalid());
-    }
+    let token = tokens::hash_of(state, token, INVITATION_PREFIX).ok_or_else(invalid)?;
     let now = truncate(state.clock.now());
-    let token = state.hasher.hash(token);
     let invitation = state
         .store
         .invitation_by_token(&token)

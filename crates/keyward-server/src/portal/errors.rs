@@ -34,6 +34,14 @@ impl From<keyward_store::StoreError> for PortalError {
 
 pub type PageResult<T = Response> = Result<T, PortalError>;
 
+/// An address the portal doesn't have.
+pub fn not_found() -> PortalError {
+    PortalError::Api(ApiError::new(
+        Code::NotFound,
+        "There is no page at this address.",
+    ))
+}
+
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage {

@@ -4,6 +4,7 @@
 //! cookie; every form carries a CSRF token; every response carries a strict
 //! Content-Security-Policy and no HTML page is cached.
 
+mod account;
 mod admin;
 mod assets;
 mod audit;
@@ -24,7 +25,7 @@ mod views;
 use crate::state::AppState;
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, header};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 
 /// No inline script or style, no framing, forms only to ourselves.
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
@@ -34,6 +35,7 @@ const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(session::routes())
+        .merge(account::routes())
         .merge(keys::routes())
         .merge(key_edit::routes())
         .merge(key_roll::routes())
@@ -42,6 +44,12 @@ pub fn router() -> Router<AppState> {
         .merge(audit::routes())
         .merge(assets::routes())
         .layer(axum::middleware::map_response(security_headers))
+}
+
+/// The portal's answer for an address it doesn't have: an HTML page, with
+/// the portal's headers.
+pub async fn not_found() -> Response {
+    security_headers(errors::not_found().into_response()).await
 }
 
 /// Adds the portal's security headers; anything that didn't choose its own

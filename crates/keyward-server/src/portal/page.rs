@@ -22,6 +22,14 @@ use std::sync::Arc;
 const NOTICES: &[(&str, &str)] = &[
     ("signed-out", "You are signed out."),
     (
+        "password-changed",
+        "Your password is changed; your other sessions ended.",
+    ),
+    (
+        "password-reset",
+        "Your new password is set: sign in with it.",
+    ),
+    (
         "invitation-accepted",
         "Welcome! Your invitation is accepted: sign in with your email and password.",
     ),

@@ -227,7 +227,7 @@ async fn accept(
     user: Result<SignedIn, super::errors::PortalError>,
     PostForm(form): PostForm,
 ) -> PageResult {
-    state.throttle.invitation_attempt(peer.ip()).await?;
+    state.throttle.token_attempt(peer.ip()).await?;
     let signed_in = user.ok();
     let token = form.get("token").trim().to_owned();
     let name = form.get("name").to_owned();

@@ -109,7 +109,7 @@ pub async fn accept(
     meta: RequestMeta,
     ApiJson(body): ApiJson<AcceptRequest>,
 ) -> ApiResult<(StatusCode, ApiJson<AcceptResponse>)> {
-    state.throttle.invitation_attempt(peer.ip()).await?;
+    state.throttle.token_attempt(peer.ip()).await?;
     let signed_in = match credential(&headers) {
         None => None,
         Some(text) => match authenticate(&state, Some(text), Some(peer.ip())).await? {

@@ -10,6 +10,7 @@ pub mod keys;
 pub mod members;
 pub mod metrics;
 pub mod orgs;
+pub mod passwords;
 pub mod permissions;
 pub mod roles;
 pub mod service_accounts;
@@ -20,6 +21,16 @@ pub mod verify;
 pub mod views;
 
 use crate::error::{ApiError, Code};
+
+/// Whether a path is the API's (answered in JSON) rather than the portal's:
+/// `/api/…`, the Dadosfera contract, health and metrics.
+pub fn is_api(path: &str) -> bool {
+    let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
+    matches!(
+        first,
+        "api" | "api-key" | "permissions" | "healthz" | "readyz" | "metrics"
+    )
+}
 
 pub async fn not_found() -> ApiError {
     ApiError::new(Code::NotFound, "no such route")

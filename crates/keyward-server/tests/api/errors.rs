@@ -140,15 +140,29 @@ pub async fn oversized_body_is_413(backend: Backend) {
     assert_validation(&create(&app, just_under).await, "at most 4096");
 }
 
-pub async fn unknown_route_and_method_answer_json(backend: Backend) {
+pub async fn unknown_addresses_answer_json_in_the_api_and_a_page_in_the_portal(backend: Backend) {
     let app = acme(&backend).await;
     for path in [
-        "/nowhere",
+        "/api/nowhere",
         "/api/v1/nothing",
         "/api/v1/orgs/acme/keys/1/extra",
+        "/api-key/1/extra",
+        "/healthz/extra",
     ] {
         assert_error(&app.admin.get(path).await, 404, "NOT_FOUND");
         assert_error(&app.anonymous().get(path).await, 404, "NOT_FOUND");
+    }
+    // Outside the API, an unknown address is the portal's: a page.
+    for path in ["/nowhere", "/orgs/acme/nowhere", "/account/nothing"] {
+        let page = reqwest::get(format!("{}{path}", app.address))
+            .await
+            .expect("the server answers");
+        assert_eq!(page.status(), 404, "{path}");
+        let html = page.headers()["content-type"].to_str().unwrap_or_default();
+        assert!(html.starts_with("text/html"), "{path}: {html}");
+        assert!(page.headers().contains_key("content-security-policy"));
+        let body = page.text().await.expect("a body");
+        assert!(body.contains("<h1>Not found</h1>"), "{path}: {body}");
     }
     for (method, path) in [
         (Method::PUT, ORGS.to_owned()),

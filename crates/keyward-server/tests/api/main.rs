@@ -120,7 +120,7 @@ api_tests! {
     errors::past_expiry_is_422,
     errors::unknown_and_empty_permissions_are_422,
     errors::oversized_body_is_413,
-    errors::unknown_route_and_method_answer_json,
+    errors::unknown_addresses_answer_json_in_the_api_and_a_page_in_the_portal,
     limits::concurrent_creations_stop_at_the_default_limit,
     limits::configured_limit_is_honoured,
     storage::no_plaintext_key_at_rest,

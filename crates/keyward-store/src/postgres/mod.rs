@@ -2,6 +2,7 @@
 
 mod access;
 mod audit;
+mod passwords;
 
 use crate::rows::{self, GrantsByKey};
 use crate::write::{Changed, Write};

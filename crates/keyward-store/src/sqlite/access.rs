@@ -19,7 +19,7 @@ use sqlx::{Executor, Row, Sqlite, SqliteConnection};
 use std::collections::HashMap;
 use uuid::Uuid;
 
-const USER_COLUMNS: &str = "u.id, u.email, u.name, u.enabled, u.created_at";
+pub(super) const USER_COLUMNS: &str = "u.id, u.email, u.name, u.enabled, u.created_at";
 const INVITATION_COLUMNS: &str = "id, organization_id, email, role, created_by, created_at, \
      expires_at, accepted_at";
 const SERVICE_ACCOUNT_COLUMNS: &str = "id, organization_id, name, description, enabled, created_at";
@@ -34,7 +34,7 @@ fn principal_home(kind: PrincipalKind) -> (&'static str, &'static str) {
     }
 }
 
-fn user_from_row(row: &SqliteRow) -> Result<User> {
+pub(super) fn user_from_row(row: &SqliteRow) -> Result<User> {
     Ok(User {
         id: row.try_get("id")?,
         email: row.try_get("email")?,

@@ -4,6 +4,7 @@
 
 mod access;
 mod audit;
+mod passwords;
 
 use crate::error::corrupt;
 use crate::rows::{self, GrantsByKey};

@@ -6,6 +6,7 @@ mod accounts;
 mod holdings;
 mod invitations;
 mod members;
+mod passwords;
 pub(crate) mod records;
 mod roles;
 mod teams;
@@ -15,6 +16,7 @@ pub use accounts::*;
 pub use holdings::*;
 pub use invitations::*;
 pub use members::*;
+pub use passwords::*;
 pub use roles::*;
 pub use teams::*;
 pub use users::*;
@@ -34,6 +36,9 @@ conformance! {
     access::accept_invitation_refuses_used_expired_and_unknown_tokens,
     access::concurrent_accepts_of_one_invitation_have_one_winner,
     access::concurrent_accepts_for_one_new_email_create_one_user,
+    access::setting_a_password_ends_the_other_sessions,
+    access::password_resets_work_once_before_they_expire,
+    access::concurrent_uses_of_one_reset_have_one_winner,
     access::teams_round_trip,
     access::create_team_with_its_owner_in_one_transaction,
     access::delete_team_revokes_its_keys,

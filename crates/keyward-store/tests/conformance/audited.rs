@@ -5,8 +5,9 @@
 //! valid.
 
 use crate::access::records::{
-    HASH, account, as_user, create_account, create_group, create_invitation, create_role,
-    create_team, create_user, group, invitation, member, new_token, role, team, user,
+    HASH, account, as_user, create_account, create_group, create_invitation, create_password_reset,
+    create_role, create_team, create_user, group, invitation, member, new_token, password_reset,
+    role, team, user,
 };
 use crate::fixtures::{create_permission, grant, insert, new_key, new_permission, now, org};
 use crate::harness::Raw;
@@ -56,6 +57,7 @@ struct World {
     newcomer_invitation: KeyHash,
     outsider_invitation: KeyHash,
     pending_invitation: Uuid,
+    reset: KeyHash,
     team: Team,
     account: ServiceAccount,
     role: Role,
@@ -92,6 +94,7 @@ impl World {
         let outsider_invitation = create_invitation(store, &invited).await;
         let pending = invitation(&org, &email("pending"), OrgRole::Member, at);
         create_invitation(store, &pending).await;
+        let reset = create_password_reset(store, &password_reset(&outsider, None, at)).await;
         let team = create_team(store, &org, "data").await;
         store
             .set_team_member(team.id, admin.id, TeamRole::Member)
@@ -118,6 +121,7 @@ impl World {
             newcomer_invitation,
             outsider_invitation,
             pending_invitation: pending.id,
+            reset,
             team,
             account,
             role,
@@ -191,7 +195,7 @@ fn named(name: &str) -> OrgPatch {
     }
 }
 
-/// Every write of `Store` and `AccessStore`, with what it changes, what
+/// Every write of `Store`, `AccessStore` and `PasswordStore`, with what it changes, what
 /// leaves it with nothing to change, and how it fails.
 fn cases() -> Vec<Case> {
     vec![
@@ -280,6 +284,33 @@ fn cases() -> Vec<Case> {
         case!("delete_session unknown", Nothing, |s, w| s
             .delete_session(&new_token())
             .await),
+        // Passwords.
+        case!("set_password", Records, |s, w| s
+            .set_password(w.owner.id, HASH, Some(&w.session))
+            .await),
+        case!("set_password unknown", Nothing, |s, w| s
+            .set_password(Uuid::now_v7(), HASH, None)
+            .await),
+        case!("create_password_reset", Records, |s, w| done(
+            s.create_password_reset(
+                &password_reset(&w.admin, Some(w.org.id), now()),
+                &new_token()
+            )
+            .await
+        )),
+        case!("create_password_reset unknown user", Fails, |s, w| done(
+            s.create_password_reset(
+                &password_reset(&user("ghost@example.com"), None, now()),
+                &new_token()
+            )
+            .await
+        )),
+        case!("use_password_reset", Records, |s, w| some(
+            s.use_password_reset(&w.reset, now(), HASH).await
+        )),
+        case!("use_password_reset unknown", Nothing, |s, w| some(
+            s.use_password_reset(&new_token(), now(), HASH).await
+        )),
         // Memberships.
         case!("add_member", Records, |s, w| done(
             s.add_member(w.org.id, w.outsider.id, OrgRole::Member, now())

@@ -66,6 +66,14 @@ pub enum MembersCommand {
         #[arg(long)]
         role: String,
     },
+    /// Issue a single-use link, valid for an hour, that sets a member's lost
+    /// password (owners and admins; only owners for an owner).
+    ResetPassword {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        user: String,
+    },
     /// Take a custom role away from a member.
     RemoveRole {
         #[arg(long)]
@@ -92,6 +100,10 @@ impl Endpoint for MembersCommand {
                 Request::new(Method::DELETE, &["orgs", &org, "members", &user])
                     .done(json!({ "user": user, "removed": true }))
             }
+            MembersCommand::ResetPassword { org, user } => Request::new(
+                Method::POST,
+                &["orgs", &org, "members", &user, "password-reset"],
+            ),
             MembersCommand::Invite { org, email, role } => {
                 Request::new(Method::POST, &["orgs", &org, "invitations"])
                     .json(json!({ "email": email, "role": role }))

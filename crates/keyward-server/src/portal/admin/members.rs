@@ -1,8 +1,9 @@
 //! Members and invitations: who belongs, with what role; invite someone and
-//! hand them the link; change roles; remove; withdraw invitations.
+//! hand them the link; change roles; remove; withdraw invitations; hand a
+//! member who lost their password a reset link.
 
 use crate::auth::{MembersRead, MembersWrite, OrgAccess};
-use crate::ops::{invitations, members};
+use crate::ops::{invitations, members, passwords};
 use crate::portal::errors::{FieldErrors, PageResult};
 use crate::portal::form::PostForm;
 use crate::portal::page::{Layout, Portal, done, render_with};
@@ -22,6 +23,10 @@ pub fn routes() -> Router<AppState> {
         .route("/orgs/{org}/admin/members", get(page))
         .route("/orgs/{org}/admin/members/{user}/role", post(set_role))
         .route("/orgs/{org}/admin/members/{user}/remove", post(remove))
+        .route(
+            "/orgs/{org}/admin/members/{user}/password-reset",
+            post(reset_password),
+        )
         .route("/orgs/{org}/admin/invitations", post(invite))
         .route(
             "/orgs/{org}/admin/invitations/{id}/withdraw",
@@ -60,6 +65,8 @@ struct Members {
     errors: FieldErrors,
     /// The link of the invitation just created, shown this once.
     link: Option<String>,
+    /// The password reset link just issued and whose it is, shown this once.
+    reset: Option<(String, String)>,
 }
 
 /// Renders the page; `view` fills in what a form post left.
@@ -108,6 +115,7 @@ async fn show<A>(
         role: OrgRole::Member.to_string(),
         errors: FieldErrors::default(),
         link: None,
+        reset: None,
     };
     view(&mut members);
     Ok(render_with(status, &members))
@@ -164,6 +172,46 @@ async fn remove(
     }
 }
 
+/// A link to this portal, as the browser reached it.
+fn absolute(state: &AppState, headers: &HeaderMap, path: &str) -> String {
+    let scheme = if secure(state, headers) {
+        "https"
+    } else {
+        "http"
+    };
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    format!("{scheme}://{host}{path}")
+}
+
+/// Issues a password reset link, then shows it once, on this response only.
+async fn reset_password(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    page: Portal<OrgAccess<MembersWrite>>,
+    Path((_, user)): Path<(String, String)>,
+    PostForm(_): PostForm,
+) -> PageResult {
+    match passwords::issue(&state, &page.access, &user).await {
+        Ok(issued) => {
+            let link = absolute(&state, &headers, &issued.url());
+            let name = state
+                .store
+                .user_by_id(issued.reset.user_id)
+                .await?
+                .map(|u| u.name)
+                .unwrap_or_default();
+            show(&state, &page, StatusCode::CREATED, |m| {
+                m.reset = Some((name, link))
+            })
+            .await
+        }
+        Err(e) => refused(&state, &page, e).await,
+    }
+}
+
 /// Invites, then shows the link once, on this response only.
 async fn invite(
     State(state): State<AppState>,
@@ -180,16 +228,7 @@ async fn invite(
     };
     match result {
         Ok(created) => {
-            let scheme = if secure(&state, &headers) {
-                "https"
-            } else {
-                "http"
-            };
-            let host = headers
-                .get(axum::http::header::HOST)
-                .and_then(|h| h.to_str().ok())
-                .unwrap_or("localhost");
-            let link = format!("{scheme}://{host}{}", created.accept_url());
+            let link = absolute(&state, &headers, &created.accept_url());
             show(&state, &page, StatusCode::CREATED, |m| m.link = Some(link)).await
         }
         Err(e) => {

@@ -29,6 +29,10 @@ pub fn routes() -> Router<AppState> {
             "/orgs/{org}/admin/service-accounts/{account}/delete",
             post(delete),
         )
+        .route(
+            "/orgs/{org}/admin/service-accounts/{account}/edit",
+            post(edit),
+        )
 }
 
 pub struct AccountRow {
@@ -114,6 +118,34 @@ async fn create(
                 v.name = form.get("name").to_owned();
                 v.description = form.get("description").to_owned();
                 v.errors = errors;
+            })
+            .await
+        }
+    }
+}
+
+/// Renames an account or changes its description; a refusal shows the page
+/// with why.
+async fn edit(
+    State(state): State<AppState>,
+    page: Portal<OrgAccess<MembersWrite>>,
+    Path((_, account)): Path<(String, String)>,
+    PostForm(form): PostForm,
+) -> PageResult {
+    let change = AccountUpdate {
+        name: Some(form.get("name").to_owned()),
+        description: Some(form.get("description").to_owned()),
+        enabled: None,
+    };
+    match accounts::update(&state, &page.access, &account, change).await {
+        Ok(_) => Ok(done(
+            &page.org_path("/admin/service-accounts"),
+            "account-updated",
+        )),
+        Err(e) => {
+            let errors = FieldErrors::whole(e)?;
+            show(&state, &page, StatusCode::UNPROCESSABLE_ENTITY, |v| {
+                v.errors = errors
             })
             .await
         }

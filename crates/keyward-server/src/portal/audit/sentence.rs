@@ -44,6 +44,15 @@ const PHRASES: &[(&str, &str)] = &[
     ("group.member_added", "added a member to {}"),
     ("group.member_removed", "removed a member from {}"),
     ("user.updated", "updated {}"),
+    ("user.password_changed", "changed their password"),
+    (
+        "user.password_reset_issued",
+        "issued a password reset link for {}",
+    ),
+    (
+        "user.password_reset",
+        "set a new password with a reset link",
+    ),
     ("auth.login_succeeded", "signed in"),
     ("auth.logout", "signed out"),
     ("auth.denied", "was refused access to {}"),

@@ -85,7 +85,7 @@ impl Trail<'_> {
         assert_eq!(seen, expected, "{documented}");
         assert_eq!(event.outcome.as_str(), "success", "{documented}");
         let details = serde_json::to_string(&event.details).expect("details serialize");
-        for secret in ["kwi_", "kws_", "passphrase"] {
+        for secret in ["kwi_", "kwr_", "kws_", "passphrase"] {
             assert!(
                 !details.contains(secret),
                 "{expected}: details hold {secret}"
@@ -243,6 +243,35 @@ pub async fn every_write_leaves_one_audit_event(backend: Backend) {
         "PATCH /api/v1/orgs/{org}/members/{user}",
         promote,
         "member.role_changed by user",
+    )
+    .await;
+
+    // Passwords: the owner changes hers (her session stays) and resets
+    // the member's, who sets a new one with the link.
+    let change =
+        json!({"current_password": "a long passphrase 1", "new_password": "a longer passphrase 1"});
+    t.write(
+        &ada,
+        "POST /api/v1/me/password",
+        Some(change),
+        "user.password_changed by user",
+    )
+    .await;
+    let reset = t
+        .write(
+            &ada,
+            "POST /api/v1/orgs/{org}/members/{user}/password-reset",
+            None,
+            "user.password_reset_issued by user",
+        )
+        .await;
+    let new_password =
+        json!({"token": text(&reset, "token"), "new_password": "a long passphrase 3"});
+    t.write(
+        &anonymous,
+        "POST /api/v1/auth/password-reset",
+        Some(new_password),
+        "user.password_reset by user",
     )
     .await;
 
@@ -496,7 +525,7 @@ async fn accept_new(app: &TestApp, token: &str, name: &str) -> String {
 }
 
 /// The events of one action in an organization's log, oldest first.
-async fn events_of(app: &TestApp, org: Uuid, action: &str) -> Vec<AuditEvent> {
+pub(super) async fn events_of(app: &TestApp, org: Uuid, action: &str) -> Vec<AuditEvent> {
     let all: Vec<AuditEvent> = app
         .state
         .store

@@ -42,6 +42,11 @@ impl Started {
 }
 
 async fn settings(backend: &Backend, no_bootstrap_user: bool) -> (Settings, TempDir) {
+    let (config, tempdir) = config(backend, no_bootstrap_user).await;
+    (config.resolve().expect("a valid configuration"), tempdir)
+}
+
+async fn config(backend: &Backend, no_bootstrap_user: bool) -> (Config, TempDir) {
     let tempdir = tempfile::tempdir().expect("create a temporary directory");
     let config = Config {
         listen: Some("127.0.0.1:0".parse().expect("a loopback address")),
@@ -54,7 +59,7 @@ async fn settings(backend: &Backend, no_bootstrap_user: bool) -> (Settings, Temp
         no_bootstrap_user,
         ..Default::default()
     };
-    (config.resolve().expect("a valid configuration"), tempdir)
+    (config, tempdir)
 }
 
 async fn start(settings: &Settings) -> Started {
@@ -154,4 +159,60 @@ pub async fn no_bootstrap_user_creates_nobody(backend: Backend) {
         .await;
     assert_error(&refused, 401, "UNAUTHENTICATED");
     app.stop().await;
+}
+
+/// A missed start-up banner is no lock-out: `keyward users reset-password`
+/// issues a reset link on the server, with none running, and the owner
+/// sets a password with it.
+pub async fn a_lost_bootstrap_password_is_reset_on_the_server(backend: Backend) {
+    let (config, _dir) = config(&backend, false).await;
+    let settings = config.clone().resolve().expect("a valid configuration");
+    let first = start(&settings).await;
+    assert!(first.new_owner.is_some());
+    first.stop().await;
+
+    let issued = keyward_server::recovery::reset_password(config.clone(), OWNER_EMAIL)
+        .await
+        .expect("a reset link");
+    let token = issued.token.expose().to_owned();
+    assert!(token.starts_with("kwr_"));
+    assert_eq!(issued.url(), format!("/password-reset#{token}"));
+    let unknown = keyward_server::recovery::reset_password(config, "nobody@keyward.local").await;
+    assert!(unknown.is_err());
+
+    let second = start(&settings).await;
+    let password = "the owner's own passphrase";
+    let reset = second
+        .anonymous()
+        .post(
+            "/api/v1/auth/password-reset",
+            json!({ "token": token, "new_password": password }),
+        )
+        .await;
+    assert_status(&reset, 204);
+    let signed_in = second
+        .anonymous()
+        .post(LOGIN, json!({ "email": OWNER_EMAIL, "password": password }))
+        .await;
+    assert_status(&signed_in, 200);
+    let log = second
+        .admin()
+        .get("/api/v1/orgs/default/audit?action=user.*")
+        .await;
+    assert_status(&log, 200);
+    let actions: Vec<String> = log.body["items"]
+        .as_array()
+        .map(|events| {
+            events
+                .iter()
+                .map(|e| format!("{} by {}", e["action"], e["actor"]["type"]))
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(
+        actions.contains(&"\"user.password_reset_issued\" by \"admin\"".to_owned()),
+        "{}",
+        log.body
+    );
+    second.stop().await;
 }

@@ -33,6 +33,16 @@ const ORG_LESS: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/me", "the caller's own memberships"),
     (
         "POST",
+        "/api/v1/me/password",
+        "the signed-in user's own password",
+    ),
+    (
+        "POST",
+        "/api/v1/auth/password-reset",
+        "public: the token names the account; it answers nothing about it",
+    ),
+    (
+        "POST",
         "/api/v1/invitations/accept",
         "the token names the organization; an existing account accepts with its own session",
     ),

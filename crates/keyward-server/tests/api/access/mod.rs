@@ -13,6 +13,7 @@ mod isolation;
 mod live;
 mod members;
 mod openapi;
+mod passwords;
 mod read_only;
 mod roles;
 mod scopes;
@@ -65,6 +66,12 @@ access_tests! {
     sessions::me_lists_every_org_with_role_and_live_grants,
     sessions::me_through_a_key_speaks_for_its_org_only,
     sessions::passwords_need_twelve_characters,
+    passwords::changing_a_password_keeps_only_this_session,
+    passwords::wrong_current_passwords_are_throttled_like_sign_ins,
+    passwords::reset_links_work_once,
+    passwords::expired_reset_links_are_refused,
+    passwords::who_may_reset_passwords,
+    bootstrap::a_lost_bootstrap_password_is_reset_on_the_server,
     invitations::invitation_creates_a_user_once,
     invitations::accept_adds_an_existing_user_to_another_org,
     invitations::expired_invitation_is_refused,

@@ -18,6 +18,7 @@ use serde_json::{Value, json};
 const PUBLIC: &[(&str, &str)] = &[
     ("POST", "/api/v1/auth/login"),
     ("POST", "/api/v1/invitations/accept"),
+    ("POST", "/api/v1/auth/password-reset"),
 ];
 
 /// Forward-auth changes nothing whatever its own method: a proxy may call

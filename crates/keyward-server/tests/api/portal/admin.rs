@@ -100,3 +100,48 @@ async fn an_admin_gives_a_service_account_a_role_and_a_key() {
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_service_account_is_renamed_and_described_after_creation() {
+    let app = portal_app().await;
+    let created = app
+        .admin
+        .post(
+            &format!("/api/v1/orgs/{}/service-accounts", super::ORG),
+            json!({"name": "etl"}),
+        )
+        .await;
+    assert_eq!(created.status, 201);
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    run(
+        "a_service_account_is_renamed_and_described_after_creation",
+        &app.address,
+        async |b| {
+            b.sign_in(OWNER, PASSWORD).await;
+            b.goto(&org_path("/admin/service-accounts")).await;
+            b.click(&format!("a[data-dialog='edit-{id}']")).await;
+            let dialog = format!("#edit-{id}");
+            b.fill(&format!("{dialog} input[name=name]"), "nightly-etl")
+                .await;
+            b.fill(
+                &format!("{dialog} input[name=description]"),
+                "loads the warehouse",
+            )
+            .await;
+            b.submit(&format!("{dialog} button[type=submit]"), ".notice")
+                .await;
+            let table = b.text("table").await;
+            assert!(table.contains("nightly-etl"), "{table}");
+            assert!(table.contains("loads the warehouse"), "{table}");
+        },
+    )
+    .await;
+    let account = app
+        .admin
+        .get(&format!(
+            "/api/v1/orgs/{}/service-accounts/{id}",
+            super::ORG
+        ))
+        .await;
+    assert_eq!(account.body["name"], "nightly-etl");
+}

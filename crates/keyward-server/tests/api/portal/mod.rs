@@ -1,6 +1,7 @@
 //! The web portal: its security with plain HTTP (CSRF, headers, cookies,
 //! sessions), and its flows in a real headless Chromium.
 
+mod accessibility;
 mod admin;
 mod api_writes;
 mod browser;
@@ -9,6 +10,7 @@ mod invitations;
 mod key_form;
 mod keys;
 mod lifecycle;
+mod passwords;
 mod people;
 mod screenshots;
 mod security;

@@ -4,8 +4,8 @@
 use crate::fixtures::{insert, now};
 use chrono::{DateTime, Duration, Utc};
 use keyward_core::access::{
-    Group, Invitation, OrgRole, PrincipalAccess, PrincipalKind, PrincipalRef, Role, ServiceAccount,
-    Team, User,
+    Group, Invitation, OrgRole, PasswordReset, PrincipalAccess, PrincipalKind, PrincipalRef, Role,
+    ServiceAccount, Team, User,
 };
 use keyward_core::model::{KeyGrant, KeyRecord, Organization};
 use keyward_core::{ApiKey, Grant, KeyHash, PermissionName, Prefix, Resource, Scope};
@@ -89,6 +89,28 @@ pub async fn create_invitation(store: &dyn Store, invitation: &Invitation) -> Ke
         .create_invitation(invitation, &token)
         .await
         .expect("create the invitation");
+    token
+}
+
+/// A reset of `user`'s password issued at `created_at`, valid for an hour.
+pub fn password_reset(user: &User, org: Option<Uuid>, created_at: DateTime<Utc>) -> PasswordReset {
+    PasswordReset {
+        id: Uuid::now_v7(),
+        user_id: user.id,
+        organization_id: org,
+        created_by: "admin".to_owned(),
+        created_at,
+        expires_at: created_at + Duration::hours(1),
+        used_at: None,
+    }
+}
+
+pub async fn create_password_reset(store: &dyn Store, reset: &PasswordReset) -> KeyHash {
+    let token = new_token();
+    store
+        .create_password_reset(reset, &token)
+        .await
+        .expect("create the reset");
     token
 }
 

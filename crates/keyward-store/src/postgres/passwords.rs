@@ -1,0 +1,130 @@
+//! Passwords on PostgreSQL.
+
+use super::PostgresStore;
+use super::access::user_from_row;
+use crate::Result;
+use crate::passwords::PasswordStore;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use keyward_core::KeyHash;
+use keyward_core::access::{PasswordReset, User};
+use sqlx::Row;
+use sqlx::postgres::PgRow;
+use uuid::Uuid;
+
+const RESET_COLUMNS: &str =
+    "id, user_id, organization_id, created_by, created_at, expires_at, used_at";
+
+fn reset_from_row(row: &PgRow) -> Result<PasswordReset> {
+    Ok(PasswordReset {
+        id: row.try_get("id")?,
+        user_id: row.try_get("user_id")?,
+        organization_id: row.try_get("organization_id")?,
+        created_by: row.try_get("created_by")?,
+        created_at: row.try_get("created_at")?,
+        expires_at: row.try_get("expires_at")?,
+        used_at: row.try_get("used_at")?,
+    })
+}
+
+#[async_trait]
+impl PasswordStore for PostgresStore {
+    async fn set_password(
+        &self,
+        user_id: Uuid,
+        password_hash: &str,
+        keep: Option<&KeyHash>,
+    ) -> Result<bool> {
+        let mut tx = self.transaction().await?;
+        let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(password_hash)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash IS DISTINCT FROM $2")
+            .bind(user_id)
+            .bind(keep.map(|token| token.as_bytes().to_vec()))
+            .execute(&mut *tx)
+            .await?;
+        self.finish(tx, true).await
+    }
+
+    async fn create_password_reset(&self, reset: &PasswordReset, token: &KeyHash) -> Result<()> {
+        let mut write = self.statement().await?;
+        sqlx::query(&format!(
+            "INSERT INTO password_resets ({RESET_COLUMNS}, token_hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+        ))
+        .bind(reset.id)
+        .bind(reset.user_id)
+        .bind(reset.organization_id)
+        .bind(&reset.created_by)
+        .bind(reset.created_at)
+        .bind(reset.expires_at)
+        .bind(reset.used_at)
+        .bind(token.as_bytes().as_slice())
+        .execute(&mut *write)
+        .await?;
+        self.finish(write, ()).await
+    }
+
+    async fn password_reset_by_token(&self, token: &KeyHash) -> Result<Option<PasswordReset>> {
+        sqlx::query(&format!(
+            "SELECT {RESET_COLUMNS} FROM password_resets WHERE token_hash = $1"
+        ))
+        .bind(token.as_bytes().as_slice())
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(reset_from_row)
+        .transpose()
+    }
+
+    async fn use_password_reset(
+        &self,
+        token: &KeyHash,
+        now: DateTime<Utc>,
+        password_hash: &str,
+    ) -> Result<Option<User>> {
+        let mut tx = self.transaction().await?;
+        // The row lock makes a concurrent use wait, then find the reset used.
+        let claimed: Option<Uuid> = sqlx::query_scalar(
+            "UPDATE password_resets SET used_at = $1 \
+             WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1 \
+             RETURNING user_id",
+        )
+        .bind(now)
+        .bind(token.as_bytes().as_slice())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(user_id) = claimed else {
+            return Ok(None);
+        };
+        sqlx::query(
+            "UPDATE password_resets SET used_at = $1 WHERE user_id = $2 AND used_at IS NULL",
+        )
+        .bind(now)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+        let user = sqlx::query(
+            "UPDATE users SET password_hash = $1 WHERE id = $2 \
+             RETURNING id, email, name, enabled, created_at",
+        )
+        .bind(password_hash)
+        .bind(user_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .as_ref()
+        .map(user_from_row)
+        .transpose()?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        self.finish(tx, user).await
+    }
+}
