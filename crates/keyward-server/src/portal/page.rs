@@ -65,6 +65,11 @@ const NOTICES: &[(&str, &str)] = &[
     ("role-created", "The role is created."),
     ("role-deleted", "The role is deleted."),
     ("group-created", "The group is created."),
+    ("group-updated", "The group is saved."),
+    (
+        "role-updated",
+        "The role is saved; whoever holds it holds the change at once.",
+    ),
     ("group-deleted", "The group is deleted."),
     (
         "account-created",

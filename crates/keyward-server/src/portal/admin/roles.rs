@@ -1,9 +1,9 @@
 //! Custom roles: named sets of grants, picked from what the creator holds.
 
 use crate::auth::{OrgAccess, RolesRead, RolesWrite};
-use crate::ops::roles::{self, NewRole};
+use crate::ops::roles::{self, NewRole, RoleUpdate, role_or_404};
 use crate::portal::errors::{FieldErrors, PageResult};
-use crate::portal::form::PostForm;
+use crate::portal::form::{FormData, PostForm};
 use crate::portal::page::{InOrg, Layout, Portal, done, render_with};
 use crate::portal::picker::Picker;
 use crate::state::AppState;
@@ -17,8 +17,17 @@ use keyward_core::Resource;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/orgs/{org}/admin/roles", get(list).post(create))
+        .route("/orgs/{org}/admin/roles/{role}", get(edit).post(save))
         .route("/orgs/{org}/admin/roles/{role}/delete", post(delete))
 }
+
+/// Where the domain's refusals of a role form go.
+const ROLE_FIELDS: &[(&str, &str)] = &[
+    ("description", "description"),
+    ("name", "name"),
+    ("role", "name"),
+    ("resource", "permissions"),
+];
 
 pub struct RoleRow {
     pub id: String,
@@ -95,15 +104,7 @@ async fn create(
     match roles::create(&state, access, request).await {
         Ok(_) => Ok(done(&page.org_path("/admin/roles"), "role-created")),
         Err(e) => {
-            let errors = FieldErrors::from_api(
-                e,
-                &[
-                    ("description", "description"),
-                    ("name", "name"),
-                    ("role", "name"),
-                    ("resource", "permissions"),
-                ],
-            )?;
+            let errors = FieldErrors::from_api(e, ROLE_FIELDS)?;
             show(&state, &page, StatusCode::UNPROCESSABLE_ENTITY, |v| {
                 v.name = form.get("name").to_owned();
                 v.description = form.get("description").to_owned();
@@ -123,4 +124,90 @@ async fn delete(
 ) -> PageResult {
     roles::delete(&state, &page.access, &role).await?;
     Ok(done(&page.org_path("/admin/roles"), "role-deleted"))
+}
+
+#[derive(Template)]
+#[template(path = "admin/role_edit.html")]
+struct RoleEdit {
+    layout: Layout,
+    base: String,
+    action: String,
+    title: String,
+    name: String,
+    description: String,
+    picker: Picker,
+    errors: FieldErrors,
+}
+
+/// The role's edit page, with what it is now or, after a refusal, what
+/// was typed.
+async fn edit_page(
+    state: &AppState,
+    page: &Portal<OrgAccess<RolesWrite>>,
+    role: &keyward_core::access::Role,
+    typed: Option<&FormData>,
+    errors: FieldErrors,
+) -> PageResult {
+    let catalog = state.store.catalog(role.organization_id).await?;
+    let mut picker = Picker::new(page.access.grants(), &catalog);
+    let (name, description) = match typed {
+        Some(form) => {
+            picker.fill(form);
+            (
+                form.get("name").to_owned(),
+                form.get("description").to_owned(),
+            )
+        }
+        None => {
+            picker.tick(&role.grants);
+            (role.name.clone(), role.description.clone())
+        }
+    };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let base = page.org_path("/admin/roles");
+    let view = RoleEdit {
+        layout: page.layout(state, "Edit role", "roles").await?,
+        action: format!("{base}/{}", role.id),
+        base,
+        title: role.name.clone(),
+        name,
+        description,
+        picker,
+        errors,
+    };
+    Ok(render_with(status, &view))
+}
+
+async fn edit(
+    State(state): State<AppState>,
+    page: Portal<OrgAccess<RolesWrite>>,
+    Path((_, role)): Path<(String, String)>,
+) -> PageResult {
+    let role = role_or_404(&state, page.access.org.id, &role).await?;
+    edit_page(&state, &page, &role, None, FieldErrors::default()).await
+}
+
+async fn save(
+    State(state): State<AppState>,
+    page: Portal<OrgAccess<RolesWrite>>,
+    Path((_, raw)): Path<(String, String)>,
+    PostForm(form): PostForm,
+) -> PageResult {
+    let role = role_or_404(&state, page.access.org.id, &raw).await?;
+    let update = RoleUpdate {
+        name: Some(form.get("name").to_owned()),
+        description: Some(form.get("description").to_owned()),
+        grants: Some(Picker::refs(&form)),
+    };
+    match roles::update(&state, &page.access, &raw, update).await {
+        Ok(_) => Ok(done(&page.org_path("/admin/roles"), "role-updated")),
+        Err(e) => {
+            let errors = FieldErrors::from_api(e, ROLE_FIELDS)?;
+            edit_page(&state, &page, &role, Some(&form), errors).await
+        }
+    }
 }

@@ -17,7 +17,8 @@ const PUBLIC: &[&str] = &[
 ];
 
 /// Pages of the organization `acme`, opened by its owner; `{team}` is a
-/// team's id, `{key}` an organization key's.
+/// team's id, `{key}` an organization key's, `{role}` and `{group}` a
+/// role's and a group's.
 const OWNERS: &[&str] = &[
     "/account/keys",
     "/account/keys/new",
@@ -31,7 +32,9 @@ const OWNERS: &[&str] = &[
     "/admin/teams",
     "/admin/teams/{team}",
     "/admin/roles",
+    "/admin/roles/{role}",
     "/admin/groups",
+    "/admin/groups/{group}",
     "/admin/service-accounts",
     "/admin/permissions",
     "/audit",
@@ -95,6 +98,26 @@ async fn every_portal_page_passes_axe_core() {
     let team = team.body["id"].as_str().unwrap_or_default().to_owned();
     let key = app.org_key(super::ORG, "nightly export").await;
     let key = key["id"].as_str().unwrap_or_default().to_owned();
+    let created = |path: &'static str, body: serde_json::Value| {
+        let admin = app.admin.clone();
+        async move {
+            let made = admin
+                .post(&format!("/api/v1/orgs/{}/{path}", super::ORG), body)
+                .await;
+            assert_eq!(made.status, 201, "{}", made.body);
+            made.body["id"].as_str().unwrap_or_default().to_owned()
+        }
+    };
+    let role = created(
+        "roles",
+        serde_json::json!({"name": "auditors", "grants": [{"permission": "keys:read", "resource": "*"}]}),
+    )
+    .await;
+    let group = created(
+        "groups",
+        serde_json::json!({"name": "readers", "roles": [role]}),
+    )
+    .await;
     run(
         "every_portal_page_passes_axe_core",
         &app.address,
@@ -107,9 +130,14 @@ async fn every_portal_page_passes_axe_core() {
                 }
             }
             b.sign_in(OWNER, PASSWORD).await;
-            let owners = OWNERS
-                .iter()
-                .map(|p| org_path(&p.replace("{team}", &team).replace("{key}", &key)));
+            let owners = OWNERS.iter().map(|p| {
+                org_path(
+                    &p.replace("{team}", &team)
+                        .replace("{key}", &key)
+                        .replace("{role}", &role)
+                        .replace("{group}", &group),
+                )
+            });
             let account = ACCOUNT.iter().map(|p| (*p).to_owned());
             for path in owners.chain(account) {
                 let found = violations(b, &axe, &path).await;

@@ -2,7 +2,7 @@
 //! a group, and a key for it that holds exactly the role's grant.
 
 use super::browser::run;
-use super::{OWNER, PASSWORD, org_path, portal_app};
+use super::{ORG, OWNER, PASSWORD, org_path, portal_app};
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -144,4 +144,78 @@ async fn a_service_account_is_renamed_and_described_after_creation() {
         ))
         .await;
     assert_eq!(account.body["name"], "nightly-etl");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn roles_and_groups_are_edited_after_creation() {
+    let app = portal_app().await;
+    let admin = app.admin_for(ORG);
+    let role = admin
+        .post(
+            &format!("/api/v1/orgs/{ORG}/roles"),
+            json!({"name": "auditors", "grants": [{"permission": "keys:read", "resource": "*"}]}),
+        )
+        .await;
+    assert_eq!(role.status, 201, "{}", role.body);
+    let role_id = role.body["id"].as_str().unwrap().to_owned();
+    let group = admin
+        .post(
+            &format!("/api/v1/orgs/{ORG}/groups"),
+            json!({"name": "readers", "roles": [role_id]}),
+        )
+        .await;
+    assert_eq!(group.status, 201, "{}", group.body);
+    let group_id = group.body["id"].as_str().unwrap().to_owned();
+    run("roles_and_groups_are_edited", &app.address, async |b| {
+        b.sign_in(OWNER, PASSWORD).await;
+        b.goto(&org_path("/admin/roles")).await;
+        b.click(&format!("a[href$='/admin/roles/{role_id}']")).await;
+        assert!(
+            b.find("input[name=permission][value='keys:read']")
+                .await
+                .is_selected()
+                .await
+                .unwrap(),
+            "the picker starts with what the role holds"
+        );
+        b.fill("input[name=name]", "key auditors").await;
+        b.fill("input[name=description]", "Read keys and the audit log")
+            .await;
+        b.click("input[name=permission][value='audit:read']").await;
+        b.submit("#role-edit-form button[type=submit]", ".notice")
+            .await;
+        assert!(b.text("main .cards").await.contains("key auditors"));
+
+        b.goto(&org_path("/admin/groups")).await;
+        b.click(&format!("a[href$='/admin/groups/{group_id}']"))
+            .await;
+        b.click(&format!("input[name=role][value='{role_id}']"))
+            .await;
+        b.click("input[name=member][value^='user:']").await;
+        b.submit("#group-edit-form button[type=submit]", ".notice")
+            .await;
+    })
+    .await;
+    let role = admin
+        .get(&format!("/api/v1/orgs/{ORG}/roles/{role_id}"))
+        .await;
+    assert_eq!(role.body["name"], "key auditors");
+    assert_eq!(role.body["description"], "Read keys and the audit log");
+    let granted: Vec<&str> = role.body["grants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(granted, ["keys:read", "audit:read"], "{}", role.body);
+    let group = admin
+        .get(&format!("/api/v1/orgs/{ORG}/groups/{group_id}"))
+        .await;
+    assert_eq!(group.body["role_ids"], json!([]), "{}", group.body);
+    assert_eq!(
+        group.body["members"].as_array().unwrap().len(),
+        1,
+        "{}",
+        group.body
+    );
 }
