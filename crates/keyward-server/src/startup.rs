@@ -106,7 +106,7 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(roles::list, roles::create))
         .routes(routes!(roles::get, roles::update, roles::delete))
         .routes(routes!(groups::list, groups::create))
-        .routes(routes!(groups::get, groups::delete))
+        .routes(routes!(groups::get, groups::rename, groups::delete))
         .routes(routes!(groups::put_role, groups::remove_role))
         .routes(routes!(groups::put_member, groups::remove_member))
         .routes(routes!(service_accounts::list, service_accounts::create))

@@ -174,6 +174,9 @@ pub trait AccessStore: Send + Sync {
     async fn create_group(&self, group: &Group) -> Result<()>;
     async fn groups(&self, org: Uuid) -> Result<Vec<Group>>;
     async fn group(&self, org: Uuid, id: Uuid) -> Result<Option<Group>>;
+    /// Renames a group; says whether there was one. A name another group
+    /// of the organization has is a `Conflict`.
+    async fn rename_group(&self, org: Uuid, id: Uuid, name: &str) -> Result<bool>;
     async fn delete_group(&self, org: Uuid, id: Uuid) -> Result<bool>;
     /// Idempotent.
     async fn add_group_role(&self, group_id: Uuid, role_id: Uuid) -> Result<()>;

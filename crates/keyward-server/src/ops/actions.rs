@@ -34,6 +34,7 @@ pub const ROLE_CREATED: Action = Action::known("role.created");
 pub const ROLE_UPDATED: Action = Action::known("role.updated");
 pub const ROLE_DELETED: Action = Action::known("role.deleted");
 pub const GROUP_CREATED: Action = Action::known("group.created");
+pub const GROUP_RENAMED: Action = Action::known("group.renamed");
 pub const GROUP_DELETED: Action = Action::known("group.deleted");
 pub const GROUP_ROLE_ADDED: Action = Action::known("group.role_added");
 pub const GROUP_ROLE_REMOVED: Action = Action::known("group.role_removed");

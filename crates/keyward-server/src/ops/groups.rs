@@ -1,8 +1,8 @@
 //! Groups of principals that carry roles their members inherit.
 
 use super::actions::{
-    GROUP_CREATED, GROUP_DELETED, GROUP_MEMBER_ADDED, GROUP_MEMBER_REMOVED, GROUP_ROLE_ADDED,
-    GROUP_ROLE_REMOVED,
+    GROUP_CREATED, GROUP_DELETED, GROUP_MEMBER_ADDED, GROUP_MEMBER_REMOVED, GROUP_RENAMED,
+    GROUP_ROLE_ADDED, GROUP_ROLE_REMOVED,
 };
 use super::commit::{Change, commit};
 use super::handout::ensure_hands_out;
@@ -124,6 +124,24 @@ pub async fn create(state: &AppState, ctx: &Ctx, input: NewGroup) -> ApiResult<G
     })
     .await
     .map_err(ApiError::from)
+}
+
+/// Renames a group; what it carries is unchanged.
+pub async fn rename(state: &AppState, ctx: &Ctx, raw: &str, name: &str) -> ApiResult<Group> {
+    let org = ctx.org.id;
+    let group = group_or_404(state, org, raw).await?;
+    let name = check_name(name)?;
+    let change = Change::new(GROUP_RENAMED, Some(org))
+        .target("group", group.id, &group.name)
+        .changed("name", &group.name, Some(&name));
+    let id = group.id;
+    let renamed = commit(state, ctx.by(), change, |store| {
+        let name = name.clone();
+        async move { store.rename_group(org, id, &name).await }.boxed()
+    })
+    .await?;
+    found(renamed, "group", raw)?;
+    Ok(Group { name, ..group })
 }
 
 /// Deletes a group; its members no longer hold its roles.

@@ -36,6 +36,13 @@ pub struct CreateGroupRequest {
     #[serde(default, deserialize_with = "crate::bounds::group_list")]
     pub members: Vec<GroupMemberRequest>,
 }
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RenameGroupRequest {
+    /// Unique in the organization, at most 200 characters.
+    pub name: String,
+}
+
 /// The organization's groups.
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/groups", tag = "groups",
     params(("org" = String, Path, description = "Organization id or slug")),
@@ -83,6 +90,22 @@ pub async fn get(
 ) -> ApiResult<ApiJson<Group>> {
     Ok(ApiJson(
         groups::group_or_404(&state, access.org.id, &path.1).await?,
+    ))
+}
+
+/// Rename a group; its roles and members stay as they are.
+#[utoipa::path(patch, path = "/api/v1/orgs/{org}/groups/{group}", tag = "groups",
+    params(("org" = String, Path), ("group" = Uuid, Path)),
+    request_body = RenameGroupRequest,
+    responses((status = 200, body = Object), (status = "4XX", body = ErrorBody)))]
+pub async fn rename(
+    State(state): State<AppState>,
+    access: OrgAccess<RolesWrite>,
+    Path(path): Path<(String, String)>,
+    ApiJson(body): ApiJson<RenameGroupRequest>,
+) -> ApiResult<ApiJson<Group>> {
+    Ok(ApiJson(
+        groups::rename(&state, &access, &path.1, &body.name).await?,
     ))
 }
 

@@ -1156,6 +1156,19 @@ impl AccessStore for PostgresStore {
         Ok(self.groups_where(org, Some(id)).await?.pop())
     }
 
+    async fn rename_group(&self, org: Uuid, id: Uuid, name: &str) -> Result<bool> {
+        let mut write = self.statement().await?;
+        let done = sqlx::query(
+            "UPDATE principal_groups SET name = $1 WHERE organization_id = $2 AND id = $3",
+        )
+        .bind(name)
+        .bind(org)
+        .bind(id)
+        .execute(&mut *write)
+        .await?;
+        self.finish(write, done.rows_affected() == 1).await
+    }
+
     async fn delete_group(&self, org: Uuid, id: Uuid) -> Result<bool> {
         let mut write = self.statement().await?;
         let done =

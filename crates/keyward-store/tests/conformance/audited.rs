@@ -494,6 +494,12 @@ fn cases() -> Vec<Case> {
         case!("create_group taken name", Fails, |s, w| done(
             s.create_group(&group(&w.org, "ops", vec![], vec![])).await
         )),
+        case!("rename_group", Records, |s, w| s
+            .rename_group(w.org.id, w.group.id, "operators")
+            .await),
+        case!("rename_group unknown", Nothing, |s, w| s
+            .rename_group(w.org.id, Uuid::now_v7(), "operators")
+            .await),
         case!("delete_group", Records, |s, w| s
             .delete_group(w.org.id, w.group.id)
             .await),

@@ -198,6 +198,7 @@ struct GroupEdit {
     layout: Layout,
     base: String,
     action: String,
+    title: String,
     name: String,
     roles: Vec<RoleRow>,
     checked_roles: Vec<String>,
@@ -229,6 +230,7 @@ async fn edit_page(
         layout: page.layout(state, "Edit group", "groups").await?,
         action: format!("{base}/{}", group.id),
         base,
+        title: group.name.clone(),
         name: group.name.clone(),
         roles,
         checked_roles: group.role_ids.iter().map(Uuid::to_string).collect(),
@@ -247,8 +249,9 @@ async fn edit(
     edit_page(&state, &page, &group, FieldErrors::default()).await
 }
 
-/// Gives the group the roles and members ticked and takes away the rest,
-/// one audited change each; stops at the first refusal and says why.
+/// Renames the group if asked, gives it the roles and members ticked and
+/// takes away the rest, one audited change each; stops at the first
+/// refusal and says why.
 async fn save(
     State(state): State<AppState>,
     page: Portal<OrgAccess<RolesWrite>>,
@@ -262,7 +265,11 @@ async fn save(
         .filter_map(|r| Uuid::parse_str(r).ok())
         .collect();
     let members = ticked_members(&form);
+    let name = form.get("name").trim();
     let applied = async {
+        if name != group.name {
+            groups::rename(&state, ctx, &raw, name).await?;
+        }
         for id in roles.iter().filter(|r| !group.role_ids.contains(r)) {
             let role = role_or_404(&state, ctx.org.id, &id.to_string()).await?;
             groups::add_role(&state, ctx, &group, &role).await?;

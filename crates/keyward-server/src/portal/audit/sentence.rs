@@ -38,6 +38,7 @@ const PHRASES: &[(&str, &str)] = &[
     ("role.updated", "updated {}"),
     ("role.deleted", "deleted {}"),
     ("group.created", "created {}"),
+    ("group.renamed", "renamed {}"),
     ("group.deleted", "deleted {}"),
     ("group.role_added", "added a role to {}"),
     ("group.role_removed", "removed a role from {}"),

@@ -428,6 +428,13 @@ pub async fn every_write_leaves_one_audit_event(backend: Backend) {
     .await;
     t.write(
         &ada,
+        "PATCH /api/v1/orgs/{org}/groups/{group}",
+        Some(json!({"name": "data analysts"})),
+        "group.renamed by user",
+    )
+    .await;
+    t.write(
+        &ada,
         "DELETE /api/v1/orgs/{org}/groups/{group}",
         None,
         "group.deleted by user",

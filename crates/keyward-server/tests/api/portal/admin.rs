@@ -189,6 +189,8 @@ async fn roles_and_groups_are_edited_after_creation() {
         b.goto(&org_path("/admin/groups")).await;
         b.click(&format!("a[href$='/admin/groups/{group_id}']"))
             .await;
+        b.fill("#group-edit-form input[name=name]", "key readers")
+            .await;
         b.click(&format!("input[name=role][value='{role_id}']"))
             .await;
         b.click("input[name=member][value^='user:']").await;
@@ -211,6 +213,7 @@ async fn roles_and_groups_are_edited_after_creation() {
     let group = admin
         .get(&format!("/api/v1/orgs/{ORG}/groups/{group_id}"))
         .await;
+    assert_eq!(group.body["name"], "key readers");
     assert_eq!(group.body["role_ids"], json!([]), "{}", group.body);
     assert_eq!(
         group.body["members"].as_array().unwrap().len(),

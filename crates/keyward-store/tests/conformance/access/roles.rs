@@ -273,6 +273,26 @@ pub async fn groups_round_trip(store: Arc<dyn Store>) {
             .await,
         "group",
     );
+    // Renaming: to a free name, not to a taken one, not another org's group.
+    assert!(store.rename_group(acme.id, squad.id, "crew").await.unwrap());
+    assert_eq!(
+        store.group(acme.id, squad.id).await.unwrap().unwrap().name,
+        "crew"
+    );
+    assert_conflict(store.rename_group(acme.id, empty.id, "crew").await, "group");
+    assert!(!store.rename_group(other.id, squad.id, "x").await.unwrap());
+    assert!(
+        !store
+            .rename_group(acme.id, Uuid::now_v7(), "x")
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .rename_group(acme.id, squad.id, "squad")
+            .await
+            .unwrap()
+    );
 
     assert_eq!(
         store.groups(acme.id).await.unwrap(),
