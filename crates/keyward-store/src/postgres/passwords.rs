@@ -49,6 +49,11 @@ impl PasswordStore for PostgresStore {
             .bind(keep.map(|token| token.as_bytes().to_vec()))
             .execute(&mut *tx)
             .await?;
+        // A reset link issued before the change would undo it.
+        sqlx::query("DELETE FROM password_resets WHERE user_id = $1 AND used_at IS NULL")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
         self.finish(tx, true).await
     }
 

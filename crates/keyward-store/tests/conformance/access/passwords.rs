@@ -46,6 +46,8 @@ pub async fn setting_a_password_ends_the_other_sessions(store: Arc<dyn Store>) {
     let bob = create_user(&*store, "bob@example.com").await;
     let ada_sessions = sessions(&*store, &ada, 3).await;
     let bob_sessions = sessions(&*store, &bob, 1).await;
+    let ada_reset = create_password_reset(&*store, &password_reset(&ada, None, now())).await;
+    let bob_reset = create_password_reset(&*store, &password_reset(&bob, None, now())).await;
 
     assert!(
         store
@@ -57,6 +59,18 @@ pub async fn setting_a_password_ends_the_other_sessions(store: Arc<dyn Store>) {
     assert_eq!(live(&*store, &ada_sessions).await, [false, true, false]);
     assert_eq!(live(&*store, &bob_sessions).await, [true]);
     assert_eq!(password_of(&*store, &bob).await, HASH);
+    // A reset link issued before the change would undo it: it is gone.
+    assert_eq!(
+        store.password_reset_by_token(&ada_reset).await.unwrap(),
+        None
+    );
+    assert!(
+        store
+            .password_reset_by_token(&bob_reset)
+            .await
+            .unwrap()
+            .is_some()
+    );
 
     assert!(store.set_password(ada.id, "newer", None).await.unwrap());
     assert_eq!(live(&*store, &ada_sessions).await, [false, false, false]);
