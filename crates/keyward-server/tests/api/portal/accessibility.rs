@@ -45,15 +45,23 @@ const ACCOUNT: &[&str] = &["/account/password"];
 
 const TAGS: &str = "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']";
 
-/// axe-core's script; missing, it fails the test with how to install it.
-fn axe_source() -> String {
+/// axe-core's script; `None` (after saying so) when it is not installed,
+/// a failure in CI.
+fn axe_source() -> Option<String> {
     let path = workspace().join("crates/keyward-server/tests/axe/node_modules/axe-core/axe.min.js");
-    std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e}; install axe-core with `npm ci --prefix crates/keyward-server/tests/axe`",
-            path.display()
-        )
-    })
+    match std::fs::read_to_string(&path) {
+        Ok(source) => Some(source),
+        Err(e) => {
+            let how = "install it with `npm ci --prefix crates/keyward-server/tests/axe`";
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "{}: {e}; axe-core must run in CI: {how}",
+                path.display()
+            );
+            eprintln!("skipped: axe-core is not installed ({how})");
+            None
+        }
+    }
 }
 
 /// The WCAG 2.1 A/AA violations axe finds on the page at `path`.
@@ -85,7 +93,9 @@ async fn violations(b: &Browser, axe: &str, path: &str) -> Vec<Value> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_portal_page_passes_axe_core() {
-    let axe = axe_source();
+    let Some(axe) = axe_source() else {
+        return;
+    };
     let app = portal_app().await;
     let team = app
         .admin
