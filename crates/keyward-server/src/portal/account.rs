@@ -4,15 +4,14 @@
 use super::errors::{FieldErrors, PageResult};
 use super::form::PostForm;
 use super::page::{Layout, SignedIn, done, render, render_with};
-use super::session::secure;
-use crate::csrf;
+use super::session::anonymous_page;
 use crate::ctx::RequestMeta;
 use crate::ops::passwords::{self, RESET_PATH};
 use crate::state::AppState;
 use askama::Template;
 use axum::Router;
 use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::get;
 use std::net::SocketAddr;
@@ -91,25 +90,13 @@ fn reset_form(
     token: String,
     errors: FieldErrors,
 ) -> Response {
-    let (csrf_token, set_cookie) = csrf::anonymous(state, headers, secure(state, headers));
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    let page = Reset {
-        layout: Layout {
-            csrf: csrf_token,
-            ..Layout::bare("Set a new password")
-        },
+    let status = errors.status();
+    let layout = Layout::bare("Set a new password");
+    anonymous_page(state, headers, status, layout, |layout| Reset {
+        layout,
         token,
         errors,
-    };
-    let mut response = render_with(status, &page);
-    if let Some(value) = set_cookie {
-        response.headers_mut().append(header::SET_COOKIE, value);
-    }
-    response
+    })
 }
 
 async fn reset_page(State(state): State<AppState>, headers: HeaderMap) -> Response {

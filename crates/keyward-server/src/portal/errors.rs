@@ -117,6 +117,15 @@ impl FieldErrors {
         self.general.is_none() && self.fields.is_empty()
     }
 
+    /// The status of a form page showing these errors: 422 if any.
+    pub fn status(&self) -> StatusCode {
+        if self.is_empty() {
+            StatusCode::OK
+        } else {
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+    }
+
     pub fn add(&mut self, field: &'static str, message: impl Into<String>) {
         self.fields.push((field, message.into()));
     }

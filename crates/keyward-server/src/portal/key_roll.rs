@@ -16,7 +16,7 @@ use crate::state::AppState;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::routing::get;
 use keyward_core::model::KeyRecord;
 
@@ -62,11 +62,7 @@ async fn page_for(
             .filter(|v| !v.is_empty())
             .unwrap_or(default)
     };
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = errors.status();
     let view = RollPage {
         layout: page
             .layout(state, "Roll key", Section::of(key).nav())

@@ -58,6 +58,24 @@ async fn home(State(state): State<AppState>, user: SignedIn) -> PageResult {
     }
 }
 
+/// A page shown before signing in, titled `title`: its forms' CSRF token
+/// is bound to a pre-session cookie, set with the page when the browser
+/// had none.
+pub fn anonymous_page<T: Template>(
+    state: &AppState,
+    headers: &HeaderMap,
+    status: StatusCode,
+    layout: Layout,
+    page: impl FnOnce(Layout) -> T,
+) -> Response {
+    let (csrf, set_cookie) = csrf::anonymous(state, headers, secure(state, headers));
+    let mut response = render_with(status, &page(Layout { csrf, ..layout }));
+    if let Some(value) = set_cookie {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
+}
+
 #[derive(Template)]
 #[template(path = "login.html")]
 struct Login {
@@ -73,26 +91,20 @@ fn login_form(
     errors: FieldErrors,
     notice: Option<&'static str>,
 ) -> Response {
-    let (token, set_cookie) = csrf::anonymous(state, headers, secure(state, headers));
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
         StatusCode::UNAUTHORIZED
     };
-    let page = Login {
-        layout: Layout {
-            csrf: token,
-            notice,
-            ..Layout::bare("Sign in")
-        },
+    let layout = Layout {
+        notice,
+        ..Layout::bare("Sign in")
+    };
+    anonymous_page(state, headers, status, layout, |layout| Login {
+        layout,
         email,
         errors,
-    };
-    let mut response = render_with(status, &page);
-    if let Some(value) = set_cookie {
-        response.headers_mut().append(header::SET_COOKIE, value);
-    }
-    response
+    })
 }
 
 async fn login_page(
@@ -179,27 +191,15 @@ fn accept_form(
     name: String,
     errors: FieldErrors,
 ) -> Response {
-    let (csrf_token, set_cookie) = csrf::anonymous(state, headers, secure(state, headers));
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    let page = Accept {
-        layout: Layout {
-            csrf: csrf_token,
-            ..Layout::bare("Accept your invitation")
-        },
+    let status = errors.status();
+    let layout = Layout::bare("Accept your invitation");
+    anonymous_page(state, headers, status, layout, |layout| Accept {
+        layout,
         token,
         name,
         signed_in: signed_in.map(|user| user.session.user.clone()),
         errors,
-    };
-    let mut response = render_with(status, &page);
-    if let Some(value) = set_cookie {
-        response.headers_mut().append(header::SET_COOKIE, value);
-    }
-    response
+    })
 }
 
 async fn accept_page(

@@ -40,11 +40,7 @@ async fn render_page(
 ) -> PageResult {
     let org = &page.access.org;
     let policy = org.key_policy;
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = errors.status();
     let view = Settings {
         layout: page
             .layout(state, "Organization settings", "settings")

@@ -220,11 +220,7 @@ async fn edit_page(
             .iter()
             .any(|m| principal.value == format!("{}:{}", m.kind.as_str(), m.id));
     }
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = errors.status();
     let base = page.org_path("/admin/groups");
     let view = GroupEdit {
         layout: page.layout(state, "Edit group", "groups").await?,

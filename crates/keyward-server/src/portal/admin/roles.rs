@@ -163,11 +163,7 @@ async fn edit_page(
             (role.name.clone(), role.description.clone())
         }
     };
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = errors.status();
     let base = page.org_path("/admin/roles");
     let view = RoleEdit {
         layout: page.layout(state, "Edit role", "roles").await?,
