@@ -18,10 +18,6 @@ pub const FIELD: &str = "csrf";
 const LABEL: &str = "keyward-portal-csrf:";
 const ANON_PREFIX: &str = "kwc";
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// What the token is bound to: the session cookie if any, else the
 /// pre-session cookie.
 pub fn binding(state: &AppState, headers: &HeaderMap) -> Option<KeyHash> {
@@ -33,8 +29,8 @@ pub fn binding(state: &AppState, headers: &HeaderMap) -> Option<KeyHash> {
 
 /// The token for forms of a request bound to `binding`.
 pub fn token(state: &AppState, binding: &KeyHash) -> String {
-    let text = format!("{LABEL}{}", hex(binding.as_bytes()));
-    hex(state.hasher.hash(&text).as_bytes())
+    let text = format!("{LABEL}{}", hex::encode(binding.as_bytes()));
+    hex::encode(state.hasher.hash(&text).as_bytes())
 }
 
 /// Whether `sent` is the token for `binding`, compared in constant time.

@@ -103,11 +103,7 @@ pub fn server_secret(settings: &Settings) -> Result<LoadedSecret, SecretError> {
             generated: false,
         });
     }
-    let text: String = ServerSecret::generate()
-        .expose()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let text = hex::encode(ServerSecret::generate().expose());
     let secret = ServerSecret::from_bytes(text.into_bytes())
         .ok_or_else(|| SecretError::Invalid("generated secret too short".into()))?;
     Ok(LoadedSecret {
