@@ -2,6 +2,7 @@
 
 use crate::grant::{Grant, GrantSet, Resource};
 use crate::key::{KeyHash, Prefix};
+use crate::key_limits::{AllowedIps, CreditBalance, KeyLimits, RateLimit};
 use crate::key_policy::KeyPolicy;
 use crate::permission::PermissionName;
 use crate::scope::Scope;
@@ -180,6 +181,9 @@ pub struct KeyRecord {
     pub rolled_from: Option<Uuid>,
     /// The key that replaced this one when it was rolled.
     pub rolled_to: Option<Uuid>,
+    /// Rate limits, credits and allowed addresses.
+    #[serde(skip)]
+    pub limits: KeyLimits,
 }
 
 impl KeyState {
@@ -260,6 +264,13 @@ pub struct KeyPatch {
     pub read_only: Option<bool>,
     /// New explicit grants; an empty list takes the narrowing away.
     pub permissions: Option<Vec<KeyGrant>>,
+    /// New rate limits; an empty list takes them away.
+    pub ratelimits: Option<Vec<RateLimit>>,
+    /// New allowed addresses; an empty list allows every address.
+    pub allowed_ips: Option<AllowedIps>,
+    /// A new balance (its generation is the store's to count), or
+    /// `Some(None)` to take credits away.
+    pub credits: Option<Option<CreditBalance>>,
 }
 
 /// How a rolled key ends: revoked at once, or expiring at the end of its

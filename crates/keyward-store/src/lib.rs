@@ -77,6 +77,16 @@ pub struct KeyUsage {
     pub count: i64,
 }
 
+/// A key's credits as a node last decided them: `remaining` as of the
+/// refill at `refilled_at`, under the balance set at `generation`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CreditUse {
+    pub key_id: Uuid,
+    pub generation: i64,
+    pub remaining: i64,
+    pub refilled_at: DateTime<Utc>,
+}
+
 #[async_trait]
 pub trait Store: AccessStore + AuditStore + PasswordStore + Send + Sync + 'static {
     /// Whether the store answers; for readiness.
@@ -156,6 +166,9 @@ pub trait Store: AccessStore + AuditStore + PasswordStore + Send + Sync + 'stati
     async fn revoke_key(&self, org: Uuid, id: Uuid, at: DateTime<Utc>) -> Result<bool>;
     /// Adds usage counts and moves `last_used_at` forward.
     async fn record_usage(&self, usage: &[KeyUsage]) -> Result<()>;
+    /// Writes keys' credit balances; one whose balance was set again since
+    /// (another generation) is left alone.
+    async fn record_credits(&self, balances: &[CreditUse]) -> Result<()>;
 
     /// Tells the other nodes sharing this store that their cached answers
     /// may be stale; `payload` says which (at most 7,000 bytes). A store no

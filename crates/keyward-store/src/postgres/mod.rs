@@ -6,7 +6,8 @@ mod passwords;
 
 use crate::rows::{self, GrantsByKey};
 use crate::write::{Changed, Write};
-use crate::{Heard, KeyFilter, KeyUsage, NewPermission, OrgPatch, Result, Store, StoreError};
+use crate::rows::LimitColumns;
+use crate::{CreditUse, Heard, KeyFilter, KeyUsage, NewPermission, OrgPatch, Result, Store, StoreError};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use keyward_core::KeyHash;
@@ -15,6 +16,7 @@ use keyward_core::model::{
     Catalog, KeyGrant, KeyPatch, KeyRecord, NewKey, Organization, Permission, RollEnd,
 };
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions, PgRow};
+use sqlx::types::Json;
 use sqlx::{PgPool, Postgres, Row};
 use std::str::FromStr;
 use std::sync::Arc;
@@ -23,7 +25,8 @@ use uuid::Uuid;
 
 const KEY_COLUMNS: &str = "id, organization_id, name, scope, read_only, owner_id, created_by, \
      created_at, expires_at, last_used_at, usage_count, enabled, revoked_at, key_mask, metadata, \
-     rolled_from, rolled_to";
+     rolled_from, rolled_to, ratelimits, allowed_ips, credits_remaining, credits_refill, \
+     credits_refilled_at, credits_generation";
 
 /// The longest one statement runs before the server cancels it.
 const STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -126,6 +129,15 @@ impl PostgresStore {
             metadata: rows::metadata(metadata.0)?,
             rolled_from: row.try_get("rolled_from")?,
             rolled_to: row.try_get("rolled_to")?,
+            limits: rows::key_limits(
+                row.try_get::<Json<serde_json::Value>, _>("ratelimits")?.0,
+                row.try_get::<Json<serde_json::Value>, _>("allowed_ips")?.0,
+                row.try_get("credits_remaining")?,
+                row.try_get::<Option<Json<serde_json::Value>>, _>("credits_refill")?
+                    .map(|json| json.0),
+                row.try_get("credits_refilled_at")?,
+                row.try_get("credits_generation")?,
+            )?,
         })
     }
 
@@ -175,6 +187,7 @@ async fn insert_key_in(
     now: DateTime<Utc>,
 ) -> Result<()> {
     let k = &key.record;
+    let limits = LimitColumns::of(&k.limits);
     let org: Option<Uuid> =
         sqlx::query_scalar("SELECT id FROM organizations WHERE id = $1 FOR UPDATE")
             .bind(k.organization_id)
@@ -196,8 +209,9 @@ async fn insert_key_in(
     }
     sqlx::query(
         "INSERT INTO api_keys (id, organization_id, name, scope, read_only, owner_id, created_by, \
-           created_at, expires_at, enabled, key_hash, key_mask, metadata, rolled_from) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+           created_at, expires_at, enabled, key_hash, key_mask, metadata, rolled_from, \
+           ratelimits, allowed_ips, credits_remaining, credits_refill, credits_refilled_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
     )
     .bind(k.id)
     .bind(k.organization_id)
@@ -213,6 +227,11 @@ async fn insert_key_in(
     .bind(&k.key_mask)
     .bind(sqlx::types::Json(&k.metadata))
     .bind(k.rolled_from)
+    .bind(Json(limits.ratelimits))
+    .bind(Json(limits.allowed_ips))
+    .bind(limits.credits_remaining)
+    .bind(limits.credits_refill.map(Json))
+    .bind(limits.credits_refilled_at)
     .execute(&mut **tx)
     .await?;
     insert_grants(tx, k.id, &k.permissions).await
@@ -465,7 +484,12 @@ impl Store for PostgresStore {
         let row = sqlx::query(&format!(
             "UPDATE api_keys SET name = COALESCE($1, name), enabled = COALESCE($2, enabled), \
                expires_at = CASE WHEN $3 THEN $4 ELSE expires_at END, \
-               metadata = COALESCE($5, metadata), read_only = COALESCE($6, read_only) \
+               metadata = COALESCE($5, metadata), read_only = COALESCE($6, read_only), \
+               ratelimits = COALESCE($9, ratelimits), allowed_ips = COALESCE($10, allowed_ips), \
+               credits_remaining = CASE WHEN $11 THEN $12 ELSE credits_remaining END, \
+               credits_refill = CASE WHEN $11 THEN $13 ELSE credits_refill END, \
+               credits_refilled_at = CASE WHEN $11 THEN $14 ELSE credits_refilled_at END, \
+               credits_generation = credits_generation + (CASE WHEN $11 THEN 1 ELSE 0 END) \
              WHERE organization_id = $7 AND id = $8 AND revoked_at IS NULL RETURNING {KEY_COLUMNS}"
         ))
         .bind(patch.name.as_deref())
@@ -476,6 +500,12 @@ impl Store for PostgresStore {
         .bind(patch.read_only)
         .bind(org)
         .bind(id)
+        .bind(patch.ratelimits.as_deref().map(|l| Json(rows::ratelimits_json(l))))
+        .bind(patch.allowed_ips.as_ref().map(|ips| Json(rows::allowed_ips_json(ips))))
+        .bind(patch.credits.is_some())
+        .bind(patch.credits.as_ref().and_then(|c| c.as_ref().map(|c| c.credits.remaining)))
+        .bind(patch.credits.as_ref().and_then(|c| c.as_ref().and_then(rows::refill_json)).map(Json))
+        .bind(patch.credits.as_ref().and_then(|c| c.as_ref().map(|c| c.refilled_at)))
         .fetch_optional(&mut *write)
         .await?;
         if let (Some(grants), Some(_)) = (&patch.permissions, &row) {
@@ -555,6 +585,27 @@ impl Store for PostgresStore {
         .bind(&ids)
         .bind(&counts)
         .bind(&used)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn record_credits(&self, balances: &[CreditUse]) -> Result<()> {
+        let ids: Vec<Uuid> = balances.iter().map(|b| b.key_id).collect();
+        let generations: Vec<i64> = balances.iter().map(|b| b.generation).collect();
+        let remaining: Vec<i64> = balances.iter().map(|b| b.remaining).collect();
+        let refilled: Vec<DateTime<Utc>> = balances.iter().map(|b| b.refilled_at).collect();
+        sqlx::query(
+            "UPDATE api_keys k SET credits_remaining = b.remaining, credits_refilled_at = b.refilled \
+             FROM UNNEST($1::uuid[], $2::bigint[], $3::bigint[], $4::timestamptz[]) \
+               AS b(id, generation, remaining, refilled) \
+             WHERE k.id = b.id AND k.credits_generation = b.generation \
+               AND k.credits_remaining IS NOT NULL",
+        )
+        .bind(&ids)
+        .bind(&generations)
+        .bind(&remaining)
+        .bind(&refilled)
         .execute(&self.pool)
         .await?;
         Ok(())

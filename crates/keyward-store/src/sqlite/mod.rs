@@ -9,7 +9,8 @@ mod passwords;
 use crate::error::corrupt;
 use crate::rows::{self, GrantsByKey};
 use crate::write::{Changed, Write};
-use crate::{KeyFilter, KeyUsage, NewPermission, OrgPatch, Result, Store, StoreError};
+use crate::rows::LimitColumns;
+use crate::{CreditUse, KeyFilter, KeyUsage, NewPermission, OrgPatch, Result, Store, StoreError};
 use async_trait::async_trait;
 use audit::Heads;
 use chrono::{DateTime, Utc};
@@ -21,6 +22,7 @@ use keyward_core::model::{
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
+use sqlx::types::Json;
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 use std::path::Path;
 use std::str::FromStr;
@@ -33,7 +35,8 @@ const USAGE_CHUNK: usize = 5_000;
 
 const KEY_COLUMNS: &str = "id, organization_id, name, scope, read_only, owner_id, created_by, \
      created_at, expires_at, last_used_at, usage_count, enabled, revoked_at, key_mask, metadata, \
-     rolled_from, rolled_to";
+     rolled_from, rolled_to, ratelimits, allowed_ips, credits_remaining, credits_refill, \
+     credits_refilled_at, credits_generation";
 
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
@@ -169,6 +172,15 @@ impl SqliteStore {
             metadata: rows::metadata(metadata.0)?,
             rolled_from: row.try_get("rolled_from")?,
             rolled_to: row.try_get("rolled_to")?,
+            limits: rows::key_limits(
+                row.try_get::<Json<serde_json::Value>, _>("ratelimits")?.0,
+                row.try_get::<Json<serde_json::Value>, _>("allowed_ips")?.0,
+                row.try_get("credits_remaining")?,
+                row.try_get::<Option<Json<serde_json::Value>>, _>("credits_refill")?
+                    .map(|json| json.0),
+                opt_from_ms(row.try_get("credits_refilled_at")?)?,
+                row.try_get("credits_generation")?,
+            )?,
         })
     }
 
@@ -224,8 +236,10 @@ fn push_key_row(
     let k = &key.record;
     query.push(
         "INSERT INTO api_keys (id, organization_id, name, scope, read_only, owner_id, created_by, \
-           created_at, expires_at, enabled, key_hash, key_mask, metadata, rolled_from) SELECT ",
+           created_at, expires_at, enabled, key_hash, key_mask, metadata, rolled_from, \
+           ratelimits, allowed_ips, credits_remaining, credits_refill, credits_refilled_at) SELECT ",
     );
+    let limits = LimitColumns::of(&k.limits);
     let mut values = query.separated(", ");
     values
         .push_bind(k.id)
@@ -241,7 +255,12 @@ fn push_key_row(
         .push_bind(key.hash.as_bytes().to_vec())
         .push_bind(k.key_mask.clone())
         .push_bind(sqlx::types::Json(k.metadata.clone()))
-        .push_bind(k.rolled_from);
+        .push_bind(k.rolled_from)
+        .push_bind(Json(limits.ratelimits))
+        .push_bind(Json(limits.allowed_ips))
+        .push_bind(limits.credits_remaining)
+        .push_bind(limits.credits_refill.map(Json))
+        .push_bind(limits.credits_refilled_at.map(ms));
     query.push(" WHERE (SELECT COUNT(*) FROM api_keys WHERE organization_id = ");
     query.push_bind(k.organization_id);
     query.push(" AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ");
@@ -557,7 +576,12 @@ impl Store for SqliteStore {
         let row = sqlx::query(&format!(
             "UPDATE api_keys SET name = COALESCE(?, name), enabled = COALESCE(?, enabled), \
                expires_at = CASE WHEN ? THEN ? ELSE expires_at END, \
-               metadata = COALESCE(?, metadata), read_only = COALESCE(?, read_only) \
+               metadata = COALESCE(?, metadata), read_only = COALESCE(?, read_only), \
+               ratelimits = COALESCE(?, ratelimits), allowed_ips = COALESCE(?, allowed_ips), \
+               credits_remaining = CASE WHEN ? THEN ? ELSE credits_remaining END, \
+               credits_refill = CASE WHEN ? THEN ? ELSE credits_refill END, \
+               credits_refilled_at = CASE WHEN ? THEN ? ELSE credits_refilled_at END, \
+               credits_generation = credits_generation + ? \
              WHERE organization_id = ? AND id = ? AND revoked_at IS NULL RETURNING {KEY_COLUMNS}"
         ))
         .bind(patch.name.as_deref())
@@ -566,6 +590,15 @@ impl Store for SqliteStore {
         .bind(patch.expires_at.flatten().map(ms))
         .bind(patch.metadata.as_ref().map(sqlx::types::Json))
         .bind(patch.read_only)
+        .bind(patch.ratelimits.as_deref().map(|l| Json(rows::ratelimits_json(l))))
+        .bind(patch.allowed_ips.as_ref().map(|ips| Json(rows::allowed_ips_json(ips))))
+        .bind(patch.credits.is_some())
+        .bind(patch.credits.as_ref().and_then(|c| c.as_ref().map(|c| c.credits.remaining)))
+        .bind(patch.credits.is_some())
+        .bind(patch.credits.as_ref().and_then(|c| c.as_ref().and_then(rows::refill_json)).map(Json))
+        .bind(patch.credits.is_some())
+        .bind(patch.credits.as_ref().and_then(|c| c.as_ref().map(|c| ms(c.refilled_at))))
+        .bind(i64::from(patch.credits.is_some()))
         .bind(org)
         .bind(id)
         .fetch_optional(&mut *write)
@@ -650,6 +683,24 @@ impl Store for SqliteStore {
             });
             query.push(") GROUP BY column1) AS u WHERE api_keys.id = u.id");
             query.build().execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn record_credits(&self, balances: &[CreditUse]) -> Result<()> {
+        let mut tx = self.writer.begin().await?;
+        for balance in balances {
+            sqlx::query(
+                "UPDATE api_keys SET credits_remaining = ?, credits_refilled_at = ? \
+                 WHERE id = ? AND credits_generation = ? AND credits_remaining IS NOT NULL",
+            )
+            .bind(balance.remaining)
+            .bind(ms(balance.refilled_at))
+            .bind(balance.key_id)
+            .bind(balance.generation)
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         Ok(())

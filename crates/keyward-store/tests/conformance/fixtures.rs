@@ -93,6 +93,7 @@ pub fn minted(org: &Organization) -> (ApiKey, NewKey) {
         metadata: serde_json::Map::new(),
         rolled_from: None,
         rolled_to: None,
+        limits: Default::default(),
     };
     let hash = hash(&key);
     (key, NewKey { record, hash })

@@ -331,6 +331,7 @@ pub async fn update_key_patch_semantics(store: Arc<dyn Store>) {
         metadata: Some(metadata(json!({"owner": "ops", "n": [1, 2, 3]}))),
         read_only: Some(false),
         permissions: None,
+        ..KeyPatch::default()
     })
     .await;
     expected.name = "final".to_owned();
@@ -368,6 +369,7 @@ pub async fn update_key_ignores_revoked_unknown_and_foreign(store: Arc<dyn Store
         metadata: Some(metadata(json!({"x": 1}))),
         read_only: Some(true),
         permissions: Some(Vec::new()),
+        ..KeyPatch::default()
     };
 
     assert_eq!(

@@ -12,6 +12,7 @@ mod harness;
 mod audit;
 mod audited;
 mod catalog;
+mod key_limits;
 mod keys;
 mod lifecycle;
 mod limits;
@@ -69,6 +70,8 @@ conformance! {
     keys::update_key_patch_semantics,
     keys::update_key_ignores_revoked_unknown_and_foreign,
     keys::revoke_key_once,
+    key_limits::key_limits_are_stored_and_patched,
+    key_limits::credit_balances_are_written_by_generation,
     lifecycle::roll_key_marks_the_old_key_and_inserts_the_new,
     lifecycle::roll_key_never_moves_an_expiry_later_and_revokes_at_once,
     lifecycle::roll_key_respects_the_limit,
