@@ -65,6 +65,15 @@ pub struct NewKey {
     pub team_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_account_id: Option<String>,
+    /// `{name, limit, duration_ms}` each, at most 5.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ratelimits: Option<Vec<Value>>,
+    /// `{remaining, refill?: {interval, amount, refill_day?}}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credits: Option<Value>,
+    /// Addresses and CIDRs the key may be used from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_ips: Option<Vec<String>>,
 }
 
 /// A key's explicit grant, with the catalog id of its permission.
@@ -100,6 +109,13 @@ pub struct Key {
     /// The key that replaced this one, once it was rolled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rolled_to: Option<String>,
+    #[serde(default)]
+    pub ratelimits: Vec<Value>,
+    /// `{remaining, refill, refill_at}`, or absent without credits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credits: Option<Value>,
+    #[serde(default)]
+    pub allowed_ips: Vec<String>,
 }
 
 /// `PATCH /api/v1/orgs/{org}/keys/{id}`: only the fields given change.
@@ -120,6 +136,15 @@ pub struct KeyChanges {
     pub permissions: Option<Option<Vec<Value>>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub read_only: Option<bool>,
+    /// New rate limits; `Some(vec![])` takes them away.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ratelimits: Option<Vec<Value>>,
+    /// A new balance; `Some(None)` takes credits away (sent as `null`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credits: Option<Option<Value>>,
+    /// New allowed addresses; `Some(vec![])` allows any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_ips: Option<Vec<String>>,
 }
 
 /// `POST /api/v1/orgs/{org}/keys/{id}/roll`.
@@ -171,6 +196,12 @@ pub struct VerifyRequest {
     pub permission: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource: Option<String>,
+    /// The client's address, for keys with an allow-list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip: Option<String>,
+    /// Credits the verification costs; 1 when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<i64>,
 }
 
 // The secret stays out of logs and test failure output.
@@ -180,6 +211,8 @@ impl std::fmt::Debug for VerifyRequest {
             .field("key", &"<redacted>")
             .field("permission", &self.permission)
             .field("resource", &self.resource)
+            .field("ip", &self.ip)
+            .field("cost", &self.cost)
             .finish()
     }
 }

@@ -74,6 +74,7 @@ fn forward_auth(c: &mut Criterion) {
             path: path.into(),
             permission: permission.into(),
             resource: resource.map(str::to_owned),
+            cost: None,
         };
     let rules = RuleSet::compile(
         DefaultPolicy::Deny,

@@ -15,6 +15,7 @@
 //! decoded segment.
 
 use crate::forward_path::{CanonicalPath, canonical_path, decode_segment, decoded_bytes};
+use crate::key_limits::CREDITS_MAX;
 use crate::{PermissionQuery, Resource};
 use serde::Deserialize;
 
@@ -37,6 +38,9 @@ pub struct RuleConfig {
     pub path: String,
     pub permission: String,
     pub resource: Option<String>,
+    /// Credits a matching request costs a key that has credits (1 if
+    /// absent; 0 checks without consuming).
+    pub cost: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,6 +67,7 @@ struct Rule {
     permission: PermissionQuery,
     /// `None`: any resource.
     resource: Option<Vec<Template>>,
+    cost: i64,
 }
 
 /// What a matching rule asks of the key.
@@ -70,6 +75,8 @@ struct Rule {
 pub struct Requirement<'a> {
     pub permission: &'a PermissionQuery,
     pub resource: Resource,
+    /// Credits the request costs.
+    pub cost: i64,
 }
 
 /// How a request fares against the rules.
@@ -140,6 +147,13 @@ fn parse_template(template: &str, segments: &[Segment]) -> Result<Vec<Template>,
 impl Rule {
     fn compile(config: &RuleConfig) -> Result<Self, String> {
         let permission = PermissionQuery::parse(&config.permission).map_err(|e| e.to_string())?;
+        let cost = config.cost.unwrap_or(1);
+        if !(0..=CREDITS_MAX).contains(&cost) {
+            return Err(format!(
+                "rule for {:?}: cost must be 0 to {CREDITS_MAX}",
+                config.path
+            ));
+        }
         let path = config.path.as_str();
         let (stem, rest) = match path.strip_suffix("/**") {
             Some("") => ("/", true),
@@ -184,6 +198,7 @@ impl Rule {
             segments,
             rest,
             permission,
+            cost,
             resource,
         })
     }
@@ -256,6 +271,7 @@ impl RuleSet {
                     Some(resource) => Decision::Require(Requirement {
                         permission: &rule.permission,
                         resource,
+                        cost: rule.cost,
                     }),
                     None => Decision::BadResource,
                 };

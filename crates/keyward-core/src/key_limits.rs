@@ -208,7 +208,9 @@ impl CreditBalance {
     /// The balance at `now`: refilled if a refill came since `refilled_at`.
     pub fn at(&self, now: DateTime<Utc>) -> (i64, DateTime<Utc>) {
         match &self.credits.refill {
-            Some(refill) if refill.last(now) > self.refilled_at => (refill.amount, refill.last(now)),
+            Some(refill) if refill.last(now) > self.refilled_at => {
+                (refill.amount, refill.last(now))
+            }
             _ => (self.credits.remaining, self.refilled_at),
         }
     }
@@ -253,6 +255,10 @@ impl AllowedIps {
 
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
     }
 
     pub fn allows(&self, client: IpAddr) -> bool {

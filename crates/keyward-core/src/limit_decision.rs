@@ -34,7 +34,9 @@ pub enum Verdict {
     Pass,
     /// A rate limit is reached; one more verification passes after this
     /// many milliseconds.
-    RateLimited { retry_after_ms: f64 },
+    RateLimited {
+        retry_after_ms: f64,
+    },
     /// The cost is more than the credits left.
     UsageExceeded,
 }
@@ -122,7 +124,13 @@ mod tests {
         }
     }
 
-    fn passes(limits: &[RateLimit], counters: &mut Counters, cost: i64, now: f64, n: usize) -> usize {
+    fn passes(
+        limits: &[RateLimit],
+        counters: &mut Counters,
+        cost: i64,
+        now: f64,
+        n: usize,
+    ) -> usize {
         (0..n)
             .filter(|_| decide(limits, counters, cost, now).0 == Verdict::Pass)
             .count()

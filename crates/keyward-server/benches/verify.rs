@@ -7,7 +7,7 @@ use hmac::{Hmac, Mac};
 use keyward_core::Scope;
 use keyward_server::ctx::{Caller, Ctx, Grants, RequestMeta};
 use keyward_server::ops::keys::{self, KeySpec};
-use keyward_server::verify::{self, Check, Lookup, Outcome};
+use keyward_server::verify::{self, Ask, Check, Lookup, Outcome};
 use keyward_server::{Application, Config};
 use sha2::Sha256;
 
@@ -50,12 +50,13 @@ fn verification(c: &mut Criterion) {
             metadata: Default::default(),
             team_id: None,
             service_account_id: None,
+            limits: Default::default(),
         };
         let (_, key) = keys::create(&state, &access, spec).await.unwrap();
         let text = key.expose().to_owned();
         assert!(matches!(
-            verify::verify(&state, &text, None, None).await.unwrap(),
-            Outcome::Valid(_)
+            verify::verify(&state, &text, &Ask::ANY).await.unwrap(),
+            Outcome::Valid(..)
         ));
         (state, text)
     });
@@ -70,7 +71,7 @@ fn verification(c: &mut Criterion) {
     });
     group.bench_function("verify a cached key", |b| {
         b.iter(|| match verify::lookup(&state, black_box(&key)) {
-            Lookup::Cached(found) => verify::conclude(&state, found, None, None),
+            Lookup::Cached(found) => verify::conclude(&state, found, &Ask::ANY),
             _ => unreachable!("the key is cached"),
         })
     });
@@ -81,9 +82,13 @@ fn verification(c: &mut Criterion) {
         permission: &query,
         resource: &resource,
     };
+    let checked = Ask {
+        check: Some(&check),
+        ..Ask::ANY
+    };
     group.bench_function("verify a cached key with a permission query", |b| {
         b.iter(|| match verify::lookup(&state, black_box(&key)) {
-            Lookup::Cached(found) => verify::conclude(&state, found, None, Some(&check)),
+            Lookup::Cached(found) => verify::conclude(&state, found, &checked),
             _ => unreachable!("the key is cached"),
         })
     });

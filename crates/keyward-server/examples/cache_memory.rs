@@ -66,6 +66,7 @@ fn record(org: &Organization, n: u64, metadata: bool, permissions: bool) -> KeyR
         },
         rolled_from: None,
         rolled_to: None,
+        limits: Default::default(),
     }
 }
 

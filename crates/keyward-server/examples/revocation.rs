@@ -11,7 +11,7 @@ use keyward_core::model::KeyState;
 use keyward_server::ctx::{Caller, Ctx, Grants, RequestMeta};
 use keyward_server::ops::keys::{self, KeySpec};
 use keyward_server::state::AppState;
-use keyward_server::verify::{self, Outcome};
+use keyward_server::verify::{self, Ask, Outcome};
 use keyward_server::{Application, Config};
 use std::time::{Duration, Instant};
 
@@ -74,19 +74,20 @@ async fn main() {
             metadata: Default::default(),
             team_id: None,
             service_account_id: None,
+            limits: Default::default(),
         };
         let (record, key) = keys::create(&a, &ctx, spec).await.expect("key");
         // B caches the key.
-        let cached = verify::verify(&b, key.expose(), None, None)
+        let cached = verify::verify(&b, key.expose(), &Ask::ANY)
             .await
             .expect("verify");
-        assert!(matches!(cached, Outcome::Valid(_)));
+        assert!(matches!(cached, Outcome::Valid(..)));
         keys::revoke(&a, &ctx, &record.id.to_string())
             .await
             .expect("revoke");
         let revoked_at = Instant::now();
         loop {
-            let outcome = verify::verify(&b, key.expose(), None, None)
+            let outcome = verify::verify(&b, key.expose(), &Ask::ANY)
                 .await
                 .expect("verify");
             if matches!(outcome, Outcome::Refused(KeyState::Revoked, _)) {

@@ -89,6 +89,7 @@ async fn main() {
             metadata: Default::default(),
             rolled_from: None,
             rolled_to: None,
+            limits: Default::default(),
         };
         let new = NewKey {
             record,

@@ -11,7 +11,7 @@ use crate::ctx::{Caller, Ctx, Grants, RequestMeta, Session, client_address};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::ops::denials::Credential;
 use crate::state::AppState;
-use crate::verify::{self, Lookup, Outcome, SESSION_PREFIX};
+use crate::verify::{self, Ask, Lookup, Outcome, SESSION_PREFIX};
 use axum::extract::{FromRequestParts, RawPathParams};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method};
@@ -79,7 +79,7 @@ pub async fn authenticate(
         tracing::debug!("no credential");
         return Err(ApiError::unauthenticated());
     };
-    match recognise(state, text).await {
+    match recognise(state, text, client).await {
         Err(refused) if refused.code == Code::Unauthenticated => match client {
             Some(client) => Err(state.throttle.invalid_credential(client, refused).await),
             None => Err(refused),
@@ -88,14 +88,14 @@ pub async fn authenticate(
     }
 }
 
-async fn recognise(state: &AppState, text: &str) -> ApiResult<Caller> {
+async fn recognise(state: &AppState, text: &str, client: Option<IpAddr>) -> ApiResult<Caller> {
     let hash = state.hasher.hash(text);
     if state.admin.ct_eq(&hash) {
         return Ok(Caller::Admin);
     }
     match ApiKey::check(text) {
         Ok(prefix_len) if &text[..prefix_len] == SESSION_PREFIX => session(state, hash).await,
-        Ok(_) => key(state, hash).await,
+        Ok(_) => key(state, hash, client).await,
         Err(reason) => {
             tracing::debug!(%reason, "malformed credential");
             Err(ApiError::unauthenticated())
@@ -114,15 +114,22 @@ async fn session(state: &AppState, hash: KeyHash) -> ApiResult<Caller> {
 }
 
 /// A key, through the verification path: cache, store on a miss, state
-/// checks and usage counting.
-async fn key(state: &AppState, hash: KeyHash) -> ApiResult<Caller> {
+/// checks, the key's allow-list (against the peer's address) and usage
+/// counting. Rate limits and credits are for the platform's API, not
+/// keyward's own.
+async fn key(state: &AppState, hash: KeyHash, client: Option<IpAddr>) -> ApiResult<Caller> {
     let found = match verify::lookup_hashed(state, hash) {
         Lookup::Cached(found) => found,
         Lookup::Miss(hash) => verify::load(state, &hash).await?,
         Lookup::Junk => None,
     };
-    match verify::conclude(state, found, None, None) {
-        Outcome::Valid(key) => Ok(Caller::Key(key)),
+    let ask = Ask { client, ..Ask::ANY };
+    match verify::conclude(state, found, &ask) {
+        Outcome::Valid(key, _) => Ok(Caller::Key(key)),
+        Outcome::IpNotAllowed(key) => {
+            tracing::info!(key_id = %key.record.id, client = ?client, "key used from an address outside its allow-list");
+            Err(ApiError::ip_not_allowed())
+        }
         Outcome::Refused(refused, key) => {
             tracing::info!(key_id = %key.record.id, state = ?refused, "key refused");
             Err(ApiError::unauthenticated())

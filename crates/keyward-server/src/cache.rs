@@ -10,6 +10,7 @@ use crate::eviction::{Changes, Evict};
 use crate::usage::Uses;
 use chrono::{DateTime, Utc};
 use keyward_core::access::{PrincipalAccess, team_resources};
+use keyward_core::key_limits::KeyLimits;
 use keyward_core::model::{Catalog, KeyRecord, KeyState, Organization};
 use keyward_core::{GrantSet, KeyHash, Resource, Scope};
 use moka::sync::Cache;
@@ -39,6 +40,9 @@ pub struct CachedRecord {
     pub expires_at: Option<DateTime<Utc>>,
     /// Parsed: the verify endpoint answers with it on every call.
     pub metadata: Map<String, Value>,
+    /// Rate limits, credits and allowed addresses; `None` for the many
+    /// keys without any, which verification then skips at no cost.
+    pub limits: Option<Box<KeyLimits>>,
 }
 
 impl CachedRecord {
@@ -54,6 +58,7 @@ impl CachedRecord {
             revoked: record.revoked_at.is_some(),
             expires_at: record.expires_at,
             metadata: record.metadata,
+            limits: (!record.limits.is_empty()).then(|| Box::new(record.limits)),
         }
     }
 
@@ -143,6 +148,7 @@ impl ResolvedKey {
             + json_object_bytes(&self.record.metadata)
             + block(self.record.name.len())
             + grants
+            + self.record.limits.as_deref().map_or(0, limits_bytes)
     }
 }
 
@@ -157,6 +163,18 @@ fn block(len: usize) -> usize {
     } else {
         (len + 8).next_multiple_of(16).max(32)
     }
+}
+
+/// Heap bytes of a key's limits: the box, the lists, the names.
+fn limits_bytes(limits: &KeyLimits) -> usize {
+    block(std::mem::size_of::<KeyLimits>())
+        + block(std::mem::size_of_val(limits.ratelimits.as_slice()))
+        + limits
+            .ratelimits
+            .iter()
+            .map(|limit| block(limit.name.len()))
+            .sum::<usize>()
+        + block(std::mem::size_of::<ipnet::IpNet>() * limits.allowed_ips.len())
 }
 
 fn grant_set_bytes(grants: &GrantSet) -> usize {

@@ -3,6 +3,7 @@
 
 use crate::connections::ConnectionLimits;
 use crate::forward::{ForwardAuth, ForwardAuthConfig};
+use crate::limiter::OnRedisError;
 use serde::Deserialize;
 use std::fmt;
 use std::net::SocketAddr;
@@ -20,6 +21,7 @@ pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
 pub const DEFAULT_CACHE_MAX_BYTES: u64 = 256 * 1024 * 1024;
 pub const DEFAULT_AUDIT_RETENTION_DAYS: u32 = 400;
 pub const DEFAULT_STALE_IF_ERROR_SECS: u64 = 300;
+pub const DEFAULT_REDIS_TIMEOUT_MS: u64 = 1_000;
 /// A hundred years: the longest retention, so the cut-off stays a valid time.
 pub const MAX_AUDIT_RETENTION_DAYS: u32 = 36_500;
 
@@ -120,6 +122,20 @@ pub struct Config {
     /// the chain still verifying from its new start, 1 to 36500 [default: 400].
     #[arg(long, env = "KEYWARD_AUDIT_RETENTION_DAYS")]
     pub audit_retention_days: Option<u32>,
+    /// `redis://…` (or `rediss://…`): rate limits, credits and
+    /// authentication throttling counted in Redis, shared by every node;
+    /// without it each node counts alone.
+    #[arg(long, env = "KEYWARD_REDIS_URL", hide_env_values = true)]
+    pub redis_url: Option<SecretText>,
+    /// What a verification of a key with rate limits or credits gets while
+    /// Redis can't be reached: `allow` (passes uncounted) or `deny`
+    /// (refused as rate limited) [default: allow].
+    #[arg(long, env = "KEYWARD_ON_REDIS_ERROR", value_enum)]
+    pub on_redis_error: Option<OnRedisError>,
+    /// Milliseconds a call to Redis may take before it counts as failed
+    /// (and `on_redis_error` decides), 10 to 60000 [default: 1000].
+    #[arg(long, env = "KEYWARD_REDIS_TIMEOUT_MS")]
+    pub redis_timeout_ms: Option<u64>,
     /// Who may read `/metrics`: `[metrics]` in the TOML file.
     #[command(flatten)]
     #[serde(default)]
@@ -199,6 +215,9 @@ pub struct Settings {
     pub cache_max_bytes: u64,
     pub stale_if_error: Duration,
     pub audit_retention_days: u32,
+    pub redis_url: Option<SecretText>,
+    pub on_redis_error: OnRedisError,
+    pub redis_timeout: Duration,
 }
 
 impl Config {
@@ -307,6 +326,23 @@ impl Config {
                 "the metrics token must not be empty".into(),
             ));
         }
+        let redis_url = self.redis_url.or(file.redis_url);
+        if redis_url.as_ref().is_some_and(|url| {
+            !(url.expose().starts_with("redis://") || url.expose().starts_with("rediss://"))
+        }) {
+            return Err(ConfigError::Invalid(
+                "redis_url must be a redis:// or rediss:// URL".into(),
+            ));
+        }
+        let redis_timeout_ms = self
+            .redis_timeout_ms
+            .or(file.redis_timeout_ms)
+            .unwrap_or(DEFAULT_REDIS_TIMEOUT_MS);
+        if !(10..=60_000).contains(&redis_timeout_ms) {
+            return Err(ConfigError::Invalid(
+                "redis_timeout_ms must be 10 to 60000".into(),
+            ));
+        }
         let connections = Self::connection_limits(
             self.header_timeout.or(file.header_timeout),
             self.max_connections.or(file.max_connections),
@@ -328,6 +364,12 @@ impl Config {
             audit_retention_days,
             metrics,
             connections,
+            redis_url,
+            on_redis_error: self
+                .on_redis_error
+                .or(file.on_redis_error)
+                .unwrap_or_default(),
+            redis_timeout: Duration::from_millis(redis_timeout_ms),
         })
     }
 

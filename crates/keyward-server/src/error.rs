@@ -33,6 +33,12 @@ pub enum Code {
     Unavailable,
     StoreUnavailable,
     TooManyRequests,
+    /// A key used from an address outside its allow-list.
+    IpNotAllowed,
+    /// A key over one of its rate limits.
+    RateLimited,
+    /// A key without the credits a request costs.
+    UsageExceeded,
 }
 
 impl Code {
@@ -45,13 +51,17 @@ impl Code {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             Code::Unauthenticated => StatusCode::UNAUTHORIZED,
-            Code::Forbidden | Code::ReadOnlyKey | Code::PermissionNotHeld => StatusCode::FORBIDDEN,
+            Code::Forbidden | Code::ReadOnlyKey | Code::PermissionNotHeld | Code::IpNotAllowed => {
+                StatusCode::FORBIDDEN
+            }
             Code::NotFound | Code::OrgNotFound | Code::KeyNotFound => StatusCode::NOT_FOUND,
             Code::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Code::Conflict | Code::KeyLimitReached | Code::KeyAlreadyRolled => StatusCode::CONFLICT,
             Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             Code::Unavailable | Code::StoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
-            Code::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            Code::TooManyRequests | Code::RateLimited | Code::UsageExceeded => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
         }
     }
 }
@@ -147,6 +157,14 @@ impl ApiError {
         );
         error.retry_after = Some(seconds);
         error
+    }
+
+    /// 403: the key may not be used from the client's address.
+    pub fn ip_not_allowed() -> Self {
+        Self::new(
+            Code::IpNotAllowed,
+            "this key may not be used from this address",
+        )
     }
 
     /// 503: the store can't be reached; worth retrying shortly.

@@ -138,7 +138,57 @@ fn single<'r>(headers: &'r HeaderMap, name: &str) -> Result<Option<&'r str>, Api
         .map_err(|_| bad_request(format!("{name} is not visible ASCII")))
 }
 
+/// Where each dialect writes the client's address; `X-Forwarded-For`
+/// after it.
+fn client_header(proxy: Proxy) -> Option<&'static str> {
+    match proxy {
+        Proxy::Nginx => Some("x-real-ip"),
+        Proxy::Traefik => None,
+        Proxy::Envoy => Some("x-envoy-external-address"),
+    }
+}
+
+fn address(name: &str, text: &str) -> Result<IpAddr, ApiError> {
+    text.trim()
+        .parse::<IpAddr>()
+        .map(|ip| ip.to_canonical())
+        .map_err(|_| bad_request(format!("{name} holds {text:?}, which is not an IP address")))
+}
+
 impl ForwardAuth {
+    /// The address of the client the proxy serves. Only a trusted proxy's
+    /// word is taken: its dialect's header (nginx `X-Real-IP`, Envoy
+    /// `x-envoy-external-address`), else the last `X-Forwarded-For` entry
+    /// that isn't a trusted proxy; from any other peer, and without those
+    /// headers, the peer's own address.
+    pub fn client(&self, peer: IpAddr, headers: &HeaderMap) -> Result<IpAddr, ApiError> {
+        let peer = peer.to_canonical();
+        if !self.trusts(peer) {
+            return Ok(peer);
+        }
+        if let Some(name) = client_header(self.proxy)
+            && let Some(text) = single(headers, name)?
+        {
+            return address(name, text);
+        }
+        let mut chain = Vec::new();
+        for value in headers.get_all("x-forwarded-for") {
+            let text = value
+                .to_str()
+                .map_err(|_| bad_request("x-forwarded-for is not visible ASCII"))?;
+            for entry in text.split(',').filter(|e| !e.trim().is_empty()) {
+                chain.push(address("x-forwarded-for", entry)?);
+            }
+        }
+        Ok(chain
+            .iter()
+            .rev()
+            .find(|hop| !self.trusts(**hop))
+            .or(chain.first())
+            .copied()
+            .unwrap_or(peer))
+    }
+
     /// Whether `peer` may call forward-auth.
     pub fn trusts(&self, peer: IpAddr) -> bool {
         let peer = peer.to_canonical();

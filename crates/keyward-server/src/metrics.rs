@@ -5,13 +5,16 @@
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-const CODES: [&str; 6] = [
+const CODES: [&str; 9] = [
     "VALID",
     "NOT_FOUND",
     "EXPIRED",
     "REVOKED",
     "DISABLED",
     "INSUFFICIENT_PERMISSIONS",
+    "IP_NOT_ALLOWED",
+    "RATE_LIMITED",
+    "USAGE_EXCEEDED",
 ];
 
 /// What a verification answered, in the order of `CODES`.
@@ -23,11 +26,14 @@ pub enum Verdict {
     Revoked,
     Disabled,
     Insufficient,
+    IpNotAllowed,
+    RateLimited,
+    UsageExceeded,
 }
 
 #[derive(Default)]
 pub struct Metrics {
-    verifications: [AtomicU64; 6],
+    verifications: [AtomicU64; 9],
     keys_created: AtomicU64,
 }
 

@@ -41,7 +41,7 @@ pub async fn reset_password(config: Config, email: &str) -> Result<IssuedReset, 
     secret::check_fingerprint(store.as_ref(), &hasher).await?;
     // This state answers no request: its admin key matches nothing.
     let admin = hasher.hash(&Uuid::new_v4().to_string());
-    let state = assemble(settings, store, hasher, Arc::new(SystemClock), admin);
+    let state = assemble(settings, store, hasher, Arc::new(SystemClock), admin)?;
     passwords::issue_on_server(&state, email)
         .await
         .map_err(|refused| RecoveryError::Refused(refused.message))

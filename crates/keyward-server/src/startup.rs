@@ -10,9 +10,11 @@ use crate::config::{Config, ConfigError, LogFormat, Settings, StoreLocation};
 use crate::connections;
 use crate::ctx::REQUEST_ID_HEADER;
 use crate::eviction::Evict;
+use crate::limiter::Limiter;
 use crate::metrics::Metrics;
 use crate::openapi::ApiDoc;
 use crate::passwords::Hashers;
+use crate::redis_link::RedisLink;
 use crate::routes::metrics;
 use crate::routes::{
     self, audit, dadosfera, forward, groups, health, invitations, keys, members, orgs, passwords,
@@ -61,6 +63,8 @@ pub enum StartupError {
     Io(#[from] std::io::Error),
     #[error("bootstrap: {0}")]
     Bootstrap(#[from] BootstrapError),
+    #[error("{0}")]
+    Redis(String),
 }
 
 pub struct Application {
@@ -164,11 +168,19 @@ pub(crate) fn assemble(
     hasher: KeyHasher,
     clock: Arc<dyn Clock>,
     admin: KeyHash,
-) -> AppState {
-    AppState::new(Inner {
+) -> Result<AppState, StartupError> {
+    let redis = match &settings.redis_url {
+        Some(url) => Some(Arc::new(
+            RedisLink::open(url.expose(), settings.redis_timeout).map_err(StartupError::Redis)?,
+        )),
+        None => None,
+    };
+    Ok(AppState::new(Inner {
+        throttle: Throttle::new(clock.clone(), redis.clone(), hasher.clone()),
+        limiter: Limiter::new(redis.clone(), settings.on_redis_error),
+        redis,
         store,
         hasher,
-        throttle: Throttle::new(clock.clone()),
         denials: Denials::default(),
         hashers: Hashers::default(),
         clock,
@@ -178,7 +190,7 @@ pub(crate) fn assemble(
         metrics: Metrics::default(),
         health: StoreHealth::new(settings.stale_if_error),
         settings,
-    })
+    }))
 }
 
 /// An unknown address: the API answers JSON, the portal an HTML page.
@@ -235,7 +247,7 @@ impl Application {
         } else {
             None
         };
-        let state = assemble(settings, store, hasher, clock, admin);
+        let state = assemble(settings, store, hasher, clock, admin)?;
         Ok(Self {
             listener,
             metrics_listener,
@@ -271,6 +283,7 @@ impl Application {
             loop {
                 tick.tick().await;
                 flusher_state.usage.flush(&flusher_state.store).await;
+                flusher_state.limiter.flush(&flusher_state.store).await;
             }
         });
         let announcer_state = state.clone();
@@ -313,6 +326,7 @@ impl Application {
             server.abort();
         }
         state.usage.flush(&state.store).await;
+        state.limiter.flush(&state.store).await;
         Ok(())
     }
 }

@@ -2,8 +2,10 @@
 
 use crate::cache::{KeyCache, OrgPart, OwnerPart, ResolvedKey, ScopeGrants};
 use crate::config::Settings;
+use crate::limiter::Limiter;
 use crate::metrics::Metrics;
 use crate::passwords::Hashers;
+use crate::redis_link::RedisLink;
 use crate::store_health::StoreHealth;
 use crate::throttle::{Denials, Throttle};
 use crate::usage::UsageRecorder;
@@ -33,6 +35,10 @@ pub struct Inner {
     pub hashers: Hashers,
     pub throttle: Throttle,
     pub denials: Denials,
+    /// Rate limits and credits: in memory, or in Redis.
+    pub limiter: Limiter,
+    /// Redis, when configured: shared counters for several nodes.
+    pub redis: Option<Arc<RedisLink>>,
 }
 
 impl Deref for AppState {

@@ -1,15 +1,19 @@
 //! The verification path: format and checksum first, so junk
 //! never reaches the store; HMAC; the in-memory cache; the store only on a
-//! miss; state checks; the permission check. Shared by the verify endpoint
-//! and forward-auth.
+//! miss; state checks; the allow-list; the permission check; rate limits
+//! and credits, for keys that have them. Shared by the verify endpoint and
+//! forward-auth.
 
 use crate::cache::ResolvedKey;
 use crate::error::{ApiError, ApiResult};
+use crate::limiter::Decision;
 use crate::metrics::Verdict;
 use crate::state::AppState;
+use keyward_core::limit_decision;
 use keyward_core::model::KeyState;
 use keyward_core::{ApiKey, KeyHash, PermissionQuery, Resource};
 use keyward_store::StoreError;
+use std::net::IpAddr;
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -20,23 +24,56 @@ pub enum Outcome {
     NotFound,
     /// Found, but expired, revoked or disabled.
     Refused(KeyState, Arc<ResolvedKey>),
+    /// Used from an address outside the key's allow-list (or from no
+    /// address given).
+    IpNotAllowed(Arc<ResolvedKey>),
     /// Valid, but without the permission asked about.
     Insufficient(Arc<ResolvedKey>),
-    Valid(Arc<ResolvedKey>),
+    /// Over a rate limit or its credits, as `Decision::verdict` says.
+    Limited(Arc<ResolvedKey>, Decision),
+    /// Valid; for a key with rate limits or credits, what they counted.
+    Valid(Arc<ResolvedKey>, Option<Decision>),
 }
 
 impl Outcome {
     /// The answer as the metrics count it.
     pub fn verdict(&self) -> Verdict {
         match self {
-            Outcome::Valid(_) => Verdict::Valid,
+            Outcome::Valid(..) => Verdict::Valid,
             Outcome::NotFound => Verdict::NotFound,
             Outcome::Refused(KeyState::Expired, _) => Verdict::Expired,
             Outcome::Refused(KeyState::Revoked, _) => Verdict::Revoked,
             Outcome::Refused(_, _) => Verdict::Disabled,
             Outcome::Insufficient(_) => Verdict::Insufficient,
+            Outcome::IpNotAllowed(_) => Verdict::IpNotAllowed,
+            Outcome::Limited(_, decision) => match decision.verdict {
+                limit_decision::Verdict::UsageExceeded => Verdict::UsageExceeded,
+                _ => Verdict::RateLimited,
+            },
         }
     }
+}
+
+/// What a verification asks beyond "is this key valid".
+#[derive(Clone, Copy)]
+pub struct Ask<'a> {
+    /// Only this organization's keys; any with `None`.
+    pub org: Option<Uuid>,
+    pub check: Option<&'a Check<'a>>,
+    /// The client's address, for keys with an allow-list.
+    pub client: Option<IpAddr>,
+    /// The credits it costs a key that has them.
+    pub cost: i64,
+}
+
+impl Ask<'_> {
+    /// Any organization's key, no permission, no address, cost 1.
+    pub const ANY: Ask<'static> = Ask {
+        org: None,
+        check: None,
+        client: None,
+        cost: 1,
+    };
 }
 
 /// Session tokens share the key format under their own prefix; they are
@@ -89,14 +126,10 @@ pub fn lookup_hashed(state: &AppState, hash: KeyHash) -> Lookup {
     }
 }
 
-/// State, organization and permission checks on a found key.
-pub fn conclude(
-    state: &AppState,
-    key: Option<Arc<ResolvedKey>>,
-    org: Option<Uuid>,
-    check: Option<&Check<'_>>,
-) -> Outcome {
-    let Some(key) = key.filter(|key| org.is_none_or(|org| org == key.org.id)) else {
+/// State, organization, allow-list and permission checks on a found key;
+/// the rate limits and credits are [`verify_lookup`]'s.
+pub fn conclude(state: &AppState, key: Option<Arc<ResolvedKey>>, ask: &Ask<'_>) -> Outcome {
+    let Some(key) = key.filter(|key| ask.org.is_none_or(|org| org == key.org.id)) else {
         return Outcome::NotFound;
     };
     let now = state.clock.now();
@@ -105,10 +138,19 @@ pub fn conclude(
         refused => return Outcome::Refused(refused, key),
     }
     state.usage.record(key.record.id, &key.uses, now);
-    if check.is_some_and(|c| !c.passes(&key)) {
+    if let Some(limits) = &key.record.limits {
+        let allowed = limits.allowed_ips.is_empty()
+            || ask
+                .client
+                .is_some_and(|client| limits.allowed_ips.allows(client));
+        if !allowed {
+            return Outcome::IpNotAllowed(key);
+        }
+    }
+    if ask.check.is_some_and(|c| !c.passes(&key)) {
         return Outcome::Insufficient(key);
     }
-    Outcome::Valid(key)
+    Outcome::Valid(key, None)
 }
 
 /// A key not current in memory: from the store, or, while the store can't
@@ -126,28 +168,35 @@ pub async fn load(state: &AppState, hash: &KeyHash) -> ApiResult<Option<Arc<Reso
     }
 }
 
-/// Verifies `text`; `org` limits the answer to one organization's keys.
-/// A cached key never waits on the store.
-pub async fn verify(
-    state: &AppState,
-    text: &str,
-    org: Option<Uuid>,
-    check: Option<&Check<'_>>,
-) -> ApiResult<Outcome> {
-    verify_lookup(state, lookup(state, text), org, check).await
+/// Verifies `text`. A cached key never waits on the store.
+pub async fn verify(state: &AppState, text: &str, ask: &Ask<'_>) -> ApiResult<Outcome> {
+    verify_lookup(state, lookup(state, text), ask).await
 }
 
 /// Finishes a verification begun with [`lookup`] or [`lookup_hashed`].
-pub async fn verify_lookup(
-    state: &AppState,
-    lookup: Lookup,
-    org: Option<Uuid>,
-    check: Option<&Check<'_>>,
-) -> ApiResult<Outcome> {
+pub async fn verify_lookup(state: &AppState, lookup: Lookup, ask: &Ask<'_>) -> ApiResult<Outcome> {
     let outcome = match lookup {
         Lookup::Junk => Outcome::NotFound,
-        Lookup::Cached(key) => conclude(state, key, org, check),
-        Lookup::Miss(hash) => conclude(state, load(state, &hash).await?, org, check),
+        Lookup::Cached(key) => conclude(state, key, ask),
+        Lookup::Miss(hash) => conclude(state, load(state, &hash).await?, ask),
+    };
+    let outcome = match outcome {
+        Outcome::Valid(key, None) => match key.record.limits.as_deref().filter(|l| l.counts()) {
+            Some(limits) => {
+                let now = state.clock.now();
+                let decision = state
+                    .limiter
+                    .decide(key.record.id, limits, ask.cost, now)
+                    .await;
+                if decision.verdict == limit_decision::Verdict::Pass {
+                    Outcome::Valid(key, Some(decision))
+                } else {
+                    Outcome::Limited(key, decision)
+                }
+            }
+            None => Outcome::Valid(key, None),
+        },
+        other => other,
     };
     state.metrics.verified(outcome.verdict());
     Ok(outcome)

@@ -2,8 +2,8 @@
 
 use crate::Result;
 use crate::error::corrupt;
-use keyward_core::access::{OrgRole, PrincipalKind, TeamRole};
 use chrono::{DateTime, Utc};
+use keyward_core::access::{OrgRole, PrincipalKind, TeamRole};
 use keyward_core::key_limits::{AllowedIps, CreditBalance, Credits, KeyLimits, RateLimit};
 use keyward_core::key_policy::KeyPolicy;
 use keyward_core::model::{KeyGrant, Permission, Slug};

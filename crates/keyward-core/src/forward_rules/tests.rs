@@ -8,6 +8,7 @@ fn rule(methods: &[&str], path: &str, permission: &str, resource: Option<&str>) 
         path: path.into(),
         permission: permission.into(),
         resource: resource.map(str::to_owned),
+        cost: None,
     }
 }
 
@@ -224,4 +225,22 @@ proptest! {
             prop_assert!(!again.is_rewritten(), "{} -> {}", uri, canonical);
         }
     }
+}
+
+#[test]
+fn rules_carry_their_cost() {
+    let mut costly = rule(&["POST"], "/api/reports", "reports:run", None);
+    costly.cost = Some(5);
+    let free = rule(&["GET"], "/api/reports", "reports:read", None);
+    let rules = RuleSet::compile(DefaultPolicy::Deny, &[costly, free]).unwrap();
+    let path = canonical_path("/api/reports").unwrap();
+    let cost = |method| match rules.decide(method, &path) {
+        Decision::Require(requirement) => requirement.cost,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(cost("POST"), 5);
+    assert_eq!(cost("GET"), 1);
+    let mut negative = rule(&["GET"], "/x", "x:read", None);
+    negative.cost = Some(-1);
+    assert!(RuleSet::compile(DefaultPolicy::Deny, &[negative]).is_err());
 }

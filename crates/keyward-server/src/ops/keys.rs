@@ -8,6 +8,7 @@ use super::actions::{
     KEY_CREATED, KEY_DISABLED, KEY_ENABLED, KEY_REVOKED, KEY_ROLLED, KEY_UPDATED,
 };
 use super::commit::{Change, commit};
+use super::key_limits::{self, LimitsInput};
 use super::rules::{
     check_expiry, check_name, ensure_holds, parse_id, permission_not_held, resolve_permissions,
     truncate,
@@ -19,6 +20,7 @@ use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use futures::FutureExt;
 use keyward_core::access::team_resources;
+use keyward_core::key_limits::KeyLimits;
 use keyward_core::model::{Catalog, KeyPatch, KeyRecord, NewKey, RollEnd};
 use keyward_core::{ApiKey, Resource, Scope};
 use serde_json::{Map, Value, json};
@@ -38,6 +40,7 @@ pub struct KeySpec {
     pub team_id: Option<Uuid>,
     /// The account of a `service_account` key.
     pub service_account_id: Option<Uuid>,
+    pub limits: LimitsInput,
 }
 
 /// Keys other than one's own personal keys need `keys:write` on what they
@@ -194,6 +197,7 @@ pub async fn create(state: &AppState, ctx: &Ctx, spec: KeySpec) -> ApiResult<(Ke
     let expires_at = check_expiry(spec.expires_at, now)?;
     let owner_id = owner_for(state, ctx, &spec).await?;
     let expires_at = under_policy(ctx, expires_at, now, true)?;
+    let limits = spec.limits.clone().check(now)?.over(&KeyLimits::default());
     let catalog = state.store.catalog(org.id).await?;
     let permissions = match &spec.permissions {
         Some(refs) => resolve_permissions(&catalog, refs)?,
@@ -219,6 +223,7 @@ pub async fn create(state: &AppState, ctx: &Ctx, spec: KeySpec) -> ApiResult<(Ke
         metadata: spec.metadata,
         rolled_from: None,
         rolled_to: None,
+        limits,
     };
     check_grants(state, ctx, &record, &catalog).await?;
     let hash = state.hasher.hash(key.expose());
@@ -230,6 +235,7 @@ pub async fn create(state: &AppState, ctx: &Ctx, spec: KeySpec) -> ApiResult<(Ke
         .detail("permissions", &record.permissions)
         .detail("expires_at", record.expires_at)
         .created_key(hash);
+    let change = key_limits::describe(&record.limits, change);
     let new = NewKey { record, hash };
     let limit = state.settings.max_keys_per_org;
     let new = commit(state, ctx.by(), change, |store| {
@@ -271,6 +277,7 @@ pub struct KeyUpdate {
     /// New explicit permissions (the forms creation takes), or
     /// `Some(None)` for all of the scope's rights.
     pub permissions: Option<Option<Vec<Value>>>,
+    pub limits: LimitsInput,
 }
 
 /// Changes a key the caller may manage, under the rules of creation for
@@ -284,6 +291,7 @@ pub async fn update(
 ) -> ApiResult<KeyRecord> {
     let key = manageable(state, ctx, raw).await?;
     let now = truncate(state.clock.now());
+    let limits = input.limits.check(now)?;
     let expires_at = match input.expires_at {
         Some(at) => Some(under_policy(ctx, check_expiry(at, now)?, now, false)?),
         None => None,
@@ -306,19 +314,21 @@ pub async fn update(
     } else {
         None
     };
-    let patch = KeyPatch {
+    let mut patch = KeyPatch {
         name: input.name.as_deref().map(check_name).transpose()?,
         enabled: input.enabled,
         expires_at,
         metadata: input.metadata,
         read_only: input.read_only,
         permissions,
+        ..KeyPatch::default()
     };
     let only_enabled = patch.name.is_none()
         && patch.expires_at.is_none()
         && patch.metadata.is_none()
         && patch.read_only.is_none()
-        && patch.permissions.is_none();
+        && patch.permissions.is_none()
+        && limits.is_empty();
     let action = match patch.enabled {
         Some(false) if only_enabled => KEY_DISABLED,
         Some(true) if only_enabled => KEY_ENABLED,
@@ -333,6 +343,7 @@ pub async fn update(
         .changed("read_only", &key.read_only, patch.read_only.as_ref())
         .changed("permissions", &key.permissions, patch.permissions.as_ref())
         .evicts(Evict::Key(key.id));
+    let change = limits.into_patch(&key.limits, change, &mut patch);
     let (org, id) = (ctx.org.id, key.id);
     let updated = commit(state, ctx.by(), change, |store| {
         async move { store.update_key(org, id, &patch).await }.boxed()
@@ -372,11 +383,13 @@ pub struct KeyRoll {
     pub grace_seconds: Option<u32>,
     /// The new key's expiry, under the organization's key policy.
     pub expires_at: Option<DateTime<Utc>>,
+    /// The new key's limits, in place of the old one's.
+    pub limits: LimitsInput,
 }
 
 /// Rolls a key the caller may manage (the right revoking needs): a new
 /// key with the old one's name, scope, owner, read-only flag, explicit
-/// permissions and metadata, while the old one keeps working for the
+/// permissions, metadata and limits (its credit balance as stored), while the old one keeps working for the
 /// grace period (never longer than it would have). Returns the new key's
 /// record and, once, its plaintext.
 pub async fn roll(
@@ -397,6 +410,7 @@ pub async fn roll(
     }
     let now = truncate(state.clock.now());
     let expires_at = under_policy(ctx, check_expiry(input.expires_at, now)?, now, true)?;
+    let limits = input.limits.check(now)?.over(&old.limits);
     let end = match grace {
         0 => RollEnd::RevokedAt(now),
         _ => RollEnd::ExpiresBy(now + chrono::Duration::seconds(i64::from(grace))),
@@ -414,6 +428,7 @@ pub async fn roll(
         key_mask: key.mask(),
         rolled_from: Some(old.id),
         rolled_to: None,
+        limits,
         ..old.clone()
     };
     let hash = state.hasher.hash(key.expose());

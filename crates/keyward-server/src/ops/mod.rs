@@ -11,6 +11,7 @@ pub mod denials;
 pub mod groups;
 pub mod handout;
 pub mod invitations;
+pub mod key_limits;
 pub mod keys;
 pub mod members;
 pub mod orgs;

@@ -188,6 +188,7 @@ impl KeyForm {
             service_account_id: (scope == Scope::ServiceAccount)
                 .then(|| id(&self.service_account_id))
                 .flatten(),
+            limits: Default::default(),
         })
     }
 

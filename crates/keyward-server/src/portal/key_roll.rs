@@ -125,6 +125,7 @@ async fn roll(
         let input = KeyRoll {
             grace_seconds: grace,
             expires_at,
+            limits: Default::default(),
         };
         match domain::roll(&state, &page.access, &id, input).await {
             Ok((new, secret)) => {

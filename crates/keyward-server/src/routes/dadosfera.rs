@@ -108,6 +108,7 @@ pub async fn create(
         metadata: Default::default(),
         team_id: None,
         service_account_id: None,
+        limits: Default::default(),
     };
     let (record, key) = keys::create(&state, &member, spec).await?;
     let created = DadosferaCreatedKey {

@@ -3,14 +3,17 @@
 //! or 400/401/403 with the common error body.
 
 use crate::auth::credential;
+use crate::cache::ResolvedKey;
 use crate::error::{ApiError, Code};
+use crate::limiter::Decision;
 use crate::state::AppState;
-use crate::verify::{self, Check, Outcome};
+use crate::verify::{self, Ask, Check, Outcome};
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, MethodRouter, on};
-use keyward_core::forward_rules::{Decision, DefaultPolicy};
+use keyward_core::forward_rules::{Decision as RuleDecision, DefaultPolicy};
+use keyward_core::limit_decision::Verdict;
 use keyward_core::model::KeyState;
 use std::net::SocketAddr;
 
@@ -52,7 +55,9 @@ fn denied_by_rules() -> Response {
               (status = 400, description = "the original request is missing, ambiguous or in another proxy's headers",
                body = crate::error::ErrorBody),
               (status = 401, body = crate::error::ErrorBody),
-              (status = 403, description = "not allowed, or the caller is not a trusted proxy",
+              (status = 403, description = "not allowed (IP_NOT_ALLOWED: the client's address is outside the key's allow-list), or the caller is not a trusted proxy",
+               body = crate::error::ErrorBody),
+              (status = 429, description = "RATE_LIMITED or USAGE_EXCEEDED (also in X-Keyward-Code), with Retry-After and the RateLimit-Policy and RateLimit headers",
                body = crate::error::ErrorBody),
               (status = 503, description = "STORE_UNAVAILABLE: the key is not in memory, or was cached longer than stale_if_error ago, and the store can't be reached",
                body = crate::error::ErrorBody)))]
@@ -75,7 +80,7 @@ pub async fn forward(
     let Some(text) = credential(&headers).filter(|t| !t.is_empty()) else {
         return ApiError::unauthenticated().into_response();
     };
-    let decision = settings.rules.decide(original.method, &original.path);
+    let decision_of_rules = settings.rules.decide(original.method, &original.path);
     let read_only_method = ["GET", "HEAD", "OPTIONS"]
         .iter()
         .any(|m| m.eq_ignore_ascii_case(original.method));
@@ -89,26 +94,39 @@ pub async fn forward(
             ("x-keyward-scope", "admin".into()),
         ]);
     }
-    let check = match &decision {
-        Decision::Require(requirement) => Some(Check {
-            permission: requirement.permission,
-            resource: &requirement.resource,
-        }),
-        Decision::BadResource => return denied_by_rules(),
-        Decision::NoRule => None,
+    let client = match settings.client(peer.ip(), &headers) {
+        Ok(client) => client,
+        Err(error) => return error.into_response(),
+    };
+    let (check, cost) = match &decision_of_rules {
+        RuleDecision::Require(requirement) => (
+            Some(Check {
+                permission: requirement.permission,
+                resource: &requirement.resource,
+            }),
+            requirement.cost,
+        ),
+        RuleDecision::BadResource => return denied_by_rules(),
+        RuleDecision::NoRule => (None, 1),
     };
     let lookup = if verify::is_key(text) {
         verify::lookup_hashed(&state, hash)
     } else {
         verify::Lookup::Junk
     };
-    let outcome = match verify::verify_lookup(&state, lookup, None, check.as_ref()).await {
+    let ask = Ask {
+        org: None,
+        check: check.as_ref(),
+        client: Some(client),
+        cost,
+    };
+    let outcome = match verify::verify_lookup(&state, lookup, &ask).await {
         Ok(outcome) => outcome,
         Err(error) => return error.into_response(),
     };
-    let (key, permitted) = match outcome {
-        Outcome::Valid(key) => (key, true),
-        Outcome::Insufficient(key) => (key, false),
+    let (key, permitted, decision) = match outcome {
+        Outcome::Valid(key, decision) => (key, true, decision),
+        Outcome::Insufficient(key) => (key, false, None),
         Outcome::NotFound | Outcome::Refused(KeyState::Valid, _) => {
             return ApiError::unauthenticated().into_response();
         }
@@ -116,12 +134,17 @@ pub async fn forward(
             tracing::info!(key_id = %key.record.id, state = ?refused, "forward-auth refused a key");
             return ApiError::unauthenticated().into_response();
         }
+        Outcome::IpNotAllowed(key) => {
+            tracing::info!(key_id = %key.record.id, %client, "forward-auth refused a key outside its allow-list");
+            return ApiError::ip_not_allowed().into_response();
+        }
+        Outcome::Limited(key, decision) => return limited(&key, &decision),
     };
     if key.record.read_only && !read_only_method {
         return ApiError::new(Code::ReadOnlyKey, "a read-only key can't change anything")
             .into_response();
     }
-    let no_rule = matches!(decision, Decision::NoRule);
+    let no_rule = matches!(decision_of_rules, RuleDecision::NoRule);
     if !permitted || (no_rule && settings.rules.default == DefaultPolicy::Deny) {
         return denied_by_rules();
     }
@@ -131,7 +154,7 @@ pub async fn forward(
     } else {
         record.scope.to_string()
     };
-    allowed([
+    let mut response = allowed([
         ("x-keyward-key-id", record.id.to_string()),
         ("x-keyward-org", key.org.id.to_string()),
         (
@@ -139,5 +162,60 @@ pub async fn forward(
             format!("{}:{}", record.scope, record.owner_id),
         ),
         ("x-keyward-scope", scope),
-    ])
+    ]);
+    if let Some(decision) = &decision {
+        rate_limit_headers(&mut response, decision);
+    }
+    response
+}
+
+/// 429 for a key over a rate limit (`RATE_LIMITED`) or its credits
+/// (`USAGE_EXCEEDED`), with `Retry-After` and the IETF `RateLimit-Policy`
+/// and `RateLimit` headers.
+fn limited(key: &ResolvedKey, decision: &Decision) -> Response {
+    let (code, message) = match decision.verdict {
+        Verdict::UsageExceeded => (
+            Code::UsageExceeded,
+            "this key has no credits left for this request",
+        ),
+        _ => (Code::RateLimited, "this key is over its rate limit"),
+    };
+    tracing::info!(key_id = %key.record.id, ?code, "forward-auth refused a limited key");
+    let mut error = ApiError::new(code, message);
+    error.retry_after = Some(decision.retry_after);
+    let mut response = error.into_response();
+    let code = match code {
+        Code::UsageExceeded => "USAGE_EXCEEDED",
+        _ => "RATE_LIMITED",
+    };
+    response
+        .headers_mut()
+        .insert("x-keyward-code", HeaderValue::from_static(code));
+    rate_limit_headers(&mut response, decision);
+    response
+}
+
+/// `RateLimit-Policy: "name";q=limit;w=seconds` and
+/// `RateLimit: "name";r=remaining;t=seconds until whole`, one item per
+/// limit (draft-ietf-httpapi-ratelimit-headers).
+fn rate_limit_headers(response: &mut Response, decision: &Decision) {
+    if decision.ratelimits.is_empty() {
+        return;
+    }
+    let mut policies = Vec::with_capacity(decision.ratelimits.len());
+    let mut states = Vec::with_capacity(decision.ratelimits.len());
+    for limit in &decision.ratelimits {
+        let window = limit.duration_ms.div_ceil(1000);
+        let reset = limit.reset_in_ms.div_ceil(1000);
+        policies.push(format!("\"{}\";q={};w={window}", limit.name, limit.limit));
+        states.push(format!(
+            "\"{}\";r={};t={reset}",
+            limit.name, limit.remaining
+        ));
+    }
+    for (name, items) in [("ratelimit-policy", policies), ("ratelimit", states)] {
+        if let Ok(value) = HeaderValue::from_str(&items.join(", ")) {
+            response.headers_mut().insert(name, value);
+        }
+    }
 }

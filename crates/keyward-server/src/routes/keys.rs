@@ -5,20 +5,31 @@ use super::views::{KeyPage, KeyView};
 use crate::auth::{KeysRead, OrgAccess, OrgMember};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery, double_option};
+use crate::ops::key_limits::LimitsInput;
 use crate::ops::keys::{self, KeyRoll, KeySpec, KeyUpdate};
 use crate::ops::rules::parse_id;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Duration, Utc};
-use keyward_core::Scope;
+use keyward_core::key_limits::{Credits, RateLimit};
 use keyward_core::key_policy::MAX_LIFETIME_DAYS;
+use keyward_core::model::KeyRecord;
+use keyward_core::{ApiKey, Scope};
 use keyward_store::KeyFilter;
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
+
+/// A key as the API shows it, its credits as this node knows them now.
+fn view(state: &AppState, record: KeyRecord, key: Option<&ApiKey>) -> KeyView {
+    let credits = state
+        .limiter
+        .credits_now(record.id, &record.limits, state.clock.now());
+    KeyView::new(record, key.map(|k| k.expose().to_owned()), credits)
+}
 
 pub const PAGE_DEFAULT: u32 = 50;
 pub const PAGE_MAX: u32 = 100;
@@ -47,6 +58,13 @@ pub struct CreateKeyRequest {
     pub team_id: Option<Uuid>,
     /// Required for `service_account` keys.
     pub service_account_id: Option<Uuid>,
+    /// At most 5; every verification counts against each.
+    pub ratelimits: Option<Vec<RateLimit>>,
+    /// Usage credits: a verification costs 1 (or its `cost`).
+    pub credits: Option<Credits>,
+    /// Addresses and CIDRs the key may be used from, at most 100; any
+    /// address when absent or empty.
+    pub allowed_ips: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -68,6 +86,13 @@ pub struct UpdateKeyRequest {
     #[serde(default, deserialize_with = "crate::bounds::changed_key_permissions")]
     #[schema(value_type = Option<Vec<Object>>)]
     pub permissions: Option<Option<Vec<Value>>>,
+    /// New rate limits (at most 5); `[]` takes them away.
+    pub ratelimits: Option<Vec<RateLimit>>,
+    /// A new credit balance and refill, or `null` to take credits away.
+    #[serde(default, deserialize_with = "double_option")]
+    pub credits: Option<Option<Credits>>,
+    /// New allowed addresses (at most 100); `[]` allows any.
+    pub allowed_ips: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -80,6 +105,12 @@ pub struct RollKeyRequest {
     /// The new key's expiry, under the organization's key policy; none if
     /// absent (or the policy's latest).
     pub expires_at: Option<DateTime<Utc>>,
+    /// The new key's rate limits; the old key's if absent.
+    pub ratelimits: Option<Vec<RateLimit>>,
+    /// The new key's credits; the old key's stored balance if absent.
+    pub credits: Option<Credits>,
+    /// The new key's allowed addresses; the old key's if absent.
+    pub allowed_ips: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -115,9 +146,14 @@ pub async fn create(
         metadata: body.metadata.unwrap_or_default(),
         team_id: body.team_id,
         service_account_id: body.service_account_id,
+        limits: LimitsInput {
+            ratelimits: body.ratelimits,
+            credits: body.credits.map(Some),
+            allowed_ips: body.allowed_ips,
+        },
     };
     let (record, key) = keys::create(&state, &member, spec).await?;
-    let view = KeyView::new(record, Some(key.expose().to_owned()));
+    let view = view(&state, record, Some(&key));
     Ok((StatusCode::CREATED, ApiJson(view)))
 }
 
@@ -175,7 +211,7 @@ pub async fn list(
     let next_cursor = (found.len() == limit as usize)
         .then(|| found.last().map(|k| k.id.to_string()))
         .flatten();
-    let items = found.into_iter().map(|k| KeyView::new(k, None)).collect();
+    let items = found.into_iter().map(|k| view(&state, k, None)).collect();
     Ok(ApiJson(KeyPage { items, next_cursor }))
 }
 
@@ -194,7 +230,7 @@ pub async fn get(
         None => None,
     };
     match record {
-        Some(k) if k.revoked_at.is_none() => Ok(ApiJson(KeyView::new(k, None))),
+        Some(k) if k.revoked_at.is_none() => Ok(ApiJson(view(&state, k, None))),
         _ => Err(ApiError::key_not_found(id)),
     }
 }
@@ -213,7 +249,7 @@ pub async fn update(
 ) -> ApiResult<ApiJson<KeyView>> {
     let (_, id) = path;
     let updated = keys::update(&state, &member, &id, body.into()).await?;
-    Ok(ApiJson(KeyView::new(updated, None)))
+    Ok(ApiJson(view(&state, updated, None)))
 }
 
 /// Roll a key: a new key like it (the response carries `key`, the
@@ -233,9 +269,14 @@ pub async fn roll(
     let input = KeyRoll {
         grace_seconds: body.grace_seconds,
         expires_at: body.expires_at,
+        limits: LimitsInput {
+            ratelimits: body.ratelimits,
+            credits: body.credits.map(Some),
+            allowed_ips: body.allowed_ips,
+        },
     };
     let (record, key) = keys::roll(&state, &member, &id, input).await?;
-    let view = KeyView::new(record, Some(key.expose().to_owned()));
+    let view = view(&state, record, Some(&key));
     Ok((StatusCode::CREATED, ApiJson(view)))
 }
 
@@ -262,6 +303,11 @@ impl From<UpdateKeyRequest> for KeyUpdate {
             metadata: body.metadata,
             read_only: body.read_only,
             permissions: body.permissions,
+            limits: LimitsInput {
+                ratelimits: body.ratelimits,
+                credits: body.credits,
+                allowed_ips: body.allowed_ips,
+            },
         }
     }
 }

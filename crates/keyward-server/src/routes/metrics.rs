@@ -53,6 +53,9 @@ pub async fn metrics(
     let mut out = String::new();
     state.metrics.write_to(&mut out);
     state.health.write_to(&mut out);
+    if let Some(redis) = &state.redis {
+        redis.write_metrics(&mut out);
+    }
     let _ = writeln!(
         out,
         "# HELP keyward_cached_keys Keys held in the verification cache."

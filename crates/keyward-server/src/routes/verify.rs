@@ -5,15 +5,20 @@ use crate::auth::{KeysVerify, OrgAccess};
 use crate::ctx::Caller;
 use crate::error::{ApiError, ApiResult, Code, ErrorBody};
 use crate::extract::ApiJson;
+use crate::limiter::Decision;
 use crate::state::AppState;
-use crate::verify::{self, Check, Outcome};
+use crate::verify::{self, Ask, Check, Outcome};
 use axum::extract::FromRequestParts;
 use axum::extract::State;
 use axum::http::request::Parts;
 use chrono::{DateTime, Utc};
+use keyward_core::key_limits::CREDITS_MAX;
+use keyward_core::limit_decision::Verdict;
+use keyward_core::model::KeyState;
 use keyward_core::{Grant, PermissionQuery, Resource, Scope};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use std::net::IpAddr;
 use std::sync::Arc;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -26,8 +31,12 @@ pub struct VerifyRequest {
     pub permission: Option<String>,
     /// The resource the permission is asked about; `*` by default.
     pub resource: Option<String>,
-    /// The client's address, for the platform's own records.
+    /// The client's address: required for a key with `allowed_ips`
+    /// (without it such a key answers `IP_NOT_ALLOWED`).
     pub ip: Option<String>,
+    /// Credits this verification costs a key that has credits: 0 checks
+    /// without consuming; 1 if absent.
+    pub cost: Option<i64>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, ToSchema)]
@@ -39,6 +48,27 @@ pub enum VerifyCode {
     Revoked,
     Disabled,
     InsufficientPermissions,
+    IpNotAllowed,
+    RateLimited,
+    UsageExceeded,
+}
+
+/// A rate limit of the key after this verification.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RateLimitState {
+    pub name: String,
+    pub limit: u64,
+    pub remaining: u64,
+    /// When all of the limit is available again.
+    pub reset_at: DateTime<Utc>,
+}
+
+/// The key's credits after this verification.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreditState {
+    pub remaining: i64,
+    /// The next refill; `null` without one.
+    pub refill_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -65,6 +95,12 @@ pub struct VerifyResponse {
     pub expires_at: Option<DateTime<Utc>>,
     #[schema(value_type = Option<Object>)]
     pub metadata: Option<Map<String, Value>>,
+    /// For a key with rate limits: each one's state.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ratelimits: Option<Vec<RateLimitState>>,
+    /// For a key with credits: what is left.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credits: Option<CreditState>,
 }
 
 impl VerifyResponse {
@@ -80,6 +116,8 @@ impl VerifyResponse {
             grants: Vec::new(),
             expires_at: None,
             metadata: None,
+            ratelimits: None,
+            credits: None,
         }
     }
 
@@ -105,7 +143,33 @@ impl VerifyResponse {
             },
             expires_at: record.expires_at,
             metadata: Some(record.metadata.clone()),
+            ratelimits: None,
+            credits: None,
         }
+    }
+
+    /// The answer with what the key's limits counted.
+    fn counted(mut self, decision: Option<Decision>) -> Self {
+        let Some(decision) = decision else {
+            return self;
+        };
+        self.ratelimits = (!decision.ratelimits.is_empty()).then(|| {
+            decision
+                .ratelimits
+                .into_iter()
+                .map(|limit| RateLimitState {
+                    name: limit.name,
+                    limit: limit.limit,
+                    remaining: limit.remaining,
+                    reset_at: limit.reset_at,
+                })
+                .collect()
+        });
+        self.credits = decision.credits.map(|credits| CreditState {
+            remaining: credits.remaining,
+            refill_at: credits.refill_at,
+        });
+        self
     }
 }
 
@@ -157,21 +221,51 @@ pub async fn verify(
         permission,
         resource: &resource,
     });
-    let outcome = verify::verify(&state, &body.key, verifier.org, check.as_ref()).await?;
-    let response = match outcome {
+    let client = body
+        .ip
+        .as_deref()
+        .map(|ip| {
+            ip.trim().parse::<IpAddr>().map_err(|_| {
+                ApiError::validation(format!("ip {ip:?} is not an IPv4 or IPv6 address"))
+            })
+        })
+        .transpose()?;
+    let cost = body.cost.unwrap_or(1);
+    if !(0..=CREDITS_MAX).contains(&cost) {
+        return Err(ApiError::validation(format!(
+            "cost must be 0 to {CREDITS_MAX}"
+        )));
+    }
+    let ask = Ask {
+        org: verifier.org,
+        check: check.as_ref(),
+        client,
+        cost,
+    };
+    let response = match verify::verify(&state, &body.key, &ask).await? {
         Outcome::NotFound => VerifyResponse::not_found(),
         Outcome::Refused(state, key) => {
             let code = match state {
-                keyward_core::model::KeyState::Expired => VerifyCode::Expired,
-                keyward_core::model::KeyState::Revoked => VerifyCode::Revoked,
+                KeyState::Expired => VerifyCode::Expired,
+                KeyState::Revoked => VerifyCode::Revoked,
                 _ => VerifyCode::Disabled,
             };
             VerifyResponse::about(code, &key)
         }
+        Outcome::IpNotAllowed(key) => VerifyResponse::about(VerifyCode::IpNotAllowed, &key),
         Outcome::Insufficient(key) => {
             VerifyResponse::about(VerifyCode::InsufficientPermissions, &key)
         }
-        Outcome::Valid(key) => VerifyResponse::about(VerifyCode::Valid, &key),
+        Outcome::Limited(key, decision) => {
+            let code = match decision.verdict {
+                Verdict::UsageExceeded => VerifyCode::UsageExceeded,
+                _ => VerifyCode::RateLimited,
+            };
+            VerifyResponse::about(code, &key).counted(Some(decision))
+        }
+        Outcome::Valid(key, decision) => {
+            VerifyResponse::about(VerifyCode::Valid, &key).counted(decision)
+        }
     };
     Ok(ApiJson(response))
 }

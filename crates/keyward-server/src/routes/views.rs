@@ -1,6 +1,8 @@
 //! Response shapes of the API.
 
+use crate::limiter::CreditReport;
 use chrono::{DateTime, Utc};
+use keyward_core::key_limits::{RateLimit, Refill};
 use keyward_core::key_policy::KeyPolicy;
 use keyward_core::model::{KeyGrant, KeyRecord, Organization, Permission};
 use serde::Serialize;
@@ -118,10 +120,31 @@ pub struct KeyView {
     pub rolled_from: Option<Uuid>,
     /// The key that replaced this one, when it was rolled.
     pub rolled_to: Option<Uuid>,
+    /// Every verification counts against each; empty for none.
+    pub ratelimits: Vec<RateLimit>,
+    /// `null` for a key without credits.
+    pub credits: Option<CreditsView>,
+    /// Addresses and CIDRs the key may be used from; empty for any.
+    pub allowed_ips: Vec<String>,
+}
+
+/// A key's credits: what is left now, and how they are refilled.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreditsView {
+    pub remaining: i64,
+    pub refill: Option<Refill>,
+    /// The next refill; `null` without one.
+    pub refill_at: Option<DateTime<Utc>>,
 }
 
 impl KeyView {
-    pub fn new(k: KeyRecord, key: Option<String>) -> Self {
+    /// `credits`: the balance as the node knows it now.
+    pub fn new(k: KeyRecord, key: Option<String>, credits: Option<CreditReport>) -> Self {
+        let refill = k
+            .limits
+            .credits
+            .as_ref()
+            .and_then(|b| b.credits.refill.clone());
         Self {
             id: k.id,
             key,
@@ -144,6 +167,13 @@ impl KeyView {
             metadata: k.metadata,
             rolled_from: k.rolled_from,
             rolled_to: k.rolled_to,
+            allowed_ips: k.limits.allowed_ips.to_strings(),
+            ratelimits: k.limits.ratelimits,
+            credits: credits.map(|now| CreditsView {
+                remaining: now.remaining,
+                refill,
+                refill_at: now.refill_at,
+            }),
         }
     }
 }

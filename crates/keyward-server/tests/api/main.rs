@@ -19,6 +19,7 @@ mod delegation;
 mod errors;
 mod hostile;
 mod key_edits;
+mod key_limits;
 mod key_policy;
 mod keys;
 mod limits;
@@ -56,6 +57,12 @@ macro_rules! api_tests {
 }
 
 api_tests! {
+    key_limits::a_rate_limit_passes_exactly_its_limit_at_once,
+    key_limits::credits_are_spent_exactly_at_once,
+    key_limits::credits_refill_and_survive_a_restart,
+    key_limits::an_allow_list_refuses_other_addresses,
+    key_limits::limits_are_validated,
+    key_limits::limits_are_changed_and_rolled,
     orgs::create_org_derives_slug_and_default_prefix,
     orgs::create_org_takes_slug_and_prefix,
     orgs::orgs_are_read_by_id_and_by_slug,
@@ -167,3 +174,4 @@ mod nodes;
 mod outage;
 mod portal;
 mod postgres_tls;
+mod redis;

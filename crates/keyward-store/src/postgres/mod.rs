@@ -4,10 +4,12 @@ mod access;
 mod audit;
 mod passwords;
 
+use crate::rows::LimitColumns;
 use crate::rows::{self, GrantsByKey};
 use crate::write::{Changed, Write};
-use crate::rows::LimitColumns;
-use crate::{CreditUse, Heard, KeyFilter, KeyUsage, NewPermission, OrgPatch, Result, Store, StoreError};
+use crate::{
+    CreditUse, Heard, KeyFilter, KeyUsage, NewPermission, OrgPatch, Result, Store, StoreError,
+};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use keyward_core::KeyHash;
@@ -500,12 +502,38 @@ impl Store for PostgresStore {
         .bind(patch.read_only)
         .bind(org)
         .bind(id)
-        .bind(patch.ratelimits.as_deref().map(|l| Json(rows::ratelimits_json(l))))
-        .bind(patch.allowed_ips.as_ref().map(|ips| Json(rows::allowed_ips_json(ips))))
+        .bind(
+            patch
+                .ratelimits
+                .as_deref()
+                .map(|l| Json(rows::ratelimits_json(l))),
+        )
+        .bind(
+            patch
+                .allowed_ips
+                .as_ref()
+                .map(|ips| Json(rows::allowed_ips_json(ips))),
+        )
         .bind(patch.credits.is_some())
-        .bind(patch.credits.as_ref().and_then(|c| c.as_ref().map(|c| c.credits.remaining)))
-        .bind(patch.credits.as_ref().and_then(|c| c.as_ref().and_then(rows::refill_json)).map(Json))
-        .bind(patch.credits.as_ref().and_then(|c| c.as_ref().map(|c| c.refilled_at)))
+        .bind(
+            patch
+                .credits
+                .as_ref()
+                .and_then(|c| c.as_ref().map(|c| c.credits.remaining)),
+        )
+        .bind(
+            patch
+                .credits
+                .as_ref()
+                .and_then(|c| c.as_ref().and_then(rows::refill_json))
+                .map(Json),
+        )
+        .bind(
+            patch
+                .credits
+                .as_ref()
+                .and_then(|c| c.as_ref().map(|c| c.refilled_at)),
+        )
         .fetch_optional(&mut *write)
         .await?;
         if let (Some(grants), Some(_)) = (&patch.permissions, &row) {

@@ -7,9 +7,9 @@ mod audit;
 mod passwords;
 
 use crate::error::corrupt;
+use crate::rows::LimitColumns;
 use crate::rows::{self, GrantsByKey};
 use crate::write::{Changed, Write};
-use crate::rows::LimitColumns;
 use crate::{CreditUse, KeyFilter, KeyUsage, NewPermission, OrgPatch, Result, Store, StoreError};
 use async_trait::async_trait;
 use audit::Heads;
@@ -590,14 +590,40 @@ impl Store for SqliteStore {
         .bind(patch.expires_at.flatten().map(ms))
         .bind(patch.metadata.as_ref().map(sqlx::types::Json))
         .bind(patch.read_only)
-        .bind(patch.ratelimits.as_deref().map(|l| Json(rows::ratelimits_json(l))))
-        .bind(patch.allowed_ips.as_ref().map(|ips| Json(rows::allowed_ips_json(ips))))
+        .bind(
+            patch
+                .ratelimits
+                .as_deref()
+                .map(|l| Json(rows::ratelimits_json(l))),
+        )
+        .bind(
+            patch
+                .allowed_ips
+                .as_ref()
+                .map(|ips| Json(rows::allowed_ips_json(ips))),
+        )
         .bind(patch.credits.is_some())
-        .bind(patch.credits.as_ref().and_then(|c| c.as_ref().map(|c| c.credits.remaining)))
+        .bind(
+            patch
+                .credits
+                .as_ref()
+                .and_then(|c| c.as_ref().map(|c| c.credits.remaining)),
+        )
         .bind(patch.credits.is_some())
-        .bind(patch.credits.as_ref().and_then(|c| c.as_ref().and_then(rows::refill_json)).map(Json))
+        .bind(
+            patch
+                .credits
+                .as_ref()
+                .and_then(|c| c.as_ref().and_then(rows::refill_json))
+                .map(Json),
+        )
         .bind(patch.credits.is_some())
-        .bind(patch.credits.as_ref().and_then(|c| c.as_ref().map(|c| ms(c.refilled_at))))
+        .bind(
+            patch
+                .credits
+                .as_ref()
+                .and_then(|c| c.as_ref().map(|c| ms(c.refilled_at))),
+        )
         .bind(i64::from(patch.credits.is_some()))
         .bind(org)
         .bind(id)

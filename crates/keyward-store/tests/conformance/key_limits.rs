@@ -57,7 +57,11 @@ pub async fn key_limits_are_stored_and_patched(store: Arc<dyn Store>) {
         credits: Some(Some(reset.clone())),
         ..KeyPatch::default()
     };
-    let updated = store.update_key(acme.id, key.id, &patch).await.unwrap().unwrap();
+    let updated = store
+        .update_key(acme.id, key.id, &patch)
+        .await
+        .unwrap()
+        .unwrap();
     assert!(updated.limits.ratelimits.is_empty());
     assert_eq!(updated.limits.allowed_ips, key.limits.allowed_ips);
     assert_eq!(
@@ -71,7 +75,11 @@ pub async fn key_limits_are_stored_and_patched(store: Arc<dyn Store>) {
         name: Some("renamed".into()),
         ..KeyPatch::default()
     };
-    let updated = store.update_key(acme.id, key.id, &renamed).await.unwrap().unwrap();
+    let updated = store
+        .update_key(acme.id, key.id, &renamed)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(updated.limits.credits.map(|c| c.generation), Some(1));
 
     let removed = KeyPatch {
@@ -79,7 +87,11 @@ pub async fn key_limits_are_stored_and_patched(store: Arc<dyn Store>) {
         allowed_ips: Some(AllowedIps::default()),
         ..KeyPatch::default()
     };
-    let updated = store.update_key(acme.id, key.id, &removed).await.unwrap().unwrap();
+    let updated = store
+        .update_key(acme.id, key.id, &removed)
+        .await
+        .unwrap()
+        .unwrap();
     assert!(updated.limits.is_empty());
 }
 

@@ -3,7 +3,10 @@
 use super::Run;
 use super::exit::Verdict;
 use super::output::Output;
-use super::parse::{parse_grace, parse_metadata, parse_permission, parse_rfc3339};
+use super::parse::{
+    credits as balance, parse_grace, parse_metadata, parse_permission, parse_ratelimit,
+    parse_refill, parse_rfc3339,
+};
 use super::secret_input::read_secret;
 use keyward_client::{Client, KeyChanges, KeyRoll, NewKey, VerifyRequest};
 use serde_json::{Value, json};
@@ -78,6 +81,18 @@ pub enum KeysCommand {
         /// The service account a `service_account` key belongs to.
         #[arg(long)]
         service_account_id: Option<String>,
+        /// A rate limit, `NAME=LIMIT/DURATION` (`burst=50/10s`); repeatable, at most 5.
+        #[arg(long = "ratelimit", value_name = "NAME=LIMIT/DURATION", value_parser = parse_ratelimit)]
+        ratelimits: Vec<Value>,
+        /// Usage credits: each verification costs 1 (or its cost).
+        #[arg(long)]
+        credits: Option<i64>,
+        /// How credits are refilled: `daily:AMOUNT`, `monthly:AMOUNT[@DAY]`.
+        #[arg(long, requires = "credits", value_parser = parse_refill)]
+        refill: Option<Value>,
+        /// An address or CIDR the key may be used from; repeatable.
+        #[arg(long = "allowed-ip", value_name = "ADDRESS|CIDR")]
+        allowed_ips: Vec<String>,
     },
     /// List keys, masked, one page at a time.
     List {
@@ -102,7 +117,8 @@ pub enum KeysCommand {
         clap::ArgGroup::new("change")
             .required(true)
             .multiple(true)
-            .args(["name", "expires_at", "no_expiry", "metadata", "permissions", "all_rights", "read_only"])
+            .args(["name", "expires_at", "no_expiry", "metadata", "permissions", "all_rights", "read_only",
+                "ratelimits", "no_ratelimits", "credits", "no_credits", "allowed_ips", "no_allowed_ips"])
     ))]
     Update {
         #[arg(long)]
@@ -130,6 +146,31 @@ pub enum KeysCommand {
         /// `true` keeps only read-only permissions.
         #[arg(long, value_name = "true|false")]
         read_only: Option<bool>,
+        /// The key's new rate limits, `NAME=LIMIT/DURATION`; repeatable.
+        #[arg(long = "ratelimit", value_name = "NAME=LIMIT/DURATION", value_parser = parse_ratelimit, conflicts_with = "no_ratelimits")]
+        ratelimits: Vec<Value>,
+        /// Take the key's rate limits away.
+        #[arg(long)]
+        no_ratelimits: bool,
+        /// A new credit balance.
+        #[arg(long, conflicts_with = "no_credits")]
+        credits: Option<i64>,
+        /// How the new balance is refilled: `daily:AMOUNT`, `monthly:AMOUNT[@DAY]`.
+        #[arg(long, requires = "credits", value_parser = parse_refill)]
+        refill: Option<Value>,
+        /// Take the key's credits away.
+        #[arg(long)]
+        no_credits: bool,
+        /// The key's new allowed addresses or CIDRs; repeatable.
+        #[arg(
+            long = "allowed-ip",
+            value_name = "ADDRESS|CIDR",
+            conflicts_with = "no_allowed_ips"
+        )]
+        allowed_ips: Vec<String>,
+        /// Let the key be used from any address.
+        #[arg(long)]
+        no_allowed_ips: bool,
     },
     /// Disable a key: it answers `DISABLED` until enabled again.
     Disable {
@@ -179,6 +220,13 @@ pub enum KeysCommand {
         /// The resource the permission is asked about (`datasets/42`); `*` by default.
         #[arg(long)]
         resource: Option<String>,
+        /// The client's address, for a key with allowed addresses.
+        #[arg(long)]
+        ip: Option<String>,
+        /// Credits the verification costs a key with credits (0 checks
+        /// without consuming); 1 by default.
+        #[arg(long)]
+        cost: Option<i64>,
     },
 }
 
@@ -195,6 +243,10 @@ impl Run for KeysCommand {
                 metadata,
                 team_id,
                 service_account_id,
+                ratelimits,
+                credits,
+                refill,
+                allowed_ips,
             } => {
                 let key = NewKey {
                     name,
@@ -205,6 +257,9 @@ impl Run for KeysCommand {
                     metadata,
                     team_id,
                     service_account_id,
+                    ratelimits: (!ratelimits.is_empty()).then_some(ratelimits),
+                    credits: credits.map(|remaining| balance(remaining, refill)),
+                    allowed_ips: (!allowed_ips.is_empty()).then_some(allowed_ips),
                 };
                 let created = client.create_key(&org, &key).await?;
                 out.print_columns(&created, Some(KEY_FIELDS))?;
@@ -227,6 +282,13 @@ impl Run for KeysCommand {
                 permissions,
                 all_rights,
                 read_only,
+                ratelimits,
+                no_ratelimits,
+                credits,
+                refill,
+                no_credits,
+                allowed_ips,
+                no_allowed_ips,
             } => {
                 let changes = KeyChanges {
                     name,
@@ -242,6 +304,13 @@ impl Run for KeysCommand {
                         permissions.map(Some)
                     },
                     read_only,
+                    ratelimits: replacing(ratelimits, no_ratelimits),
+                    credits: match (credits, no_credits) {
+                        (_, true) => Some(None),
+                        (Some(remaining), false) => Some(Some(balance(remaining, refill))),
+                        (None, false) => None,
+                    },
+                    allowed_ips: replacing(allowed_ips, no_allowed_ips),
                     ..KeyChanges::default()
                 };
                 update(client, out, &org, &id, &changes).await
@@ -273,6 +342,8 @@ impl Run for KeysCommand {
                 key,
                 permission,
                 resource,
+                ip,
+                cost,
             } => {
                 let key = match key.as_str() {
                     FROM_STDIN => read_secret(std::io::stdin().lock())?,
@@ -282,6 +353,8 @@ impl Run for KeysCommand {
                     key,
                     permission,
                     resource,
+                    ip,
+                    cost,
                 };
                 let verification = client.verify_key(&request).await?;
                 out.print(&verification)?;
@@ -293,6 +366,15 @@ impl Run for KeysCommand {
                 }
             }
         }
+    }
+}
+
+/// A list that replaces the key's (`clear`: with none), or `None` to leave it.
+fn replacing<T>(items: Vec<T>, clear: bool) -> Option<Vec<T>> {
+    match (items.is_empty(), clear) {
+        (_, true) => Some(Vec::new()),
+        (false, false) => Some(items),
+        (true, false) => None,
     }
 }
 
@@ -322,11 +404,14 @@ mod tests {
 
     #[test]
     fn verify_takes_the_key_and_an_optional_query() {
-        let line = "verify kw_secret --permission a:read --resource datasets/42";
+        let line =
+            "verify kw_secret --permission a:read --resource datasets/42 --ip 10.0.0.1 --cost 0";
         let KeysCommand::Verify {
             key,
             permission,
             resource,
+            ip,
+            cost,
         } = parse::<KeysCommand>(line).unwrap()
         else {
             panic!("{line:?} is not verify")
@@ -334,6 +419,7 @@ mod tests {
         assert_eq!(key, "kw_secret");
         assert_eq!(permission.as_deref(), Some("a:read"));
         assert_eq!(resource.as_deref(), Some("datasets/42"));
+        assert_eq!((ip.as_deref(), cost), (Some("10.0.0.1"), Some(0)));
         assert!(parse::<KeysCommand>("verify").is_err());
         let stdin = parse::<KeysCommand>("verify -").unwrap();
         assert!(matches!(stdin, KeysCommand::Verify { key, .. } if key == FROM_STDIN));

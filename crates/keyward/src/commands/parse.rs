@@ -40,6 +40,47 @@ pub fn parse_grace(raw: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("{raw:?} is too long"))
 }
 
+/// `NAME=LIMIT/DURATION` (`burst=50/10s`, `daily=10000/1d`) → a rate limit.
+pub fn parse_ratelimit(raw: &str) -> Result<Value, String> {
+    let usage = || format!("{raw:?}: expected NAME=LIMIT/DURATION, e.g. burst=50/10s");
+    let (name, rest) = raw.split_once('=').ok_or_else(usage)?;
+    let (limit, duration) = rest.split_once('/').ok_or_else(usage)?;
+    let limit: u64 = limit.trim().parse().map_err(|_| usage())?;
+    let seconds = parse_grace(duration.trim()).map_err(|_| usage())?;
+    Ok(json!({
+        "name": name.trim(),
+        "limit": limit,
+        "duration_ms": seconds.saturating_mul(1000),
+    }))
+}
+
+/// `daily:AMOUNT`, `monthly:AMOUNT` or `monthly:AMOUNT@DAY` → a refill.
+pub fn parse_refill(raw: &str) -> Result<Value, String> {
+    let usage = || format!("{raw:?}: expected daily:AMOUNT, monthly:AMOUNT or monthly:AMOUNT@DAY");
+    let (interval, rest) = raw.split_once(':').ok_or_else(usage)?;
+    let (amount, day) = match rest.split_once('@') {
+        Some((amount, day)) => (amount, Some(day.parse::<u32>().map_err(|_| usage())?)),
+        None => (rest, None),
+    };
+    let amount: i64 = amount.parse().map_err(|_| usage())?;
+    match (interval, day) {
+        ("daily", None) => Ok(json!({ "interval": "daily", "amount": amount })),
+        ("monthly", None) => Ok(json!({ "interval": "monthly", "amount": amount })),
+        ("monthly", Some(day)) => {
+            Ok(json!({ "interval": "monthly", "amount": amount, "refill_day": day }))
+        }
+        _ => Err(usage()),
+    }
+}
+
+/// A credit balance, with its refill if one is given.
+pub fn credits(remaining: i64, refill: Option<Value>) -> Value {
+    match refill {
+        Some(refill) => json!({ "remaining": remaining, "refill": refill }),
+        None => json!({ "remaining": remaining }),
+    }
+}
+
 /// `3` → a catalog id, `keys:read` → a name, `name@resource` → a grant.
 pub fn parse_permission(raw: &str) -> Result<Value, String> {
     let raw = raw.trim();
@@ -64,6 +105,30 @@ pub fn parse_permission(raw: &str) -> Result<Value, String> {
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rate_limits_and_refills_read_as_the_api_takes_them() {
+        assert_eq!(
+            parse_ratelimit("burst=50/10s"),
+            Ok(json!({ "name": "burst", "limit": 50, "duration_ms": 10_000 }))
+        );
+        assert_eq!(
+            parse_ratelimit("day=10000/1d").unwrap()["duration_ms"],
+            86_400_000
+        );
+        assert!(parse_ratelimit("burst50/10s").is_err());
+        assert!(parse_ratelimit("burst=x/10s").is_err());
+        assert_eq!(
+            parse_refill("monthly:500@15"),
+            Ok(json!({ "interval": "monthly", "amount": 500, "refill_day": 15 }))
+        );
+        assert_eq!(
+            parse_refill("daily:20"),
+            Ok(json!({ "interval": "daily", "amount": 20 }))
+        );
+        assert!(parse_refill("daily:20@3").is_err());
+        assert!(parse_refill("weekly:20").is_err());
+    }
 
     #[test]
     fn durations_in_seconds_minutes_hours_or_days() {

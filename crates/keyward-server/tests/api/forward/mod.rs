@@ -1,6 +1,7 @@
 //! Forward-auth: the rules of `examples/nginx/keyward.toml`, asked directly
 //! in each proxy's dialect, and end to end behind a real nginx.
 
+mod abuse;
 mod direct;
 mod nginx;
 mod trust;

@@ -288,3 +288,98 @@ async fn under_the_shipped_deny_default_unknown_case_is_refused() {
         assert_eq!(status, 403, "{target}: {body}");
     }
 }
+
+/// A key of the fixture's organization with `limits`.
+async fn limited_key(f: &Fixture, limits: Value) -> String {
+    let mut body = json!({ "name": "limited", "scope": "organization" });
+    body.as_object_mut()
+        .unwrap()
+        .extend(limits.as_object().unwrap().clone());
+    let created = f.app.create_key("acme", body).await;
+    Fixture::secret(&created).to_owned()
+}
+
+#[tokio::test]
+async fn a_rate_limited_key_gets_429_with_its_headers_through_nginx() {
+    let f = Fixture::new().await;
+    let Some((nginx, _dir)) = behind_nginx(&f).await else {
+        return;
+    };
+    let limits = json!({ "ratelimits": [{ "name": "burst", "limit": 2, "duration_ms": 60_000 }] });
+    let key = limited_key(&f, limits).await;
+    let url = format!("http://{}/api/dataproducts/42", nginx.address);
+    let http = reqwest::Client::new();
+    for _ in 0..2 {
+        let passed = http
+            .get(&url)
+            .header("x-api-key", &key)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(passed.status(), 200);
+    }
+    let refused = http
+        .get(&url)
+        .header("x-api-key", &key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 429);
+    let header = |name: &str| refused.headers()[name].to_str().unwrap().to_owned();
+    assert_eq!(header("retry-after"), "30");
+    assert_eq!(header("ratelimit-policy"), r#""burst";q=2;w=60"#);
+    assert_eq!(header("ratelimit"), r#""burst";r=0;t=60"#);
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["code"], "RATE_LIMITED");
+
+    // Credits spent: 429 too, as USAGE_EXCEEDED.
+    let key = limited_key(&f, json!({ "credits": { "remaining": 1 } })).await;
+    let passed = http
+        .get(&url)
+        .header("x-api-key", &key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(passed.status(), 200);
+    let refused = http
+        .get(&url)
+        .header("x-api-key", &key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 429);
+    assert!(refused.headers().contains_key("retry-after"));
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["code"], "USAGE_EXCEEDED");
+}
+
+#[tokio::test]
+async fn a_spoofed_forwarded_for_does_not_pass_an_allow_list() {
+    let f = Fixture::new().await;
+    let Some((nginx, _dir)) = behind_nginx(&f).await else {
+        return;
+    };
+    let url = format!("http://{}/api/dataproducts/42", nginx.address);
+    let http = reqwest::Client::new();
+    let elsewhere = limited_key(&f, json!({ "allowed_ips": ["203.0.113.7"] })).await;
+    let spoofed = http
+        .get(&url)
+        .header("x-api-key", &elsewhere)
+        .header("X-Forwarded-For", "203.0.113.7")
+        .header("X-Real-IP", "203.0.113.7")
+        .header("X-Envoy-External-Address", "203.0.113.7")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(spoofed.status(), 403);
+    // nginx writes the address it saw: a key allowed there passes.
+    let here = limited_key(&f, json!({ "allowed_ips": ["127.0.0.1"] })).await;
+    let passed = http
+        .get(&url)
+        .header("x-api-key", &here)
+        .header("X-Forwarded-For", "203.0.113.7")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(passed.status(), 200);
+}

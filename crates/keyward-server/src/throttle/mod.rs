@@ -1,4 +1,5 @@
-//! Authentication throttling, per node and in memory, on the injected clock.
+//! Authentication throttling on the injected clock: per node in memory,
+//! or shared by every node in Redis.
 //!
 //! - An account (by email, known or not, so the answer is no oracle) may fail
 //!   to sign in 5 times within 15 minutes; after that every attempt waits,
@@ -11,13 +12,18 @@
 //! Addresses are counted per IPv4 address and per IPv6 /64. Each table holds
 //! at most [`MAX_TRACKED`] entries (least used evicted first) and forgets an
 //! entry once its window is over. The methods of [`Throttle`] are the whole
-//! interface, so the counters can move to a shared store for several nodes.
+//! interface. With Redis configured the tallies live there ([`shared`]),
+//! so every node counts together.
+
+mod shared;
 
 use crate::error::{ApiError, ApiResult};
+use crate::redis_link::RedisLink;
 use chrono::{DateTime, TimeDelta, Utc};
-use keyward_core::Clock;
-use moka::ops::compute::Op;
+use keyward_core::{Clock, KeyHasher};
+use moka::ops::compute::Op as Compute;
 use moka::sync::Cache;
+use shared::{Op, Shape, SharedTallies};
 use std::hash::{BuildHasher, RandomState};
 use std::net::{IpAddr, Ipv6Addr};
 use std::sync::Arc;
@@ -157,7 +163,7 @@ impl<P: Policy> Tallies<P> {
             if let Some(until) = self.policy.lock(&tally, now) {
                 tally.locked_until = until;
             }
-            Op::Put(tally)
+            Compute::Put(tally)
         });
     }
 
@@ -166,7 +172,7 @@ impl<P: Policy> Tallies<P> {
     }
 }
 
-/// The throttle of one node.
+/// The throttle: in this node's memory, or in Redis when configured.
 pub struct Throttle {
     clock: Arc<dyn Clock>,
     /// Keys the tables by a keyed hash: fixed size whatever the email's
@@ -176,10 +182,13 @@ pub struct Throttle {
     logins: Tallies<Window>,
     credentials: Tallies<Window>,
     invitations: Tallies<Window>,
+    shared: Option<SharedTallies>,
 }
 
 impl Throttle {
-    pub fn new(clock: Arc<dyn Clock>) -> Self {
+    /// Counting in memory, or in Redis through `redis` (keyed by
+    /// `hasher`), falling back to memory when a call fails.
+    pub fn new(clock: Arc<dyn Clock>, redis: Option<Arc<RedisLink>>, hasher: KeyHasher) -> Self {
         Self {
             clock,
             keys: RandomState::new(),
@@ -187,22 +196,58 @@ impl Throttle {
             logins: Tallies::new(LOGINS),
             credentials: Tallies::new(CREDENTIALS),
             invitations: Tallies::new(INVITATIONS),
+            shared: redis.map(|link| SharedTallies::new(link, hasher)),
         }
     }
 
-    fn account(&self, email: &str) -> u64 {
-        self.keys.hash_one(email)
+    /// Does `op` to the tally of `subject` in `table`; says how long to
+    /// wait (for [`Op::Wait`] and [`Op::Try`]).
+    async fn tally<P: Policy + Shape>(
+        &self,
+        (table, tallies): (&str, &Tallies<P>),
+        subject: &str,
+        op: Op,
+    ) -> Option<Duration> {
+        let now = self.clock.now();
+        if let Some(shared) = &self.shared
+            && let Some(wait) = shared.run(table, subject, &tallies.policy, op, now).await
+        {
+            return wait;
+        }
+        let key = self.keys.hash_one(subject);
+        match op {
+            Op::Wait => tallies.wait(key, now),
+            Op::Fail => {
+                tallies.fail(key, now);
+                None
+            }
+            Op::Try => {
+                let wait = tallies.wait(key, now);
+                if wait.is_none() {
+                    tallies.fail(key, now);
+                }
+                wait
+            }
+            Op::Clear => {
+                tallies.clear(key);
+                None
+            }
+        }
     }
 
-    fn address(&self, client: IpAddr) -> u64 {
-        self.keys.hash_one(network(client))
+    fn accounts(&self) -> (&'static str, &Tallies<Backoff>) {
+        ("account", &self.accounts)
+    }
+
+    fn logins(&self) -> (&'static str, &Tallies<Window>) {
+        ("login", &self.logins)
     }
 
     /// Refuses a sign-in while the account or the address must wait.
     pub async fn login_allowed(&self, email: &str, client: IpAddr) -> ApiResult<()> {
-        let now = self.clock.now();
-        let account = self.accounts.wait(self.account(email), now);
-        let address = self.logins.wait(self.address(client), now);
+        let address = network(client).to_string();
+        let account = self.tally(self.accounts(), email, Op::Wait).await;
+        let address = self.tally(self.logins(), &address, Op::Wait).await;
         match account.max(address) {
             Some(wait) => {
                 tracing::info!(%client, "sign-in throttled");
@@ -213,43 +258,49 @@ impl Throttle {
     }
 
     pub async fn login_failed(&self, email: &str, client: IpAddr) {
-        let now = self.clock.now();
-        self.accounts.fail(self.account(email), now);
-        self.logins.fail(self.address(client), now);
+        let address = network(client).to_string();
+        self.tally(self.accounts(), email, Op::Fail).await;
+        self.tally(self.logins(), &address, Op::Fail).await;
     }
 
     pub async fn login_succeeded(&self, email: &str) {
-        self.accounts.clear(self.account(email));
+        self.tally(self.accounts(), email, Op::Clear).await;
     }
 
     /// Counts an invalid API key or session token; once the address is over
     /// its limit, `refused` becomes 429.
     pub async fn invalid_credential(&self, client: IpAddr, refused: ApiError) -> ApiError {
-        let now = self.clock.now();
-        let address = self.address(client);
-        if let Some(wait) = self.credentials.wait(address, now) {
-            tracing::info!(%client, "invalid credentials throttled");
-            return ApiError::too_many_requests("invalid credentials", wait);
+        let address = network(client).to_string();
+        match self
+            .tally(("credential", &self.credentials), &address, Op::Try)
+            .await
+        {
+            Some(wait) => {
+                tracing::info!(%client, "invalid credentials throttled");
+                ApiError::too_many_requests("invalid credentials", wait)
+            }
+            None => refused,
         }
-        self.credentials.fail(address, now);
-        refused
     }
 
     /// Counts an attempt with a single-use token (accepting an invitation,
     /// using a password reset), refusing it once the address is over its
     /// limit.
     pub async fn token_attempt(&self, client: IpAddr) -> ApiResult<()> {
-        let now = self.clock.now();
-        let address = self.address(client);
-        if let Some(wait) = self.invitations.wait(address, now) {
-            tracing::info!(%client, "single-use token attempts throttled");
-            return Err(ApiError::too_many_requests(
-                "single-use token attempts",
-                wait,
-            ));
+        let address = network(client).to_string();
+        match self
+            .tally(("token", &self.invitations), &address, Op::Try)
+            .await
+        {
+            Some(wait) => {
+                tracing::info!(%client, "single-use token attempts throttled");
+                Err(ApiError::too_many_requests(
+                    "single-use token attempts",
+                    wait,
+                ))
+            }
+            None => Ok(()),
         }
-        self.invitations.fail(address, now);
-        Ok(())
     }
 }
 
