@@ -73,10 +73,74 @@ impl RateLimit {
         Ok(())
     }
 
+    /// Reads `name=limit/duration`, the duration in ms, s, m, h or d
+    /// (`burst=50/10s`, `daily=10000/1d`); checked.
+    pub fn parse_short(text: &str) -> Result<Self, LimitsError> {
+        let usage = || {
+            refuse(format!(
+                "rate limit {text:?}: write name=limit/duration, e.g. burst=50/10s"
+            ))
+        };
+        let (name, rest) = text.trim().split_once('=').ok_or_else(usage)?;
+        let (limit, duration) = rest.split_once('/').ok_or_else(usage)?;
+        let limit = RateLimit {
+            name: name.trim().to_owned(),
+            limit: limit.trim().parse().map_err(|_| usage())?,
+            duration_ms: parse_duration_ms(duration.trim()).ok_or_else(usage)?,
+        };
+        limit.check()?;
+        Ok(limit)
+    }
+
+    /// The form [`RateLimit::parse_short`] reads.
+    pub fn short(&self) -> String {
+        format!(
+            "{}={}/{}",
+            self.name,
+            self.limit,
+            format_duration_ms(self.duration_ms)
+        )
+    }
+
     /// Milliseconds between two verifications at the steady rate.
     pub fn interval_ms(&self) -> f64 {
         self.duration_ms as f64 / self.limit as f64
     }
+}
+
+const DURATION_UNITS: [(&str, u64); 5] = [
+    ("d", 86_400_000),
+    ("h", 3_600_000),
+    ("ms", 1),
+    ("m", 60_000),
+    ("s", 1_000),
+];
+
+/// `1500ms`, `10s`, `15m`, `1h`, `1d` in milliseconds.
+fn parse_duration_ms(text: &str) -> Option<u64> {
+    DURATION_UNITS.iter().find_map(|(unit, ms)| {
+        let count = text.strip_suffix(unit)?;
+        count
+            .bytes()
+            .all(|b| b.is_ascii_digit())
+            .then(|| count.parse::<u64>().ok()?.checked_mul(*ms))
+            .flatten()
+    })
+}
+
+/// Milliseconds in the largest unit that divides them.
+pub fn format_duration_ms(ms: u64) -> String {
+    for (unit, size) in [
+        ("d", 86_400_000),
+        ("h", 3_600_000),
+        ("m", 60_000),
+        ("s", 1_000),
+    ] {
+        if ms > 0 && ms % size == 0 {
+            return format!("{}{unit}", ms / size);
+        }
+    }
+    format!("{ms}ms")
 }
 
 /// How often credits are refilled, at 00:00 UTC.
@@ -344,6 +408,32 @@ mod tests {
         assert!(check_ratelimits(&[limit("a", 1, 1_000), limit("a", 2, 1_000)]).is_err());
         let six: Vec<_> = (0..6).map(|i| limit(&format!("l{i}"), 1, 1_000)).collect();
         assert!(check_ratelimits(&six).is_err());
+    }
+
+    #[test]
+    fn rate_limits_read_and_write_their_short_form() {
+        let limit = RateLimit::parse_short(" burst=50/10s ").unwrap();
+        assert_eq!((limit.limit, limit.duration_ms), (50, 10_000));
+        assert_eq!(limit.short(), "burst=50/10s");
+        assert_eq!(RateLimit::parse_short("d=5/1d").unwrap().short(), "d=5/1d");
+        assert_eq!(
+            RateLimit::parse_short("x=5/1500ms").unwrap().short(),
+            "x=5/1500ms"
+        );
+        assert_eq!(
+            RateLimit::parse_short("m=5/90s").unwrap().duration_ms,
+            90_000
+        );
+        for bad in [
+            "burst",
+            "burst=50",
+            "burst=x/10s",
+            "burst=50/10",
+            "burst=50/10w",
+            "b=1/500ms",
+        ] {
+            assert!(RateLimit::parse_short(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@
 use super::errors::{FieldErrors, PageResult};
 use super::expiry::{self, Expiry};
 use super::form::FormData;
+use super::limits_form::{self, LimitsFields};
 use super::picker::Picker;
 use super::views::when;
 use crate::auth::OrgMember;
@@ -31,6 +32,9 @@ pub struct Choice {
 /// Where the domain's refusals of a key form go: the first field whose
 /// needle the message mentions.
 pub const KEY_FIELDS: &[(&str, &str)] = &[
+    ("ratelimits", limits_form::FIELD),
+    ("credits", limits_form::FIELD),
+    ("allowed_ips", limits_form::FIELD),
     ("expir", "expires"),
     ("name", "name"),
     ("read-only", "permissions"),
@@ -59,6 +63,7 @@ pub struct KeyForm {
     pub teams: Vec<Choice>,
     pub accounts: Vec<Choice>,
     pub picker: Picker,
+    pub limits: LimitsFields,
     pub errors: FieldErrors,
 }
 
@@ -76,6 +81,10 @@ impl KeyForm {
         form.expires_in = expiry::default_choice(policy, true);
         form.expiries = expiry::choices(policy, Some(now));
         form.picker.tick(&key.permissions);
+        let credits = state
+            .limiter
+            .credits_now(key.id, &key.limits, state.clock.now());
+        form.limits = LimitsFields::of(&key.limits, credits);
         Ok(form)
     }
 
@@ -96,6 +105,7 @@ impl KeyForm {
             teams: Vec::new(),
             accounts: Vec::new(),
             picker: Picker::new(&member.grants, &catalog),
+            limits: LimitsFields::default(),
             errors: FieldErrors::default(),
         };
         if personal {
@@ -162,6 +172,7 @@ impl KeyForm {
         self.team_id = form.get("team_id").to_owned();
         self.service_account_id = form.get("service_account_id").to_owned();
         self.picker.fill(form);
+        self.limits.fill(form);
     }
 
     /// The domain's request, or the fields the portal itself can't read.
@@ -175,6 +186,7 @@ impl KeyForm {
             _ => None,
         };
         let permissions = self.rights(form);
+        let limits = self.limits.create(&mut self.errors);
         let id = |text: &str| Uuid::parse_str(text).ok();
         let scope = scope.filter(|_| self.errors.is_empty())?;
         Some(KeySpec {
@@ -188,7 +200,7 @@ impl KeyForm {
             service_account_id: (scope == Scope::ServiceAccount)
                 .then(|| id(&self.service_account_id))
                 .flatten(),
-            limits: Default::default(),
+            limits,
         })
     }
 
@@ -200,11 +212,13 @@ impl KeyForm {
             _ => None,
         };
         let permissions = self.rights(form);
+        let limits = self.limits.update(&mut self.errors);
         self.errors.is_empty().then(|| KeyUpdate {
             name: Some(self.name.clone()),
             read_only: Some(self.read_only),
             permissions: Some(permissions),
             expires_at,
+            limits,
             ..KeyUpdate::default()
         })
     }

@@ -67,7 +67,7 @@ async fn page_for(
         layout: page
             .layout(state, "Roll key", Section::of(key).nav())
             .await?,
-        key: KeyCard::new(key, &names, member, state.clock.now()),
+        key: KeyCard::new(state, key, &names, member),
         action: page.org_path(&format!("/keys/{}/roll", key.id)),
         cancel: page.org_path(Section::of(key).path()),
         graces: GRACES

@@ -112,12 +112,11 @@ async fn list<T: super::page::InOrg>(
 ) -> PageResult {
     let me = page.user.session.user.id;
     let names = Names::load(state, member.org.id).await?;
-    let now = state.clock.now();
     let keys = all_keys(state, member.org.id)
         .await?
         .iter()
         .filter(|k| section.shows(k, me))
-        .map(|k| KeyCard::new(k, &names, member, now))
+        .map(|k| KeyCard::new(state, k, &names, member))
         .collect();
     let view = KeyList {
         layout: page.layout(state, section.title(), section.nav()).await?,
@@ -242,7 +241,7 @@ async fn created(
     let view = Created {
         layout: page.layout(&state, "Your new key", section.nav()).await?,
         secret,
-        key: KeyCard::new(&key, &names, member, state.clock.now()),
+        key: KeyCard::new(&state, &key, &names, member),
         back: page.org_path(section.path()),
     };
     let mut response = render(&view);
@@ -401,7 +400,7 @@ async fn confirm_revoke(
     let names = Names::load(&state, member.org.id).await?;
     let view = ConfirmRevoke {
         layout: page.layout(&state, "Revoke key", section.nav()).await?,
-        key: KeyCard::new(&key, &names, member, state.clock.now()),
+        key: KeyCard::new(&state, &key, &names, member),
         action: page.org_path(&format!("/keys/{id}/revoke")),
         cancel: page.org_path(section.path()),
     };

@@ -15,6 +15,7 @@ mod key_edit;
 mod key_form;
 mod key_roll;
 mod keys;
+mod limits_form;
 mod page;
 mod picker;
 mod reveal;

@@ -70,10 +70,14 @@ pub struct KeyCard {
     pub expires_soon: Option<String>,
     pub enabled: bool,
     pub manageable: bool,
+    /// Rate limits, credits and allowed addresses, as label and text.
+    pub limits: Vec<(&'static str, String)>,
 }
 
 impl KeyCard {
-    pub fn new(key: &KeyRecord, names: &Names, access: &Ctx, now: DateTime<Utc>) -> Self {
+    pub fn new(state: &AppState, key: &KeyRecord, names: &Names, access: &Ctx) -> Self {
+        let now = state.clock.now();
+        let credits = state.limiter.credits_now(key.id, &key.limits, now);
         let owner = match key.scope {
             Scope::Organization => access.org.name.clone(),
             _ => names.of(key.owner_id, "(gone)"),
@@ -98,6 +102,7 @@ impl KeyCard {
             expires_soon: key.expires_at.and_then(|at| expires_soon(at, now)),
             enabled: key.enabled,
             manageable: may_manage(access, key),
+            limits: super::limits_form::describe(&key.limits, credits),
         }
     }
 }

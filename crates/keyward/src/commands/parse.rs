@@ -1,5 +1,6 @@
 //! Value parsers shared by several commands.
 
+use keyward_core::key_limits::RateLimit;
 use serde_json::{Value, json};
 
 /// The units a duration may end with, in seconds.
@@ -42,16 +43,8 @@ pub fn parse_grace(raw: &str) -> Result<u64, String> {
 
 /// `NAME=LIMIT/DURATION` (`burst=50/10s`, `daily=10000/1d`) → a rate limit.
 pub fn parse_ratelimit(raw: &str) -> Result<Value, String> {
-    let usage = || format!("{raw:?}: expected NAME=LIMIT/DURATION, e.g. burst=50/10s");
-    let (name, rest) = raw.split_once('=').ok_or_else(usage)?;
-    let (limit, duration) = rest.split_once('/').ok_or_else(usage)?;
-    let limit: u64 = limit.trim().parse().map_err(|_| usage())?;
-    let seconds = parse_grace(duration.trim()).map_err(|_| usage())?;
-    Ok(json!({
-        "name": name.trim(),
-        "limit": limit,
-        "duration_ms": seconds.saturating_mul(1000),
-    }))
+    let limit = RateLimit::parse_short(raw).map_err(|e| e.to_string())?;
+    serde_json::to_value(limit).map_err(|e| e.to_string())
 }
 
 /// `daily:AMOUNT`, `monthly:AMOUNT` or `monthly:AMOUNT@DAY` → a refill.

@@ -127,3 +127,65 @@ fn verify_exits_with_two_when_the_server_cannot_be_reached() {
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     assert!(output.stdout.is_empty());
 }
+
+#[test]
+fn limits_are_set_on_create_and_update() {
+    let server = serve();
+    acme(&server);
+    let key = create_key(
+        &server,
+        "metered",
+        &[
+            "--ratelimit",
+            "burst=2/1m",
+            "--credits",
+            "10",
+            "--refill",
+            "monthly:10@15",
+            "--allowed-ip",
+            "10.0.0.0/8",
+        ],
+    );
+    assert_eq!(
+        key["ratelimits"],
+        json!([{ "name": "burst", "limit": 2, "duration_ms": 60_000 }])
+    );
+    assert_eq!(key["credits"]["remaining"], 10);
+    assert_eq!(key["credits"]["refill"]["refill_day"], 15);
+    assert_eq!(key["allowed_ips"], json!(["10.0.0.0/8"]));
+    let (id, secret) = (key["id"].as_str().unwrap(), key["key"].as_str().unwrap());
+    let verified = keyward(
+        &server,
+        &["keys", "verify", secret, "--ip", "10.0.0.1", "--cost", "3"],
+    );
+    let answer = json(&verified);
+    assert_eq!(answer["code"], "VALID", "{answer}");
+    assert_eq!(answer["credits"]["remaining"], 7);
+
+    let update = |extra: &[&str]| {
+        let mut args = vec!["keys", "update", "--org", "acme", id];
+        args.extend_from_slice(extra);
+        json(&keyward(&server, &args))
+    };
+    let changed = update(&["--no-ratelimits", "--credits", "50", "--no-allowed-ips"]);
+    assert_eq!(changed["ratelimits"], json!([]));
+    assert_eq!(changed["credits"]["remaining"], 50);
+    assert_eq!(changed["allowed_ips"], json!([]));
+    let removed = update(&["--no-credits"]);
+    assert!(removed["credits"].is_null(), "{removed}");
+
+    let bad = keyward(
+        &server,
+        &[
+            "keys",
+            "create",
+            "--org",
+            "acme",
+            "--name",
+            "x",
+            "--ratelimit",
+            "burst=2",
+        ],
+    );
+    assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
+}

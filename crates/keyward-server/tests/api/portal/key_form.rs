@@ -124,3 +124,70 @@ async fn key_cards_say_when_a_key_expires_soon() {
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn limits_are_set_shown_and_edited_in_the_key_form() {
+    let app = portal_app().await;
+    run("limits_in_the_key_form", &app.address, async |b| {
+        b.sign_in(OWNER, PASSWORD).await;
+        b.goto(&org_path("/account/keys/new")).await;
+        b.fill("input[name=name]", "metered").await;
+        b.click("input[name=rights][value=all]").await;
+        // A line that isn't a rate limit is refused by the field, and
+        // everything typed stays.
+        b.fill("textarea[name=ratelimits]", "burst=50").await;
+        b.fill("input[name=credits]", "100").await;
+        b.fill("textarea[name=allowed_ips]", "127.0.0.1\n10.0.0.0/8")
+            .await;
+        b.submit("#key-form button[type=submit]", "#error-limits")
+            .await;
+        assert!(b.text("#error-limits").await.contains("burst=50"));
+        assert_eq!(b.value("input[name=credits]").await, "100");
+        b.client
+            .execute(
+                "document.querySelector('textarea[name=ratelimits]').value = 'burst=50/10s'; \
+                 document.querySelector('select[name=refill]').value = 'daily';",
+                vec![],
+            )
+            .await
+            .unwrap();
+        b.fill("input[name=refill_amount]", "100").await;
+        b.submit("#key-form button[type=submit]", "#secret").await;
+        let secret = b.value("#secret").await;
+
+        let verified = app
+            .admin
+            .post(
+                "/api/v1/keys/verify",
+                json!({ "key": secret, "ip": "10.1.2.3" }),
+            )
+            .await;
+        assert_eq!(verified.body["code"], "VALID", "{}", verified.body);
+        assert_eq!(verified.body["credits"]["remaining"], 99);
+
+        b.goto(&org_path("/account/keys")).await;
+        let card = b.text(".card.key").await;
+        assert!(card.contains("burst: 50 per 10s"), "{card}");
+        assert!(card.contains("99 left"), "{card}");
+        assert!(card.contains("back to 100 daily"), "{card}");
+        assert!(card.contains("127.0.0.1, 10.0.0.0/8"), "{card}");
+
+        // Editing the rate limits away leaves the balance as it is.
+        b.click(".card.key a[href$='/edit']").await;
+        assert_eq!(b.value("input[name=credits]").await, "99");
+        assert_eq!(b.value("textarea[name=ratelimits]").await, "burst=50/10s");
+        b.client
+            .execute(
+                "document.querySelector('textarea[name=ratelimits]').value = '';",
+                vec![],
+            )
+            .await
+            .unwrap();
+        b.submit("#key-form button[type=submit]", ".notice").await;
+        b.goto(&org_path("/account/keys")).await;
+        let card = b.text(".card.key").await;
+        assert!(!card.contains("Rate limits"), "{card}");
+        assert!(card.contains("99 left"), "{card}");
+    })
+    .await;
+}
