@@ -171,6 +171,12 @@ pub struct VerifyRequest {
     pub permission: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource: Option<String>,
+    /// The client's address, checked against the key's allowed IPs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip: Option<String>,
+    /// Credits the request consumes, for keys with credits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<u64>,
 }
 
 // The secret stays out of logs and test failure output.
@@ -180,6 +186,8 @@ impl std::fmt::Debug for VerifyRequest {
             .field("key", &"<redacted>")
             .field("permission", &self.permission)
             .field("resource", &self.resource)
+            .field("ip", &self.ip)
+            .field("cost", &self.cost)
             .finish()
     }
 }

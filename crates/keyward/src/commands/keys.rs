@@ -282,6 +282,7 @@ impl Run for KeysCommand {
                     key,
                     permission,
                     resource,
+                    ..Default::default()
                 };
                 let verification = client.verify_key(&request).await?;
                 out.print(&verification)?;
