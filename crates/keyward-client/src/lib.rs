@@ -8,11 +8,15 @@
 
 mod audit;
 mod error;
+#[cfg(feature = "tower")]
+mod layer;
 mod path;
 mod types;
 
 pub use audit::AuditLines;
 pub use error::ClientError;
+#[cfg(feature = "tower")]
+pub use layer::{KeywardLayer, KeywardService};
 pub use path::encode as encode_segment;
 pub use reqwest::Method;
 pub use reqwest::header::HeaderMap;

@@ -201,7 +201,7 @@ pub struct VerifyRequest {
     pub ip: Option<String>,
     /// Credits the verification costs; 1 when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cost: Option<i64>,
+    pub cost: Option<u64>,
 }
 
 // The secret stays out of logs and test failure output.

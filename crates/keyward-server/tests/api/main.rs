@@ -30,6 +30,7 @@ mod roll;
 mod startup;
 mod storage;
 mod throttle;
+mod tower_layer;
 mod usage;
 
 /// Generates `sqlite::<name>` and `postgres::<name>` for each
@@ -165,6 +166,9 @@ api_tests! {
     audit::retention_prunes_old_events_and_the_chain_still_verifies,
     audit::audit_page_reads_as_sentences,
     audit::audit_page_links_older_events,
+    tower_layer::the_layer_admits_valid_keys_and_answers_refusals_in_the_error_body,
+    tower_layer::a_cached_valid_answer_outlives_revocation_for_its_ttl_only,
+    tower_layer::the_layer_answers_503_when_keyward_cannot_be_reached,
 }
 mod access;
 mod eviction;

@@ -226,7 +226,7 @@ pub enum KeysCommand {
         /// Credits the verification costs a key with credits (0 checks
         /// without consuming); 1 by default.
         #[arg(long)]
-        cost: Option<i64>,
+        cost: Option<u64>,
     },
 }
 
