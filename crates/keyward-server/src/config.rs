@@ -124,6 +124,10 @@ pub struct Config {
     #[command(flatten)]
     #[serde(default)]
     pub metrics: MetricsConfig,
+    /// Webhook delivery: `[webhooks]` in the TOML file.
+    #[command(flatten)]
+    #[serde(default)]
+    pub webhooks: crate::webhooks::WebhooksConfig,
 }
 
 /// Access to `/metrics`. Unset, anyone who reaches the main port may read it.
@@ -199,6 +203,7 @@ pub struct Settings {
     pub cache_max_bytes: u64,
     pub stale_if_error: Duration,
     pub audit_retention_days: u32,
+    pub webhooks: crate::webhooks::WebhookSettings,
 }
 
 impl Config {
@@ -311,6 +316,7 @@ impl Config {
             self.header_timeout.or(file.header_timeout),
             self.max_connections.or(file.max_connections),
         )?;
+        let webhooks = self.webhooks.merge(file.webhooks).resolve()?;
         Ok(Settings {
             listen,
             data_dir,
@@ -328,6 +334,7 @@ impl Config {
             audit_retention_days,
             metrics,
             connections,
+            webhooks,
         })
     }
 

@@ -33,6 +33,8 @@ pub struct Inner {
     pub hashers: Hashers,
     pub throttle: Throttle,
     pub denials: Denials,
+    /// Wakes the webhook sender after a commit.
+    pub outbox: crate::webhooks::Outbox,
 }
 
 impl Deref for AppState {

@@ -30,6 +30,9 @@ mod startup;
 mod storage;
 mod throttle;
 mod usage;
+mod webhooks;
+mod webhooks_delivery;
+mod webhooks_receiver;
 
 /// Generates `sqlite::<name>` and `postgres::<name>` for each
 /// `module::name`, an `async fn name(backend: Backend)`.
@@ -158,6 +161,17 @@ api_tests! {
     audit::retention_prunes_old_events_and_the_chain_still_verifies,
     audit::audit_page_reads_as_sentences,
     audit::audit_page_links_older_events,
+    webhooks::secret_is_shown_once,
+    webhooks::webhooks_are_changed_and_deleted,
+    webhooks::bad_events_are_refused,
+    webhooks::private_targets_are_refused,
+    webhooks::private_targets_can_be_allowed,
+    webhooks::webhooks_need_webhooks_write,
+    webhooks_delivery::events_arrive_signed_and_in_order,
+    webhooks_delivery::failed_deliveries_are_retried_in_order,
+    webhooks_delivery::test_messages_and_manual_retries_are_sent,
+    webhooks_delivery::a_rolled_secret_signs_beside_the_new_one,
+    webhooks_delivery::expiring_and_expired_keys_are_announced_once,
 }
 mod access;
 mod eviction;

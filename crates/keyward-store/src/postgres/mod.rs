@@ -3,6 +3,7 @@
 mod access;
 mod audit;
 mod passwords;
+mod webhooks;
 
 use crate::rows::{self, GrantsByKey};
 use crate::write::{Changed, Write};
