@@ -24,11 +24,12 @@ use uuid::Uuid;
 
 /// How often a node looks for due deliveries when nothing wakes it.
 const POLL: Duration = Duration::from_millis(500);
-/// How long a lease lasts: longer than an attempt's timeout, so a node
-/// that stops (even by `kill -9`) holds an endpoint no longer than this.
-const LEASE: Duration = Duration::from_secs(30);
-/// A node sends an endpoint's deliveries for at most this long per lease.
-const TURN: Duration = Duration::from_secs(15);
+/// How long a lease lasts: a node that stops (even by `kill -9`) holds an
+/// endpoint no longer than this.
+const LEASE: Duration = Duration::from_secs(20);
+/// A node starts attempts for an endpoint only this long into its lease,
+/// so the last one (at most [`send::TIMEOUT`]) ends before the lease does.
+const TURN: Duration = Duration::from_secs(5);
 /// Endpoints one node sends to at once.
 const CONCURRENCY: usize = 32;
 

@@ -23,7 +23,10 @@ fn assert_builtins(catalog: &Value) {
         );
     }
     let ids: Vec<i64> = entries.iter().map(|e| e["id"].as_i64().unwrap()).collect();
-    assert_eq!(ids, (1..=BUILTIN_PERMISSIONS.len() as i64).collect::<Vec<_>>());
+    assert_eq!(
+        ids,
+        (1..=BUILTIN_PERMISSIONS.len() as i64).collect::<Vec<_>>()
+    );
     assert_eq!(entries[0]["name"], "keys:read");
     assert_eq!(entries[11]["name"], "org:write");
 }
@@ -62,7 +65,10 @@ pub async fn platform_permissions_are_registered_and_usable(backend: Backend) {
     assert_status(&created, 201);
     assert_fields(&created.body, PERMISSION_FIELDS);
     let id = created.body["id"].as_i64().unwrap();
-    assert!(id > BUILTIN_PERMISSIONS.len() as i64, "platform ids follow the built-ins: {id}");
+    assert!(
+        id > BUILTIN_PERMISSIONS.len() as i64,
+        "platform ids follow the built-ins: {id}"
+    );
     assert_eq!(created.body["name"], "dataproducts:read");
     assert_eq!(created.body["read_only"], true);
     let bare = app
@@ -76,7 +82,10 @@ pub async fn platform_permissions_are_registered_and_usable(backend: Backend) {
     assert_eq!(bare.body["description"], "");
     assert_eq!(bare.body["read_only"], false);
     let catalog = app.admin.get(&permissions_path("acme")).await.body;
-    assert_eq!(catalog.as_array().unwrap().len(), BUILTIN_PERMISSIONS.len() + 2);
+    assert_eq!(
+        catalog.as_array().unwrap().len(),
+        BUILTIN_PERMISSIONS.len() + 2
+    );
     assert!(catalog.as_array().unwrap().contains(&created.body));
     // Another organization's catalog doesn't see it.
     app.create_org("Globex").await;

@@ -15,9 +15,9 @@ pub enum WebhooksCommand {
     Create {
         #[arg(long)]
         org: String,
-        /// `https://…` on a public address.
+        /// The receiver's URL: `https://…` on a public address.
         #[arg(long)]
-        url: String,
+        endpoint: String,
         /// An event type or pattern (`key.revoked`, `key.*`, `*`); repeat it.
         #[arg(long = "event", required = true)]
         events: Vec<String>,
@@ -35,8 +35,9 @@ pub enum WebhooksCommand {
         #[arg(long)]
         org: String,
         webhook: String,
+        /// A new receiver URL.
         #[arg(long)]
-        url: Option<String>,
+        endpoint: Option<String>,
         /// Replaces the events; repeat it.
         #[arg(long = "event")]
         events: Vec<String>,
@@ -86,7 +87,7 @@ impl Endpoint for WebhooksCommand {
             WebhooksCommand::List { org } => Request::new(Method::GET, &["orgs", &org, "webhooks"]),
             WebhooksCommand::Create {
                 org,
-                url,
+                endpoint: url,
                 events,
                 description,
             } => Request::new(Method::POST, &["orgs", &org, "webhooks"]).json(json!({
@@ -98,7 +99,7 @@ impl Endpoint for WebhooksCommand {
             WebhooksCommand::Update {
                 org,
                 webhook,
-                url,
+                endpoint: url,
                 events,
                 description,
                 enabled,
@@ -154,7 +155,7 @@ mod tests {
     #[test]
     fn webhook_commands() {
         let create = request::<C>(
-            "create --org acme --url https://example.com/h --event key.* --event member.removed",
+            "create --org acme --endpoint https://example.com/h --event key.* --event member.removed",
         );
         assert_eq!(create.method, Method::POST);
         assert_eq!(create.path, "/api/v1/orgs/acme/webhooks");
@@ -162,7 +163,7 @@ mod tests {
             create.body,
             Some(json!({"url": "https://example.com/h", "events": ["key.*", "member.removed"]}))
         );
-        assert!(parse::<C>("create --org acme --url https://example.com/h").is_err());
+        assert!(parse::<C>("create --org acme --endpoint https://example.com/h").is_err());
         let update = request::<C>("update --org acme w1 --enabled true");
         assert_eq!(update.method, Method::PATCH);
         assert_eq!(update.body, Some(json!({"enabled": true})));

@@ -126,7 +126,7 @@ fn a_delivery_pending_at_kill_9_arrives_after_restart() {
             "create",
             "--org",
             "acme",
-            "--url",
+            "--endpoint",
             &receiver.url,
             "--event",
             "team.*",
@@ -141,6 +141,22 @@ fn a_delivery_pending_at_kill_9_arrives_after_restart() {
     receiver.wait_until("a first, failed attempt", |seen| !seen.is_empty());
     let message = receiver.seen()[0].0.clone();
     assert!(message.starts_with("msg_"), "{message}");
+    // The failed attempt is recorded: the delivery waits for its retry.
+    let started = Instant::now();
+    loop {
+        let log = json(&keyward(
+            &server,
+            &["webhooks", "deliveries", "--org", "acme", &webhook],
+        ));
+        let item = &log["items"][0];
+        if item["attempts"].as_i64() >= Some(1) {
+            assert_eq!(item["status"], "pending", "{log}");
+            assert_eq!(item["response_status"], 500, "{log}");
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "{log}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
 
     // SIGKILL: no graceful shutdown, nothing flushed.
     server.child.kill().unwrap();
