@@ -30,6 +30,8 @@ const LEASE: Duration = Duration::from_secs(20);
 /// A node starts attempts for an endpoint only this long into its lease,
 /// so the last one (at most [`send::TIMEOUT`]) ends before the lease does.
 const TURN: Duration = Duration::from_secs(5);
+/// The least time between two looks, however many commits wake the sender.
+const BURST_PAUSE: Duration = Duration::from_millis(20);
 /// Endpoints one node sends to at once.
 const CONCURRENCY: usize = 32;
 
@@ -59,7 +61,10 @@ pub async fn run(state: AppState) {
         }
         tokio::select! {
             () = tokio::time::sleep(POLL) => {}
-            () = state.outbox.0.notified() => {}
+            () = state.outbox.0.notified() => {
+                // A burst of commits wakes the sender once per pause.
+                tokio::time::sleep(BURST_PAUSE).await;
+            }
         }
     }
 }

@@ -407,6 +407,18 @@ impl WebhookStore for SqliteStore {
         until: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<Uuid>> {
+        // Most of the time nothing is due: find that out on a reader, and
+        // leave the one writer connection to the writes.
+        let due: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM webhook_deliveries WHERE status = 'pending' \
+               AND (next_attempt_at IS NULL OR next_attempt_at <= ?) LIMIT 1",
+        )
+        .bind(ms(now))
+        .fetch_optional(&self.reader)
+        .await?;
+        if due.is_none() {
+            return Ok(Vec::new());
+        }
         let ids = sqlx::query_scalar(
             "UPDATE webhooks SET lease_owner = ?, lease_until = ? \
              WHERE id IN (SELECT w.id FROM webhooks w WHERE w.enabled \
