@@ -139,6 +139,9 @@ pub trait WebhookStore: Send + Sync {
     /// Ends `node`'s lease on an endpoint.
     async fn release_webhook(&self, webhook: Uuid, node: Uuid) -> Result<()>;
 
+    /// Deletes delivered and failed deliveries made before `before`; how many.
+    async fn prune_deliveries(&self, before: DateTime<Utc>) -> Result<u64>;
+
     /// Days before expiry that `key.expiring` goes, if the organization set it.
     async fn expiring_days(&self, org: Uuid) -> Result<Option<u32>>;
     async fn set_expiring_days(&self, org: Uuid, days: u32) -> Result<()>;

@@ -31,11 +31,30 @@ pub async fn run_once(state: &AppState) -> Result<usize, StoreError> {
     Ok(noted)
 }
 
-/// Checks every minute until aborted.
+/// Delivered and failed deliveries are kept this long, for the log.
+const KEEP_DELIVERIES_DAYS: i64 = 30;
+/// Old deliveries are pruned once in this many checks (hourly).
+const PRUNE_EVERY: u32 = 60;
+
+/// Deletes delivered and failed deliveries older than 30 days.
+pub async fn prune(state: &AppState) -> Result<u64, StoreError> {
+    let before = state.clock.now() - chrono::Duration::days(KEEP_DELIVERIES_DAYS);
+    state.store.prune_deliveries(before).await
+}
+
+/// Checks every minute, and prunes old deliveries hourly, until aborted.
 pub async fn run(state: AppState) {
     let mut tick = tokio::time::interval(EVERY);
+    let mut checks: u32 = 0;
     loop {
         tick.tick().await;
+        if checks.is_multiple_of(PRUNE_EVERY)
+            && let Err(error) = prune(&state).await
+            && !matches!(error, StoreError::Unavailable(_))
+        {
+            tracing::warn!(%error, "old webhook deliveries could not be pruned");
+        }
+        checks = checks.wrapping_add(1);
         if let Err(error) = run_once(&state).await
             && !matches!(error, StoreError::Unavailable(_))
         {

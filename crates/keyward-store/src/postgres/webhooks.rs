@@ -497,6 +497,17 @@ impl WebhookStore for PostgresStore {
         Ok(())
     }
 
+    async fn prune_deliveries(&self, before: DateTime<Utc>) -> Result<u64> {
+        let done = sqlx::query(
+            "DELETE FROM webhook_deliveries WHERE status IN ('delivered', 'failed') \
+             AND created_at < $1",
+        )
+        .bind(before)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
     async fn expiring_days(&self, org: Uuid) -> Result<Option<u32>> {
         let days: Option<i32> = sqlx::query_scalar(
             "SELECT expiring_days FROM webhook_settings WHERE organization_id = $1",

@@ -526,6 +526,17 @@ impl WebhookStore for SqliteStore {
         Ok(())
     }
 
+    async fn prune_deliveries(&self, before: DateTime<Utc>) -> Result<u64> {
+        let done = sqlx::query(
+            "DELETE FROM webhook_deliveries WHERE status IN ('delivered', 'failed') \
+             AND created_at < ?",
+        )
+        .bind(ms(before))
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
     async fn expiring_days(&self, org: Uuid) -> Result<Option<u32>> {
         let days: Option<i64> = sqlx::query_scalar(
             "SELECT expiring_days FROM webhook_settings WHERE organization_id = ?",
