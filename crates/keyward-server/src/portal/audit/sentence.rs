@@ -235,7 +235,15 @@ mod tests {
                     (ActorKind::System, "keyward"),
                     Some(("key", "old")),
                 ),
-                "keyward did key.expired on key old",
+                "keyward noted that key old expired",
+            ),
+            (
+                event(
+                    "widget.spun",
+                    (ActorKind::System, "keyward"),
+                    Some(("key", "old")),
+                ),
+                "keyward did widget.spun on key old",
             ),
             (
                 event("auth.denied", (ActorKind::KeyHolder, "reports"), None),
