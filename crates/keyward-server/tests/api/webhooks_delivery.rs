@@ -57,11 +57,16 @@ pub async fn events_arrive_signed_and_in_order(backend: Backend) {
     let key = app.org_key("acme", "nightly").await;
     let secret_key = text(&key, "key").to_owned();
     create_team(&app, "acme", "Data").await; // not a key event
+    let revoked = std::time::Instant::now();
     assert_status(
         &app.admin.delete(&key_path("acme", text(&key, "id"))).await,
         204,
     );
     let got = receiver.wait_delivered(2).await;
+    eprintln!(
+        "key.revoked received {:?} after the request",
+        revoked.elapsed()
+    );
     let kinds: Vec<String> = got.iter().map(Received::kind).collect();
     assert_eq!(kinds, ["key.created", "key.revoked"]);
     for received in &got {
