@@ -20,6 +20,7 @@ pub mod model;
 pub mod permission;
 pub mod query;
 pub mod scope;
+pub mod webhook;
 
 pub use clock::{Clock, SystemClock};
 pub use grant::{Grant, GrantSet, Resource};

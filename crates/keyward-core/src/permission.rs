@@ -143,6 +143,12 @@ pub const BUILTIN_PERMISSIONS: &[Builtin] = &[
         description: "Change the organization and register permissions",
         read_only: false,
     },
+    Builtin {
+        id: 13,
+        name: "webhooks:write",
+        description: "Create, change, test and delete webhooks and read their deliveries",
+        read_only: false,
+    },
 ];
 
 pub fn is_builtin(name: &str) -> bool {

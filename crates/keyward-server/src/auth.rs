@@ -217,6 +217,7 @@ actions! {
     OrgRead => "org:read",
     OrgWrite => "org:write",
     AuditRead => "audit:read",
+    WebhooksWrite => "webhooks:write",
 }
 
 fn is_safe(method: &Method) -> bool {

@@ -140,6 +140,10 @@ pub struct Config {
     #[command(flatten)]
     #[serde(default)]
     pub metrics: MetricsConfig,
+    /// Webhook delivery: `[webhooks]` in the TOML file.
+    #[command(flatten)]
+    #[serde(default)]
+    pub webhooks: crate::webhooks::WebhooksConfig,
 }
 
 /// Access to `/metrics`. Unset, anyone who reaches the main port may read it.
@@ -218,6 +222,7 @@ pub struct Settings {
     pub redis_url: Option<SecretText>,
     pub on_redis_error: OnRedisError,
     pub redis_timeout: Duration,
+    pub webhooks: crate::webhooks::WebhookSettings,
 }
 
 impl Config {
@@ -347,6 +352,7 @@ impl Config {
             self.header_timeout.or(file.header_timeout),
             self.max_connections.or(file.max_connections),
         )?;
+        let webhooks = self.webhooks.merge(file.webhooks).resolve()?;
         Ok(Settings {
             listen,
             data_dir,
@@ -370,6 +376,7 @@ impl Config {
                 .or(file.on_redis_error)
                 .unwrap_or_default(),
             redis_timeout: Duration::from_millis(redis_timeout_ms),
+            webhooks,
         })
     }
 

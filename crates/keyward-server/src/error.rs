@@ -29,6 +29,9 @@ pub enum Code {
     KeyLimitReached,
     KeyAlreadyRolled,
     KeyPolicyViolation,
+    WebhookUrlNotAllowed,
+    WebhookNotFound,
+    DeliveryNotFound,
     Internal,
     Unavailable,
     StoreUnavailable,
@@ -47,14 +50,19 @@ impl Code {
             Code::BadRequest | Code::MalformedJson | Code::InvalidQuery => StatusCode::BAD_REQUEST,
             Code::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Code::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Code::ValidationFailed | Code::InvalidPermission | Code::KeyPolicyViolation => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
+            Code::ValidationFailed
+            | Code::InvalidPermission
+            | Code::KeyPolicyViolation
+            | Code::WebhookUrlNotAllowed => StatusCode::UNPROCESSABLE_ENTITY,
             Code::Unauthenticated => StatusCode::UNAUTHORIZED,
             Code::Forbidden | Code::ReadOnlyKey | Code::PermissionNotHeld | Code::IpNotAllowed => {
                 StatusCode::FORBIDDEN
             }
-            Code::NotFound | Code::OrgNotFound | Code::KeyNotFound => StatusCode::NOT_FOUND,
+            Code::NotFound
+            | Code::OrgNotFound
+            | Code::KeyNotFound
+            | Code::WebhookNotFound
+            | Code::DeliveryNotFound => StatusCode::NOT_FOUND,
             Code::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Code::Conflict | Code::KeyLimitReached | Code::KeyAlreadyRolled => StatusCode::CONFLICT,
             Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,

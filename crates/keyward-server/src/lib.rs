@@ -33,6 +33,7 @@ pub mod telemetry;
 pub mod throttle;
 pub mod usage;
 pub mod verify;
+pub mod webhooks;
 
 pub use config::{Config, Settings};
 pub use startup::{Application, StartupError, migrate, serve};

@@ -18,7 +18,7 @@ use crate::redis_link::RedisLink;
 use crate::routes::metrics;
 use crate::routes::{
     self, audit, dadosfera, forward, groups, health, invitations, keys, members, orgs, passwords,
-    permissions, roles, service_accounts, session, teams, users, verify,
+    permissions, roles, service_accounts, session, teams, users, verify, webhooks,
 };
 use crate::secret::{self, SecretError};
 use crate::state::{AppState, Inner};
@@ -130,6 +130,13 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(audit::list_org_less))
         .routes(routes!(audit::export_org_less))
         .routes(routes!(audit::verify_org_less))
+        .routes(routes!(webhooks::list, webhooks::create))
+        .routes(routes!(webhooks::get, webhooks::update, webhooks::delete))
+        .routes(routes!(webhooks::test))
+        .routes(routes!(webhooks::roll_secret))
+        .routes(routes!(webhooks::deliveries))
+        .routes(routes!(webhooks::retry))
+        .routes(routes!(webhooks::settings, webhooks::update_settings))
         .routes(routes!(verify::verify))
         .route(forward::PATH, forward::methods())
         .route("/api/v1/auth/forward/{*rest}", forward::methods())
@@ -189,6 +196,7 @@ pub(crate) fn assemble(
         usage: UsageRecorder::default(),
         metrics: Metrics::default(),
         health: StoreHealth::new(settings.stale_if_error),
+        outbox: crate::webhooks::Outbox::default(),
         settings,
     }))
 }
@@ -306,6 +314,8 @@ impl Application {
                 .await;
         });
         let retention = tokio::spawn(crate::audit_retention::run(state.clone()));
+        let webhooks = tokio::spawn(crate::webhooks::run(state.clone()));
+        let expiry = tokio::spawn(crate::webhooks::expiry::run(state.clone()));
         let limits = state.settings.connections;
         let metrics_server = self.metrics_listener.map(|listener| {
             let app = metrics::router(state.clone());
@@ -322,6 +332,8 @@ impl Application {
         watcher.abort();
         prober.abort();
         retention.abort();
+        webhooks.abort();
+        expiry.abort();
         if let Some(server) = metrics_server {
             server.abort();
         }

@@ -39,6 +39,8 @@ pub struct Inner {
     pub limiter: Limiter,
     /// Redis, when configured: shared counters for several nodes.
     pub redis: Option<Arc<RedisLink>>,
+    /// Wakes the webhook sender after a commit.
+    pub outbox: crate::webhooks::Outbox,
 }
 
 impl Deref for AppState {

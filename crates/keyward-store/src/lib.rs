@@ -9,6 +9,7 @@ mod passwords;
 mod postgres;
 mod rows;
 mod sqlite;
+mod webhooks;
 mod write;
 
 use async_trait::async_trait;
@@ -27,6 +28,9 @@ pub use error::StoreError;
 pub use passwords::PasswordStore;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
+pub use webhooks::{
+    Attempt, AttemptOutcome, Due, ExpiryNotice, NewMessage, WebhookPatch, WebhookStore,
+};
 
 /// The longest a call waits for a database connection; past it the store
 /// counts as unreachable ([`StoreError::Unavailable`]).
@@ -88,7 +92,9 @@ pub struct CreditUse {
 }
 
 #[async_trait]
-pub trait Store: AccessStore + AuditStore + PasswordStore + Send + Sync + 'static {
+pub trait Store:
+    AccessStore + AuditStore + PasswordStore + WebhookStore + Send + Sync + 'static
+{
     /// Whether the store answers; for readiness.
     async fn ping(&self) -> Result<()>;
 

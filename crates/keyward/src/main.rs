@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 use commands::{
     AuditCommand, GroupsCommand, KeysCommand, Login, Logout, Me, MembersCommand, OrgsCommand,
     PermissionsCommand, Remote, RemoteArgs, RolesCommand, ServiceAccountsCommand, TeamsCommand,
-    UsersCommand, exit,
+    UsersCommand, WebhooksCommand, exit,
 };
 use keyward_client::ClientError;
 use std::io::Write;
@@ -61,6 +61,8 @@ enum Command {
     Groups(Remote<GroupsCommand>),
     /// Read the audit log, export it as JSON Lines, check its hash chain.
     Audit(Remote<AuditCommand>),
+    /// Manage webhooks: signed events sent to the organization's endpoints.
+    Webhooks(Remote<WebhooksCommand>),
 }
 
 #[tokio::main]
@@ -94,6 +96,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Roles(command) => command.run().await?,
         Command::Groups(command) => command.run().await?,
         Command::Audit(command) => command.run().await?,
+        Command::Webhooks(command) => command.run().await?,
     }
     Ok(())
 }

@@ -136,7 +136,8 @@ impl Ctx {
 }
 
 /// Commits `change`: runs `write` against a store handle that records the
-/// change's audit events in the write's own transaction (so an
+/// change's audit events, and the webhook deliveries they make, in the
+/// write's own transaction (so an
 /// acknowledged change always has its events and a change that didn't
 /// commit has none), then retires the cached answers the change can alter
 /// on this node and has the other nodes do the same.
@@ -150,6 +151,8 @@ pub async fn commit<'a, T>(
 ) -> Result<T, StoreError> {
     let events = change.events(&by.actor, by.meta, state.clock.now());
     let written = write(state.store.audited(events)).await?;
+    // The write may have queued webhook deliveries with its events.
+    state.outbox.poke();
     for evict in change.evicts {
         state.cache.retire(evict);
     }

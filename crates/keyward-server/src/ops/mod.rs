@@ -24,3 +24,4 @@ pub mod sessions;
 pub mod teams;
 pub mod tokens;
 pub mod users;
+pub mod webhooks;

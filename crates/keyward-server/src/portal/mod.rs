@@ -22,6 +22,7 @@ mod reveal;
 mod session;
 mod settings;
 mod views;
+mod webhooks;
 
 use crate::state::AppState;
 use axum::Router;
@@ -41,6 +42,7 @@ pub fn router() -> Router<AppState> {
         .merge(key_edit::routes())
         .merge(key_roll::routes())
         .merge(settings::routes())
+        .merge(webhooks::routes())
         .merge(admin::routes())
         .merge(audit::routes())
         .merge(assets::routes())

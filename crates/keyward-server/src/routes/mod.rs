@@ -19,6 +19,7 @@ pub mod teams;
 pub mod users;
 pub mod verify;
 pub mod views;
+pub mod webhooks;
 
 use crate::error::{ApiError, Code};
 

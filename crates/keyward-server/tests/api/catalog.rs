@@ -11,7 +11,7 @@ const PERMISSION_FIELDS: &[&str] = &["id", "name", "description", "read_only"];
 
 fn assert_builtins(catalog: &Value) {
     let entries = catalog.as_array().unwrap();
-    assert_eq!(entries.len(), 12, "{catalog}");
+    assert_eq!(entries.len(), BUILTIN_PERMISSIONS.len(), "{catalog}");
     for (entry, builtin) in entries.iter().zip(BUILTIN_PERMISSIONS) {
         assert_fields(entry, PERMISSION_FIELDS);
         assert_eq!(
@@ -23,7 +23,10 @@ fn assert_builtins(catalog: &Value) {
         );
     }
     let ids: Vec<i64> = entries.iter().map(|e| e["id"].as_i64().unwrap()).collect();
-    assert_eq!(ids, (1..=12).collect::<Vec<_>>());
+    assert_eq!(
+        ids,
+        (1..=BUILTIN_PERMISSIONS.len() as i64).collect::<Vec<_>>()
+    );
     assert_eq!(entries[0]["name"], "keys:read");
     assert_eq!(entries[11]["name"], "org:write");
 }
@@ -46,7 +49,7 @@ pub async fn builtin_catalog_on_both_routes(backend: Backend) {
         .await;
     assert_eq!(own.body, by_slug.body);
     let typed = app.typed_admin().list_permissions("acme").await.unwrap();
-    assert_eq!(typed.len(), 12);
+    assert_eq!(typed.len(), BUILTIN_PERMISSIONS.len());
 }
 
 pub async fn platform_permissions_are_registered_and_usable(backend: Backend) {
@@ -62,7 +65,10 @@ pub async fn platform_permissions_are_registered_and_usable(backend: Backend) {
     assert_status(&created, 201);
     assert_fields(&created.body, PERMISSION_FIELDS);
     let id = created.body["id"].as_i64().unwrap();
-    assert!(id > 12, "platform ids follow the built-ins: {id}");
+    assert!(
+        id > BUILTIN_PERMISSIONS.len() as i64,
+        "platform ids follow the built-ins: {id}"
+    );
     assert_eq!(created.body["name"], "dataproducts:read");
     assert_eq!(created.body["read_only"], true);
     let bare = app
@@ -76,12 +82,15 @@ pub async fn platform_permissions_are_registered_and_usable(backend: Backend) {
     assert_eq!(bare.body["description"], "");
     assert_eq!(bare.body["read_only"], false);
     let catalog = app.admin.get(&permissions_path("acme")).await.body;
-    assert_eq!(catalog.as_array().unwrap().len(), 14);
+    assert_eq!(
+        catalog.as_array().unwrap().len(),
+        BUILTIN_PERMISSIONS.len() + 2
+    );
     assert!(catalog.as_array().unwrap().contains(&created.body));
     // Another organization's catalog doesn't see it.
     app.create_org("Globex").await;
     let other = app.admin.get(&permissions_path("globex")).await.body;
-    assert_eq!(other.as_array().unwrap().len(), 12);
+    assert_eq!(other.as_array().unwrap().len(), BUILTIN_PERMISSIONS.len());
     let key = app
         .admin
         .post(

@@ -32,6 +32,9 @@ mod storage;
 mod throttle;
 mod tower_layer;
 mod usage;
+mod webhooks;
+mod webhooks_delivery;
+mod webhooks_receiver;
 
 /// Generates `sqlite::<name>` and `postgres::<name>` for each
 /// `module::name`, an `async fn name(backend: Backend)`.
@@ -169,6 +172,17 @@ api_tests! {
     tower_layer::the_layer_admits_valid_keys_and_answers_refusals_in_the_error_body,
     tower_layer::a_cached_valid_answer_outlives_revocation_for_its_ttl_only,
     tower_layer::the_layer_answers_503_when_keyward_cannot_be_reached,
+    webhooks::secret_is_shown_once,
+    webhooks::webhooks_are_changed_and_deleted,
+    webhooks::bad_events_are_refused,
+    webhooks::private_targets_are_refused,
+    webhooks::private_targets_can_be_allowed,
+    webhooks::webhooks_need_webhooks_write,
+    webhooks_delivery::events_arrive_signed_and_in_order,
+    webhooks_delivery::failed_deliveries_are_retried_in_order,
+    webhooks_delivery::test_messages_and_manual_retries_are_sent,
+    webhooks_delivery::a_rolled_secret_signs_beside_the_new_one,
+    webhooks_delivery::expiring_and_expired_keys_are_announced_once,
 }
 mod access;
 mod eviction;

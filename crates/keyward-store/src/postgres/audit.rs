@@ -54,6 +54,7 @@ pub(crate) async fn append_in_tx(conn: &mut PgConnection, events: &[AuditEvent])
             .bind(hash.as_slice())
             .execute(&mut *conn)
             .await?;
+        super::webhooks::insert_outbox(conn, event).await?;
     }
     Ok(())
 }

@@ -3,6 +3,7 @@
 mod access;
 mod audit;
 mod passwords;
+mod webhooks;
 
 use crate::rows::LimitColumns;
 use crate::rows::{self, GrantsByKey};

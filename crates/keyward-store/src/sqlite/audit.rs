@@ -105,6 +105,7 @@ pub(crate) async fn push_appends<'q>(
             .push(" AND last_hash = ")
             .push_bind(head.last_hash.clone())
             .push(" THEN excluded.last_seq END, last_hash = excluded.last_hash; ");
+        super::webhooks::push_outbox(batch, event, &guard);
         head.last_seq = seq;
         head.last_hash = hash.to_vec();
     }

@@ -5,6 +5,7 @@
 mod access;
 mod audit;
 mod passwords;
+mod webhooks;
 
 use crate::error::corrupt;
 use crate::rows::LimitColumns;

@@ -21,6 +21,7 @@ mod secrets;
 mod settings;
 mod tls;
 mod usage;
+mod webhooks;
 
 /// Generates `sqlite::<name>` and `postgres::<name>` for each
 /// `module::name`, which is an `async fn name(store: Arc<dyn Store>)`, or,
@@ -55,6 +56,10 @@ macro_rules! conformance {
 }
 
 conformance! {
+    webhooks::webhooks_round_trip_without_their_secret,
+    webhooks::audited_writes_fill_the_outbox_in_their_transaction,
+    webhooks::one_node_at_a_time_sends_an_endpoints_deliveries,
+    webhooks::expiring_keys_are_found_until_noted,
     orgs::org_round_trip,
     orgs::org_update_changes_only_given_fields,
     orgs::org_slug_conflict,

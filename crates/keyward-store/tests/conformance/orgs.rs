@@ -148,7 +148,10 @@ pub async fn org_delete_removes_everything_in_it(store: Arc<dyn Store>) {
         assert_eq!(store.key(acme.id, gone.record.id).await.unwrap(), None);
     }
     assert_eq!(store.list_keys(acme.id, None, 100).await.unwrap(), vec![]);
-    assert_eq!(store.catalog(acme.id).await.unwrap().0.len(), 12);
+    assert_eq!(
+        store.catalog(acme.id).await.unwrap().0.len(),
+        keyward_core::BUILTIN_PERMISSIONS.len()
+    );
     assert!(!store.delete_org(acme.id).await.unwrap());
     assert!(!store.delete_org(Uuid::now_v7()).await.unwrap());
 

@@ -19,6 +19,7 @@ mod session;
 mod table;
 mod teams;
 mod users;
+mod webhooks;
 
 pub use audit::AuditCommand;
 pub use groups::GroupsCommand;
@@ -31,6 +32,7 @@ pub use service_accounts::ServiceAccountsCommand;
 pub use session::{Login, Logout, Me};
 pub use teams::TeamsCommand;
 pub use users::UsersCommand;
+pub use webhooks::WebhooksCommand;
 
 use keyward_client::Client;
 use output::{Format, Output};

@@ -10,6 +10,7 @@ mod keys;
 mod output;
 mod permissions;
 mod roll;
+mod webhooks;
 
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Write};

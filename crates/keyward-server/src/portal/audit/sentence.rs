@@ -57,6 +57,19 @@ const PHRASES: &[(&str, &str)] = &[
     ("auth.login_succeeded", "signed in"),
     ("auth.logout", "signed out"),
     ("auth.denied", "was refused access to {}"),
+    ("key.expiring", "noted that {} expires soon"),
+    ("key.expired", "noted that {} expired"),
+    ("webhook.created", "created {}"),
+    ("webhook.updated", "updated {}"),
+    ("webhook.deleted", "deleted {}"),
+    ("webhook.secret_rolled", "rolled the signing secret of {}"),
+    ("webhook.tested", "sent a test event to {}"),
+    ("webhook.delivery_retried", "retried a delivery to {}"),
+    ("webhook.disabled", "disabled {} after it failed for 5 days"),
+    (
+        "webhook.settings_updated",
+        "changed when expiring keys are announced",
+    ),
 ];
 
 /// The actions with a phrase of their own, for the filter's suggestions.
@@ -222,7 +235,15 @@ mod tests {
                     (ActorKind::System, "keyward"),
                     Some(("key", "old")),
                 ),
-                "keyward did key.expired on key old",
+                "keyward noted that key old expired",
+            ),
+            (
+                event(
+                    "widget.spun",
+                    (ActorKind::System, "keyward"),
+                    Some(("key", "old")),
+                ),
+                "keyward did widget.spun on key old",
             ),
             (
                 event("auth.denied", (ActorKind::KeyHolder, "reports"), None),

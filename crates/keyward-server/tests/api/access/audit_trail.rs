@@ -85,7 +85,7 @@ impl Trail<'_> {
         assert_eq!(seen, expected, "{documented}");
         assert_eq!(event.outcome.as_str(), "success", "{documented}");
         let details = serde_json::to_string(&event.details).expect("details serialize");
-        for secret in ["kwi_", "kwr_", "kws_", "passphrase"] {
+        for secret in ["kwi_", "kwr_", "kws_", "whsec_", "passphrase"] {
             assert!(
                 !details.contains(secret),
                 "{expected}: details hold {secret}"
@@ -452,6 +452,63 @@ pub async fn every_write_leaves_one_audit_event(backend: Backend) {
         "DELETE /api/v1/orgs/{org}/roles/{role}",
         None,
         "role.deleted by user",
+    )
+    .await;
+
+    // Webhooks: an endpoint, changed, tested, its delivery retried, its
+    // secret rolled, the expiry notice's days set, then deleted.
+    let endpoint = json!({"url": "https://93.184.216.34/hook", "events": ["key.*"]});
+    let webhook = t
+        .write(
+            &ada,
+            "POST /api/v1/orgs/{org}/webhooks",
+            Some(endpoint),
+            "webhook.created by user",
+        )
+        .await;
+    t.set("webhook", text(&webhook, "id"));
+    t.write(
+        &ada,
+        "PATCH /api/v1/orgs/{org}/webhooks/{webhook}",
+        Some(json!({"description": "audit sink"})),
+        "webhook.updated by user",
+    )
+    .await;
+    let tested = t
+        .write(
+            &ada,
+            "POST /api/v1/orgs/{org}/webhooks/{webhook}/test",
+            None,
+            "webhook.tested by user",
+        )
+        .await;
+    t.set("delivery", &tested["delivery_id"].to_string());
+    t.write(
+        &ada,
+        "POST /api/v1/orgs/{org}/webhooks/{webhook}/deliveries/{delivery}/retry",
+        None,
+        "webhook.delivery_retried by user",
+    )
+    .await;
+    t.write(
+        &ada,
+        "POST /api/v1/orgs/{org}/webhooks/{webhook}/roll-secret",
+        None,
+        "webhook.secret_rolled by user",
+    )
+    .await;
+    t.write(
+        &ada,
+        "PUT /api/v1/orgs/{org}/webhook-settings",
+        Some(json!({"expiring_days": 3})),
+        "webhook.settings_updated by user",
+    )
+    .await;
+    t.write(
+        &ada,
+        "DELETE /api/v1/orgs/{org}/webhooks/{webhook}",
+        None,
+        "webhook.deleted by user",
     )
     .await;
 

@@ -174,6 +174,7 @@ pub const BUILTINS: &[&str] = &[
     "audit:read",
     "org:read",
     "org:write",
+    "webhooks:write",
 ];
 
 pub fn invitations_path(org: &str) -> String {

@@ -18,7 +18,7 @@ const PUBLIC: &[&str] = &[
 
 /// Pages of the organization `acme`, opened by its owner; `{team}` is a
 /// team's id, `{key}` an organization key's, `{role}` and `{group}` a
-/// role's and a group's.
+/// role's and a group's, `{webhook}` a webhook's.
 const OWNERS: &[&str] = &[
     "/account/keys",
     "/account/keys/new",
@@ -38,6 +38,8 @@ const OWNERS: &[&str] = &[
     "/admin/service-accounts",
     "/admin/permissions",
     "/audit",
+    "/webhooks",
+    "/webhooks/{webhook}",
 ];
 
 /// The signed-in user's own pages.
@@ -128,6 +130,19 @@ async fn every_portal_page_passes_axe_core() {
         serde_json::json!({"name": "readers", "roles": [role]}),
     )
     .await;
+    let webhook = created(
+        "webhooks",
+        serde_json::json!({"url": "https://93.184.216.34/hook", "events": ["key.*"]}),
+    )
+    .await;
+    let tested = app
+        .admin
+        .post(
+            &format!("/api/v1/orgs/{}/webhooks/{webhook}/test", super::ORG),
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(tested.status, 202, "{}", tested.body);
     run(
         "every_portal_page_passes_axe_core",
         &app.address,
@@ -145,7 +160,8 @@ async fn every_portal_page_passes_axe_core() {
                     &p.replace("{team}", &team)
                         .replace("{key}", &key)
                         .replace("{role}", &role)
-                        .replace("{group}", &group),
+                        .replace("{group}", &group)
+                        .replace("{webhook}", &webhook),
                 )
             });
             let account = ACCOUNT.iter().map(|p| (*p).to_owned());

@@ -14,6 +14,7 @@ mod passwords;
 mod people;
 mod screenshots;
 mod security;
+mod webhooks;
 
 use crate::backend::Backend;
 use crate::helpers::{TestApp, spawn_app};
