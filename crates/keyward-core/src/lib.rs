@@ -13,6 +13,7 @@ pub mod grant;
 pub mod handout;
 pub mod key;
 pub mod key_policy;
+pub mod leak_policy;
 pub mod limits;
 pub mod model;
 pub mod permission;

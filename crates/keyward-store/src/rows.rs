@@ -4,6 +4,7 @@ use crate::Result;
 use crate::error::corrupt;
 use keyward_core::access::{OrgRole, PrincipalKind, TeamRole};
 use keyward_core::key_policy::KeyPolicy;
+use keyward_core::leak_policy::LeakPolicy;
 use keyward_core::model::{KeyGrant, Permission, Slug};
 use keyward_core::{PermissionName, Prefix, Resource, Scope};
 use std::collections::HashMap;
@@ -42,6 +43,10 @@ pub(crate) fn key_policy(
         .transpose()
         .map_err(corrupt)?;
     KeyPolicy::new(days, require_expiry).map_err(corrupt)
+}
+
+pub(crate) fn leak_policy(s: &str) -> Result<LeakPolicy> {
+    s.parse().map_err(corrupt)
 }
 
 pub(crate) fn permission(
