@@ -3,6 +3,7 @@
 
 use crate::connections::ConnectionLimits;
 use crate::forward::{ForwardAuth, ForwardAuthConfig};
+use crate::leaks::{LeakSettings, LeaksConfig};
 use serde::Deserialize;
 use std::fmt;
 use std::net::SocketAddr;
@@ -120,6 +121,9 @@ pub struct Config {
     /// the chain still verifying from its new start, 1 to 36500 [default: 400].
     #[arg(long, env = "KEYWARD_AUDIT_RETENTION_DAYS")]
     pub audit_retention_days: Option<u32>,
+    /// Secret-scanning intake: `[leaks]` and `[leaks.github]`; only in the TOML file.
+    #[arg(skip)]
+    pub leaks: Option<LeaksConfig>,
     /// Who may read `/metrics`: `[metrics]` in the TOML file.
     #[command(flatten)]
     #[serde(default)]
@@ -199,6 +203,7 @@ pub struct Settings {
     pub cache_max_bytes: u64,
     pub stale_if_error: Duration,
     pub audit_retention_days: u32,
+    pub leaks: LeakSettings,
 }
 
 impl Config {
@@ -307,6 +312,7 @@ impl Config {
                 "the metrics token must not be empty".into(),
             ));
         }
+        let leaks = self.leaks.or(file.leaks).unwrap_or_default().resolve()?;
         let connections = Self::connection_limits(
             self.header_timeout.or(file.header_timeout),
             self.max_connections.or(file.max_connections),
@@ -328,6 +334,7 @@ impl Config {
             audit_retention_days,
             metrics,
             connections,
+            leaks,
         })
     }
 

@@ -10,13 +10,14 @@ use crate::config::{Config, ConfigError, LogFormat, Settings, StoreLocation};
 use crate::connections;
 use crate::ctx::REQUEST_ID_HEADER;
 use crate::eviction::Evict;
+use crate::leaks::LeakIntake;
 use crate::metrics::Metrics;
 use crate::openapi::ApiDoc;
 use crate::passwords::Hashers;
 use crate::routes::metrics;
 use crate::routes::{
-    self, audit, dadosfera, forward, groups, health, invitations, keys, members, orgs, passwords,
-    permissions, roles, service_accounts, session, teams, users, verify,
+    self, audit, dadosfera, forward, groups, health, invitations, keys, leaks, members, orgs,
+    passwords, permissions, roles, service_accounts, session, teams, users, verify,
 };
 use crate::secret::{self, SecretError};
 use crate::state::{AppState, Inner};
@@ -127,6 +128,9 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(audit::export_org_less))
         .routes(routes!(audit::verify_org_less))
         .routes(routes!(verify::verify))
+        .routes(routes!(leaks::github))
+        .routes(routes!(leaks::generic))
+        .routes(routes!(leaks::revoke))
         .route(forward::PATH, forward::methods())
         .route("/api/v1/auth/forward/{*rest}", forward::methods())
         .routes(routes!(health::healthz))
@@ -169,6 +173,7 @@ pub(crate) fn assemble(
         store,
         hasher,
         throttle: Throttle::new(clock.clone()),
+        leaks: LeakIntake::new(settings.leaks.clone()),
         denials: Denials::default(),
         hashers: Hashers::default(),
         clock,

@@ -2,6 +2,7 @@
 
 use crate::cache::{KeyCache, OrgPart, OwnerPart, ResolvedKey, ScopeGrants};
 use crate::config::Settings;
+use crate::leaks::LeakIntake;
 use crate::metrics::Metrics;
 use crate::passwords::Hashers;
 use crate::store_health::StoreHealth;
@@ -33,6 +34,8 @@ pub struct Inner {
     pub hashers: Hashers,
     pub throttle: Throttle,
     pub denials: Denials,
+    /// Secret-scanning intake: GitHub's keys, the shared HMAC secret.
+    pub leaks: LeakIntake,
 }
 
 impl Deref for AppState {

@@ -5,8 +5,10 @@
 //!   whatever the password, for 1 s, then twice as long after each further
 //!   failure, up to 15 minutes. A success clears the account.
 //! - A client address may fail 30 sign-ins a minute, present 30 invalid API
-//!   keys or session tokens a minute, and try 10 invitation acceptances a
-//!   minute. Valid credentials are never counted nor slowed.
+//!   keys or session tokens a minute, try 10 invitation acceptances a
+//!   minute, and ask 20 revocations by possession a minute (live keys or
+//!   not, so the limit says nothing about them). Valid credentials are
+//!   never counted nor slowed.
 //!
 //! Addresses are counted per IPv4 address and per IPv6 /64. Each table holds
 //! at most [`MAX_TRACKED`] entries (least used evicted first) and forgets an
@@ -45,6 +47,10 @@ const CREDENTIALS: Window = Window {
 };
 const INVITATIONS: Window = Window {
     limit: 10,
+    length: TimeDelta::minutes(1),
+};
+const REVOCATIONS: Window = Window {
+    limit: 20,
     length: TimeDelta::minutes(1),
 };
 
@@ -176,6 +182,7 @@ pub struct Throttle {
     logins: Tallies<Window>,
     credentials: Tallies<Window>,
     invitations: Tallies<Window>,
+    revocations: Tallies<Window>,
 }
 
 impl Throttle {
@@ -187,6 +194,7 @@ impl Throttle {
             logins: Tallies::new(LOGINS),
             credentials: Tallies::new(CREDENTIALS),
             invitations: Tallies::new(INVITATIONS),
+            revocations: Tallies::new(REVOCATIONS),
         }
     }
 
@@ -249,6 +257,24 @@ impl Throttle {
             ));
         }
         self.invitations.fail(address, now);
+        Ok(())
+    }
+}
+
+impl Throttle {
+    /// Counts a revocation by possession, refusing it once the address is
+    /// over its limit.
+    pub async fn revocation_attempt(&self, client: IpAddr) -> ApiResult<()> {
+        let now = self.clock.now();
+        let address = self.address(client);
+        if let Some(wait) = self.revocations.wait(address, now) {
+            tracing::info!(%client, "revocations by possession throttled");
+            return Err(ApiError::too_many_requests(
+                "revocations by possession",
+                wait,
+            ));
+        }
+        self.revocations.fail(address, now);
         Ok(())
     }
 }

@@ -12,6 +12,7 @@ pub mod groups;
 pub mod handout;
 pub mod invitations;
 pub mod keys;
+pub mod leaks;
 pub mod members;
 pub mod orgs;
 pub mod passwords;

@@ -15,6 +15,7 @@ mod key_edit;
 mod key_form;
 mod key_roll;
 mod keys;
+mod leak_report;
 mod page;
 mod picker;
 mod reveal;
@@ -40,6 +41,7 @@ pub fn router() -> Router<AppState> {
         .merge(key_edit::routes())
         .merge(key_roll::routes())
         .merge(settings::routes())
+        .merge(leak_report::routes())
         .merge(admin::routes())
         .merge(audit::routes())
         .merge(assets::routes())
