@@ -259,9 +259,7 @@ impl Throttle {
         self.invitations.fail(address, now);
         Ok(())
     }
-}
 
-impl Throttle {
     /// Counts a revocation by possession, refusing it once the address is
     /// over its limit.
     pub async fn revocation_attempt(&self, client: IpAddr) -> ApiResult<()> {

@@ -145,7 +145,7 @@ fn form_content_type(headers: &HeaderMap) -> bool {
 
 fn revoke_request(headers: &HeaderMap, body: &[u8]) -> ApiResult<RevokeRequest> {
     let request: RevokeRequest = if form_content_type(headers) {
-        serde_urlencoded_form(body)?
+        form_request(body)?
     } else if json_content_type(headers) {
         parse_json(body)?
     } else {
@@ -163,7 +163,7 @@ fn revoke_request(headers: &HeaderMap, body: &[u8]) -> ApiResult<RevokeRequest> 
     Ok(request)
 }
 
-fn serde_urlencoded_form(body: &[u8]) -> ApiResult<RevokeRequest> {
+fn form_request(body: &[u8]) -> ApiResult<RevokeRequest> {
     serde_urlencoded::from_bytes(body)
         .map_err(|e| ApiError::validation(format!("the form is not `token=<key>`: {e}")))
 }

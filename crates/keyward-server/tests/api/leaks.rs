@@ -19,6 +19,8 @@ use p256::ecdsa::{Signature, SigningKey};
 use p256::pkcs8::{EncodePublicKey, LineEnding};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use tempfile::TempDir;
 use uuid::Uuid;
@@ -33,6 +35,8 @@ const KEY_ID: &str = "90a421169f0a406205f1563a953312f0be898d3c7b6c06b681aa86a874
 pub struct Github {
     key: SigningKey,
     dir: TempDir,
+    /// The key list as GitHub publishes it: an older key and this one.
+    published: Value,
 }
 
 impl Github {
@@ -56,7 +60,11 @@ impl Github {
             serde_json::to_vec(&published).unwrap(),
         )
         .unwrap();
-        Self { key, dir }
+        Self {
+            key,
+            dir,
+            published,
+        }
     }
 
     /// `[leaks]` with this key file and [`HMAC_SECRET`].
@@ -423,6 +431,49 @@ pub async fn generic_reports_need_the_shared_secret(backend: Backend) {
         .send_bytes(Method::POST, GENERIC_PATH, Some("application/json"), body)
         .await;
     assert_status(&answer, 401);
+}
+
+pub async fn unknown_keys_are_fetched_again_from_the_url(backend: Backend) {
+    let github = Github::new();
+    // GitHub serves both keys; the file knows only the older one.
+    let hits = Arc::new(AtomicUsize::new(0));
+    let served = github.published.clone();
+    let counted = hits.clone();
+    let list = axum::Router::new().route(
+        "/meta/public_keys/secret_scanning",
+        axum::routing::get(move || {
+            counted.fetch_add(1, Ordering::SeqCst);
+            let served = served.clone();
+            async move { axum::Json(served) }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!(
+        "http://{}/meta/public_keys/secret_scanning",
+        listener.local_addr().unwrap()
+    );
+    tokio::spawn(async move { axum::serve(listener, list).await });
+    let mut older = github.published.clone();
+    older["public_keys"].as_array_mut().unwrap().truncate(1);
+    let mut leaks = github.config();
+    let github_config = leaks.github.as_mut().unwrap();
+    std::fs::write(&github_config.public_keys_file, older.to_string()).unwrap();
+    github_config.public_keys_url = Some(url);
+    let app = spawn_app_with(&backend, |config| config.leaks = Some(leaks)).await;
+    let (_, key) = org_with_key(&app, "Acme").await;
+
+    let body = serde_json::to_vec(&json!([entry(&key)])).unwrap();
+    let answer = github.report(&app, &body).await;
+    assert_status(&answer, 200);
+    assert_eq!(hits.load(Ordering::SeqCst), 1);
+    assert_eq!(code(&app, &key).await, "REVOKED");
+    // Known keys need no fetch; unknown ones at most one a minute.
+    assert_status(&github.report(&app, &body).await, 200);
+    for _ in 0..3 {
+        let unknown = send_github(&app, &body, Some(("no-such-key", &github.sign(&body)))).await;
+        assert_status(&unknown, 401);
+    }
+    assert_eq!(hits.load(Ordering::SeqCst), 1);
 }
 
 const SHARED_SECRET: &str = "nodes-share-this-secret-0123456789abcdef";

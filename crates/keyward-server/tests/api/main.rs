@@ -96,6 +96,7 @@ api_tests! {
     leaks::leak_policies_disable_or_only_record,
     leaks::malformed_entries_are_skipped_and_counted,
     leaks::generic_reports_need_the_shared_secret,
+    leaks::unknown_keys_are_fetched_again_from_the_url,
     leaks_possession::a_holder_revokes_a_key_with_nothing_else,
     leaks_possession::revocation_requests_are_checked_and_throttled,
     key_edits::a_permission_edit_applies_on_the_next_verification,
