@@ -14,6 +14,7 @@ pub mod handout;
 pub mod key;
 pub mod key_limits;
 pub mod key_policy;
+pub mod leak_policy;
 pub mod limit_decision;
 pub mod limits;
 pub mod model;

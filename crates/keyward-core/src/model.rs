@@ -4,6 +4,7 @@ use crate::grant::{Grant, GrantSet, Resource};
 use crate::key::{KeyHash, Prefix};
 use crate::key_limits::{AllowedIps, CreditBalance, KeyLimits, RateLimit};
 use crate::key_policy::KeyPolicy;
+use crate::leak_policy::LeakPolicy;
 use crate::permission::PermissionName;
 use crate::scope::Scope;
 use chrono::{DateTime, Utc};
@@ -90,6 +91,8 @@ pub struct Organization {
     pub created_at: DateTime<Utc>,
     /// The rule for its keys' expiry.
     pub key_policy: KeyPolicy,
+    /// What a leak report does to its keys.
+    pub leak_policy: LeakPolicy,
 }
 
 /// An entry of an organization's permission catalog.

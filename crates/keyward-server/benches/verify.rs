@@ -33,6 +33,7 @@ fn verification(c: &mut Criterion) {
             key_prefix: keyward_core::Prefix::default(),
             created_at: chrono::Utc::now(),
             key_policy: Default::default(),
+            leak_policy: Default::default(),
         };
         state.store.create_org(&org).await.unwrap();
         let access = Ctx {

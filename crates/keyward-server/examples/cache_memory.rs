@@ -114,6 +114,7 @@ async fn fill(keys: u64, (label, metadata, permissions): (&str, bool, bool)) {
         key_prefix: Prefix::default(),
         created_at: Utc::now(),
         key_policy: Default::default(),
+        leak_policy: Default::default(),
     };
     let catalog = Catalog(
         BUILTIN_PERMISSIONS

@@ -55,6 +55,7 @@ async fn main() {
         key_prefix: keyward_core::Prefix::default(),
         created_at: chrono::Utc::now(),
         key_policy: Default::default(),
+        leak_policy: Default::default(),
     };
     a.store.create_org(&org).await.expect("organization");
     let ctx = Ctx {

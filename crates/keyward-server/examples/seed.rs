@@ -64,6 +64,7 @@ async fn main() {
                 key_prefix: Prefix::default(),
                 created_at: Utc::now(),
                 key_policy: Default::default(),
+                leak_policy: Default::default(),
             };
             store.create_org(&created).await.expect("organization");
             org = Some(created);

@@ -74,6 +74,7 @@ pub async fn owner(
                 key_prefix: Prefix::default(),
                 created_at: now,
                 key_policy: Default::default(),
+                leak_policy: Default::default(),
             };
             let created = system_event(now, None, ORG_CREATED, "organization", org.id, &org.name);
             store.audited(vec![created]).create_org(&org).await?;

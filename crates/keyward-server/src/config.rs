@@ -3,6 +3,7 @@
 
 use crate::connections::ConnectionLimits;
 use crate::forward::{ForwardAuth, ForwardAuthConfig};
+use crate::leaks::{LeakSettings, LeaksConfig};
 use crate::limiter::OnRedisError;
 use serde::Deserialize;
 use std::fmt;
@@ -136,6 +137,9 @@ pub struct Config {
     /// (and `on_redis_error` decides), 10 to 60000 [default: 1000].
     #[arg(long, env = "KEYWARD_REDIS_TIMEOUT_MS")]
     pub redis_timeout_ms: Option<u64>,
+    /// Secret-scanning intake: `[leaks]` and `[leaks.github]`; only in the TOML file.
+    #[arg(skip)]
+    pub leaks: Option<LeaksConfig>,
     /// Who may read `/metrics`: `[metrics]` in the TOML file.
     #[command(flatten)]
     #[serde(default)]
@@ -223,6 +227,7 @@ pub struct Settings {
     pub on_redis_error: OnRedisError,
     pub redis_timeout: Duration,
     pub webhooks: crate::webhooks::WebhookSettings,
+    pub leaks: LeakSettings,
 }
 
 impl Config {
@@ -348,6 +353,7 @@ impl Config {
                 "redis_timeout_ms must be 10 to 60000".into(),
             ));
         }
+        let leaks = self.leaks.or(file.leaks).unwrap_or_default().resolve()?;
         let connections = Self::connection_limits(
             self.header_timeout.or(file.header_timeout),
             self.max_connections.or(file.max_connections),
@@ -377,6 +383,7 @@ impl Config {
                 .unwrap_or_default(),
             redis_timeout: Duration::from_millis(redis_timeout_ms),
             webhooks,
+            leaks,
         })
     }
 

@@ -116,8 +116,23 @@ where
     }
 }
 
+/// A request body as it came, within the body limit (413 in the common
+/// error body past it): for bodies whose signature covers their bytes.
+pub struct RawBody(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for RawBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        Bytes::from_request(req, state)
+            .await
+            .map(Self)
+            .map_err(body_rejection)
+    }
+}
+
 /// `application/json` or `application/<anything>+json`, as axum's `Json` takes.
-fn json_content_type(headers: &HeaderMap) -> bool {
+pub fn json_content_type(headers: &HeaderMap) -> bool {
     let Some(essence) = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

@@ -10,6 +10,7 @@ use crate::config::{Config, ConfigError, LogFormat, Settings, StoreLocation};
 use crate::connections;
 use crate::ctx::REQUEST_ID_HEADER;
 use crate::eviction::Evict;
+use crate::leaks::LeakIntake;
 use crate::limiter::Limiter;
 use crate::metrics::Metrics;
 use crate::openapi::ApiDoc;
@@ -17,8 +18,8 @@ use crate::passwords::Hashers;
 use crate::redis_link::RedisLink;
 use crate::routes::metrics;
 use crate::routes::{
-    self, audit, dadosfera, forward, groups, health, invitations, keys, members, orgs, passwords,
-    permissions, roles, service_accounts, session, teams, users, verify, webhooks,
+    self, audit, dadosfera, forward, groups, health, invitations, keys, leaks, members, orgs,
+    passwords, permissions, roles, service_accounts, session, teams, users, verify, webhooks,
 };
 use crate::secret::{self, SecretError};
 use crate::state::{AppState, Inner};
@@ -138,6 +139,9 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(webhooks::retry))
         .routes(routes!(webhooks::settings, webhooks::update_settings))
         .routes(routes!(verify::verify))
+        .routes(routes!(leaks::github))
+        .routes(routes!(leaks::generic))
+        .routes(routes!(leaks::revoke))
         .route(forward::PATH, forward::methods())
         .route("/api/v1/auth/forward/{*rest}", forward::methods())
         .routes(routes!(health::healthz))
@@ -188,6 +192,7 @@ pub(crate) fn assemble(
         redis,
         store,
         hasher,
+        leaks: LeakIntake::new(settings.leaks.clone()),
         denials: Denials::default(),
         hashers: Hashers::default(),
         clock,

@@ -2,6 +2,7 @@
 
 use crate::cache::{KeyCache, OrgPart, OwnerPart, ResolvedKey, ScopeGrants};
 use crate::config::Settings;
+use crate::leaks::LeakIntake;
 use crate::limiter::Limiter;
 use crate::metrics::Metrics;
 use crate::passwords::Hashers;
@@ -41,6 +42,8 @@ pub struct Inner {
     pub redis: Option<Arc<RedisLink>>,
     /// Wakes the webhook sender after a commit.
     pub outbox: crate::webhooks::Outbox,
+    /// Secret-scanning intake: GitHub's keys, the shared HMAC secret.
+    pub leaks: LeakIntake,
 }
 
 impl Deref for AppState {

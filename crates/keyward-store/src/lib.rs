@@ -44,6 +44,7 @@ pub struct OrgPatch {
     pub name: Option<String>,
     pub key_prefix: Option<keyward_core::Prefix>,
     pub key_policy: Option<KeyPolicy>,
+    pub leak_policy: Option<keyward_core::leak_policy::LeakPolicy>,
 }
 
 /// Which live keys a listing shows; the default, all of them.

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use keyward_core::access::{OrgRole, PrincipalKind, TeamRole};
 use keyward_core::key_limits::{AllowedIps, CreditBalance, Credits, KeyLimits, RateLimit};
 use keyward_core::key_policy::KeyPolicy;
+use keyward_core::leak_policy::LeakPolicy;
 use keyward_core::model::{KeyGrant, Permission, Slug};
 use keyward_core::{PermissionName, Prefix, Resource, Scope};
 use std::collections::HashMap;
@@ -44,6 +45,10 @@ pub(crate) fn key_policy(
         .transpose()
         .map_err(corrupt)?;
     KeyPolicy::new(days, require_expiry).map_err(corrupt)
+}
+
+pub(crate) fn leak_policy(s: &str) -> Result<LeakPolicy> {
+    s.parse().map_err(corrupt)
 }
 
 pub(crate) fn permission(

@@ -12,6 +12,7 @@ pub const KEY_DISABLED: Action = Action::known("key.disabled");
 pub const KEY_ENABLED: Action = Action::known("key.enabled");
 pub const KEY_REVOKED: Action = Action::known("key.revoked");
 pub const KEY_ROLLED: Action = Action::known("key.rolled");
+pub const KEY_LEAKED: Action = Action::known("key.leaked");
 pub const PERMISSION_CREATED: Action = Action::known("permission.created");
 pub const MEMBER_INVITED: Action = Action::known("member.invited");
 pub const MEMBER_JOINED: Action = Action::known("member.joined");

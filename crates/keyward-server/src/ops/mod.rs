@@ -13,6 +13,7 @@ pub mod handout;
 pub mod invitations;
 pub mod key_limits;
 pub mod keys;
+pub mod leaks;
 pub mod members;
 pub mod orgs;
 pub mod passwords;

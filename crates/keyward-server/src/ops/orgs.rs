@@ -10,6 +10,7 @@ use crate::state::AppState;
 use futures::FutureExt;
 use keyward_core::Prefix;
 use keyward_core::key_policy::KeyPolicy;
+use keyward_core::leak_policy::LeakPolicy;
 use keyward_core::model::{Organization, Slug};
 use keyward_store::OrgPatch;
 use uuid::Uuid;
@@ -58,6 +59,7 @@ pub async fn create(
         key_prefix,
         created_at: truncate(state.clock.now()),
         key_policy: Default::default(),
+        leak_policy: Default::default(),
     };
     let change = Change::new(ORG_CREATED, None)
         .target("organization", org.id, &org.name)
@@ -78,10 +80,12 @@ pub struct OrgUpdate {
     pub key_prefix: Option<String>,
     /// `max_lifetime_days` and `require_expiry`, not yet checked.
     pub key_policy: Option<(Option<u32>, bool)>,
+    /// `revoke`, `disable` or `notify`, not yet checked.
+    pub leak_policy: Option<String>,
 }
 
-/// Renames an organization, changes its key prefix or its key policy
-/// (owners only: the policy binds every key of the organization).
+/// Renames an organization, changes its key prefix, its key policy or its
+/// leak policy (owners only: each binds every key of the organization).
 pub async fn update(state: &AppState, ctx: &Ctx, input: OrgUpdate) -> ApiResult<Organization> {
     let key_policy = match input.key_policy {
         Some((days, require_expiry)) => Some(
@@ -95,10 +99,24 @@ pub async fn update(state: &AppState, ctx: &Ctx, input: OrgUpdate) -> ApiResult<
             "only the organization's owners may change its key policy",
         ));
     }
+    let leak_policy = input
+        .leak_policy
+        .as_deref()
+        .map(|raw| {
+            raw.parse::<LeakPolicy>()
+                .map_err(|e| ApiError::validation(format!("leak_policy: {e}")))
+        })
+        .transpose()?;
+    if leak_policy.is_some() && !ctx.grants.is_org_owner() {
+        return Err(ApiError::forbidden(
+            "only the organization's owners may change its leak policy",
+        ));
+    }
     let patch = OrgPatch {
         name: input.name.as_deref().map(check_name).transpose()?,
         key_prefix: input.key_prefix.as_deref().map(parse_prefix).transpose()?,
         key_policy,
+        leak_policy,
     };
     let org = &ctx.org;
     let change = Change::new(ORG_UPDATED, Some(org.id))
@@ -110,6 +128,7 @@ pub async fn update(state: &AppState, ctx: &Ctx, input: OrgUpdate) -> ApiResult<
             patch.key_prefix.as_ref().map(Prefix::as_str).as_ref(),
         )
         .changed("key_policy", &org.key_policy, patch.key_policy.as_ref())
+        .changed("leak_policy", &org.leak_policy, patch.leak_policy.as_ref())
         .evicts(Evict::Org(org.id));
     let id = org.id;
     commit(state, ctx.by(), change, |store| {

@@ -15,6 +15,7 @@ mod key_edit;
 mod key_form;
 mod key_roll;
 mod keys;
+mod leak_report;
 mod limits_form;
 mod page;
 mod picker;
@@ -43,6 +44,7 @@ pub fn router() -> Router<AppState> {
         .merge(key_roll::routes())
         .merge(settings::routes())
         .merge(webhooks::routes())
+        .merge(leak_report::routes())
         .merge(admin::routes())
         .merge(audit::routes())
         .merge(assets::routes())

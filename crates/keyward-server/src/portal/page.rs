@@ -44,6 +44,11 @@ const NOTICES: &[(&str, &str)] = &[
     ),
     ("key-enabled", "The key is enabled."),
     ("policy-saved", "The key policy is saved."),
+    ("leak-policy-saved", "The leak policy is saved."),
+    (
+        "leak-reported",
+        "Thank you. If that was a live key, it is now handled as its organization decided.",
+    ),
     (
         "key-updated",
         "The key is saved. The change applies to its very next use.",

@@ -1,5 +1,5 @@
 //! "Organization » Settings": the organization's name, slug and key
-//! prefix, and its key policy, which its owners set.
+//! prefix, and its key and leak policies, which its owners set.
 
 use super::errors::{FieldErrors, PageResult};
 use super::form::{FormData, PostForm};
@@ -17,6 +17,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/orgs/{org}/settings", get(show))
         .route("/orgs/{org}/settings/key-policy", post(save_policy))
+        .route("/orgs/{org}/settings/leak-policy", post(save_leak_policy))
 }
 
 #[derive(Template)]
@@ -29,8 +30,35 @@ struct Settings {
     owner: bool,
     max_lifetime_days: String,
     require_expiry: bool,
+    leak_policy: &'static str,
+    leak_choices: &'static [LeakChoice],
     errors: FieldErrors,
 }
+
+/// One answer to a leak report, as the settings page offers it.
+struct LeakChoice {
+    value: &'static str,
+    label: &'static str,
+    hint: &'static str,
+}
+
+const LEAK_CHOICES: &[LeakChoice] = &[
+    LeakChoice {
+        value: "revoke",
+        label: "Revoke the key",
+        hint: "it stops working for good (recommended)",
+    },
+    LeakChoice {
+        value: "disable",
+        label: "Disable the key",
+        hint: "it stops working until someone enables it again",
+    },
+    LeakChoice {
+        value: "notify",
+        label: "Only record the report",
+        hint: "the key keeps working; the audit log shows key.leaked",
+    },
+];
 
 async fn render_page(
     state: &AppState,
@@ -59,6 +87,8 @@ async fn render_page(
             |f| f.get("max_lifetime_days").to_owned(),
         ),
         require_expiry: typed.map_or(policy.require_expiry, |f| f.checked("require_expiry")),
+        leak_policy: org.leak_policy.as_str(),
+        leak_choices: LEAK_CHOICES,
         errors,
     };
     Ok(render_with(status, &view))
@@ -99,4 +129,23 @@ async fn save_policy(
         }
     };
     render_page(&state, &page, Some(&form), errors).await
+}
+
+async fn save_leak_policy(
+    State(state): State<AppState>,
+    page: Portal<OrgMember>,
+    PostForm(form): PostForm,
+) -> PageResult {
+    let input = OrgUpdate {
+        leak_policy: Some(form.get("leak_policy").to_owned()),
+        ..OrgUpdate::default()
+    };
+    match orgs::update(&state, &page.access, input).await {
+        Ok(_) => Ok(done(&page.org_path("/settings"), "leak-policy-saved")),
+        Err(e) if e.code.status() == StatusCode::FORBIDDEN => Err(e.into()),
+        Err(e) => {
+            let errors = FieldErrors::from_api(e, &[("leak_policy", "leak_policy")])?;
+            render_page(&state, &page, None, errors).await
+        }
+    }
 }

@@ -7,6 +7,7 @@ pub mod groups;
 pub mod health;
 pub mod invitations;
 pub mod keys;
+pub mod leaks;
 pub mod members;
 pub mod metrics;
 pub mod orgs;

@@ -31,6 +31,9 @@ pub struct UpdateOrgRequest {
     /// The rule for the organization's keys' expiry (owners only); it
     /// replaces the current one whole.
     pub key_policy: Option<KeyPolicyRequest>,
+    /// What a leak report does to the organization's keys (owners only):
+    /// `revoke`, `disable` or `notify`.
+    pub leak_policy: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -93,7 +96,7 @@ pub async fn get(access: OrgAccess<OrgRead>) -> ApiJson<OrgView> {
 }
 
 /// Rename an organization, change the prefix of its new keys, or (owners
-/// only) its key policy.
+/// only) its key policy and leak policy.
 #[utoipa::path(patch, path = "/api/v1/orgs/{org}", tag = "organizations",
     params(("org" = String, Path, description = "Organization id or slug")),
     request_body = UpdateOrgRequest,
@@ -109,6 +112,7 @@ pub async fn update(
         key_policy: body
             .key_policy
             .map(|p| (p.max_lifetime_days, p.require_expiry)),
+        leak_policy: body.leak_policy,
     };
     let org = orgs::update(&state, &access, input).await?;
     Ok(ApiJson(org.into()))

@@ -4,6 +4,7 @@ use crate::limiter::CreditReport;
 use chrono::{DateTime, Utc};
 use keyward_core::key_limits::{RateLimit, Refill};
 use keyward_core::key_policy::KeyPolicy;
+use keyward_core::leak_policy::LeakPolicy;
 use keyward_core::model::{KeyGrant, KeyRecord, Organization, Permission};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -18,6 +19,10 @@ pub struct OrgView {
     pub key_prefix: String,
     pub created_at: DateTime<Utc>,
     pub key_policy: KeyPolicyView,
+    /// What a secret scanner's report of one of its keys does: `revoke`,
+    /// `disable` or `notify` (only recorded).
+    #[schema(value_type = String)]
+    pub leak_policy: LeakPolicy,
 }
 
 /// An organization's rule for its keys' expiry.
@@ -47,6 +52,7 @@ impl From<Organization> for OrgView {
             key_prefix: o.key_prefix.as_str().to_owned(),
             created_at: o.created_at,
             key_policy: o.key_policy.into(),
+            leak_policy: o.leak_policy,
         }
     }
 }

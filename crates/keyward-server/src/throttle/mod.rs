@@ -6,8 +6,10 @@
 //!   whatever the password, for 1 s, then twice as long after each further
 //!   failure, up to 15 minutes. A success clears the account.
 //! - A client address may fail 30 sign-ins a minute, present 30 invalid API
-//!   keys or session tokens a minute, and try 10 invitation acceptances a
-//!   minute. Valid credentials are never counted nor slowed.
+//!   keys or session tokens a minute, try 10 invitation acceptances a
+//!   minute, and ask 20 revocations by possession a minute (live keys or
+//!   not, so the limit says nothing about them). Valid credentials are
+//!   never counted nor slowed.
 //!
 //! Addresses are counted per IPv4 address and per IPv6 /64. Each table holds
 //! at most [`MAX_TRACKED`] entries (least used evicted first) and forgets an
@@ -51,6 +53,10 @@ const CREDENTIALS: Window = Window {
 };
 const INVITATIONS: Window = Window {
     limit: 10,
+    length: TimeDelta::minutes(1),
+};
+const REVOCATIONS: Window = Window {
+    limit: 20,
     length: TimeDelta::minutes(1),
 };
 
@@ -183,6 +189,7 @@ pub struct Throttle {
     credentials: Tallies<Window>,
     invitations: Tallies<Window>,
     shared: Option<SharedTallies>,
+    revocations: Tallies<Window>,
 }
 
 impl Throttle {
@@ -197,6 +204,7 @@ impl Throttle {
             credentials: Tallies::new(CREDENTIALS),
             invitations: Tallies::new(INVITATIONS),
             shared: redis.map(|link| SharedTallies::new(link, hasher)),
+            revocations: Tallies::new(REVOCATIONS),
         }
     }
 
@@ -287,17 +295,38 @@ impl Throttle {
     /// using a password reset), refusing it once the address is over its
     /// limit.
     pub async fn token_attempt(&self, client: IpAddr) -> ApiResult<()> {
+        self.attempt(
+            ("token", &self.invitations),
+            client,
+            "single-use token attempts",
+        )
+        .await
+    }
+
+    /// Counts a revocation by possession, refusing it once the address is
+    /// over its limit.
+    pub async fn revocation_attempt(&self, client: IpAddr) -> ApiResult<()> {
+        self.attempt(
+            ("revocation", &self.revocations),
+            client,
+            "revocations by possession",
+        )
+        .await
+    }
+
+    /// Counts an attempt by `client` in `table`, refusing it once the
+    /// address is over its limit.
+    async fn attempt(
+        &self,
+        table: (&str, &Tallies<Window>),
+        client: IpAddr,
+        what: &str,
+    ) -> ApiResult<()> {
         let address = network(client).to_string();
-        match self
-            .tally(("token", &self.invitations), &address, Op::Try)
-            .await
-        {
+        match self.tally(table, &address, Op::Try).await {
             Some(wait) => {
-                tracing::info!(%client, "single-use token attempts throttled");
-                Err(ApiError::too_many_requests(
-                    "single-use token attempts",
-                    wait,
-                ))
+                tracing::info!(%client, what, "throttled");
+                Err(ApiError::too_many_requests(what, wait))
             }
             None => Ok(()),
         }

@@ -22,6 +22,8 @@ mod key_edits;
 mod key_limits;
 mod key_policy;
 mod keys;
+mod leaks;
+mod leaks_possession;
 mod limits;
 mod listing;
 mod ops;
@@ -99,6 +101,15 @@ api_tests! {
     key_policy::a_required_expiry_refuses_keys_without_one,
     key_policy::keys_made_before_a_policy_are_listed,
     key_policy::keys_are_listed_by_how_soon_they_expire,
+    leaks::a_signed_github_report_revokes_the_key,
+    leaks::the_answer_may_name_tokens_raw,
+    leaks::unsigned_or_badly_signed_reports_change_nothing,
+    leaks::leak_policies_disable_or_only_record,
+    leaks::malformed_entries_are_skipped_and_counted,
+    leaks::generic_reports_need_the_shared_secret,
+    leaks::unknown_keys_are_fetched_again_from_the_url,
+    leaks_possession::a_holder_revokes_a_key_with_nothing_else,
+    leaks_possession::revocation_requests_are_checked_and_throttled,
     key_edits::a_permission_edit_applies_on_the_next_verification,
     key_edits::edits_follow_the_rules_of_creation,
     key_edits::read_only_keys_hold_only_read_only_permissions,

@@ -14,6 +14,7 @@ const ORG_FIELDS: &[&str] = &[
     "key_prefix",
     "created_at",
     "key_policy",
+    "leak_policy",
 ];
 
 pub async fn create_org_derives_slug_and_default_prefix(backend: Backend) {
@@ -86,6 +87,7 @@ pub async fn orgs_are_updated_by_id_and_by_slug(backend: Backend) {
             "id": id, "name": "Acme Corp", "slug": "acme",
             "key_prefix": "acme1", "created_at": org["created_at"],
             "key_policy": { "max_lifetime_days": null, "require_expiry": false },
+            "leak_policy": "revoke",
         })
     );
     let key = app.org_key("acme", "after the change").await;

@@ -107,6 +107,7 @@ impl PostgresStore {
                     .map(i64::from),
                 row.try_get("key_require_expiry")?,
             )?,
+            leak_policy: rows::leak_policy(row.try_get("leak_policy")?)?,
         })
     }
 
@@ -294,7 +295,8 @@ impl Store for PostgresStore {
         let mut write = self.statement().await?;
         sqlx::query(
             "INSERT INTO organizations (id, name, slug, key_prefix, created_at, \
-               key_max_lifetime_days, key_require_expiry) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+               key_max_lifetime_days, key_require_expiry, leak_policy) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(org.id)
         .bind(&org.name)
@@ -303,6 +305,7 @@ impl Store for PostgresStore {
         .bind(org.created_at)
         .bind(lifetime_days(org.key_policy.max_lifetime_days))
         .bind(org.key_policy.require_expiry)
+        .bind(org.leak_policy.as_str())
         .execute(&mut *write)
         .await?;
         self.finish(write, ()).await
@@ -345,8 +348,9 @@ impl Store for PostgresStore {
         let updated = sqlx::query(
             "UPDATE organizations SET name = COALESCE($1, name), key_prefix = COALESCE($2, key_prefix), \
                key_max_lifetime_days = CASE WHEN $3 THEN $4 ELSE key_max_lifetime_days END, \
-               key_require_expiry = COALESCE($5, key_require_expiry) \
-             WHERE id = $6 RETURNING *",
+               key_require_expiry = COALESCE($5, key_require_expiry), \
+               leak_policy = COALESCE($6, leak_policy) \
+             WHERE id = $7 RETURNING *",
         )
         .bind(patch.name.as_deref())
         .bind(patch.key_prefix.as_ref().map(|p| p.as_str()))
@@ -355,6 +359,7 @@ impl Store for PostgresStore {
             patch.key_policy.and_then(|p| p.max_lifetime_days),
         ))
         .bind(patch.key_policy.map(|p| p.require_expiry))
+        .bind(patch.leak_policy.map(|p| p.as_str()))
         .bind(id)
         .fetch_optional(&mut *write)
         .await?

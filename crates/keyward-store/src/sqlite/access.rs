@@ -576,7 +576,7 @@ impl AccessStore for SqliteStore {
     async fn user_orgs(&self, user_id: Uuid) -> Result<Vec<(Organization, OrgRole)>> {
         sqlx::query(
             "SELECT o.id, o.name, o.slug, o.key_prefix, o.created_at, o.key_max_lifetime_days, \
-               o.key_require_expiry, m.role \
+               o.key_require_expiry, o.leak_policy, m.role \
              FROM memberships m JOIN organizations o ON o.id = m.organization_id \
              WHERE m.user_id = ? ORDER BY o.created_at, o.id",
         )

@@ -148,6 +148,7 @@ impl SqliteStore {
                 row.try_get("key_max_lifetime_days")?,
                 row.try_get("key_require_expiry")?,
             )?,
+            leak_policy: rows::leak_policy(row.try_get("leak_policy")?)?,
         })
     }
 
@@ -349,7 +350,7 @@ impl Store for SqliteStore {
         let mut write = self.statement().await?;
         sqlx::query(
             "INSERT INTO organizations (id, name, slug, key_prefix, created_at, \
-               key_max_lifetime_days, key_require_expiry) VALUES (?, ?, ?, ?, ?, ?, ?)",
+               key_max_lifetime_days, key_require_expiry, leak_policy) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(org.id)
         .bind(&org.name)
@@ -358,6 +359,7 @@ impl Store for SqliteStore {
         .bind(ms(org.created_at))
         .bind(org.key_policy.max_lifetime_days)
         .bind(org.key_policy.require_expiry)
+        .bind(org.leak_policy.as_str())
         .execute(&mut *write)
         .await?;
         self.finish(write, ()).await
@@ -400,7 +402,8 @@ impl Store for SqliteStore {
         let updated = sqlx::query(
             "UPDATE organizations SET name = COALESCE(?, name), key_prefix = COALESCE(?, key_prefix), \
                key_max_lifetime_days = CASE WHEN ? THEN ? ELSE key_max_lifetime_days END, \
-               key_require_expiry = COALESCE(?, key_require_expiry) \
+               key_require_expiry = COALESCE(?, key_require_expiry), \
+               leak_policy = COALESCE(?, leak_policy) \
              WHERE id = ? RETURNING *",
         )
         .bind(patch.name.as_deref())
@@ -408,6 +411,7 @@ impl Store for SqliteStore {
         .bind(patch.key_policy.is_some())
         .bind(patch.key_policy.and_then(|p| p.max_lifetime_days))
         .bind(patch.key_policy.map(|p| p.require_expiry))
+        .bind(patch.leak_policy.map(|p| p.as_str()))
         .bind(id)
         .fetch_optional(&mut *write)
         .await?

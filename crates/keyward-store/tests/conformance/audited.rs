@@ -192,6 +192,7 @@ fn named(name: &str) -> OrgPatch {
         name: Some(name.to_owned()),
         key_prefix: None,
         key_policy: None,
+        leak_policy: None,
     }
 }
 

@@ -32,6 +32,7 @@ pub fn org(slug: &str) -> Organization {
         key_prefix: Prefix::default(),
         created_at: now(),
         key_policy: Default::default(),
+        leak_policy: Default::default(),
     }
 }
 

@@ -8,6 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use futures::TryStreamExt;
 use keyward_core::audit::{Action, ActorKind, AuditEvent, Outcome, Party};
 use keyward_core::key_policy::KeyPolicy;
+use keyward_core::leak_policy::LeakPolicy;
 use keyward_core::model::{KeyPatch, KeyRecord, NewKey, Organization, RollEnd};
 use keyward_store::{KeyFilter, OrgPatch, Store, StoreError};
 use std::sync::Arc;
@@ -294,4 +295,36 @@ pub async fn org_key_policy_round_trips(store: Arc<dyn Store>) {
     };
     let cleared = store.update_org(acme.id, &cleared).await.unwrap().unwrap();
     assert_eq!(cleared.key_policy, KeyPolicy::default());
+}
+
+pub async fn org_leak_policy_round_trips(store: Arc<dyn Store>) {
+    let acme = create_org(&*store, "acme").await;
+    assert_eq!(acme.leak_policy, LeakPolicy::Revoke);
+    for policy in [LeakPolicy::Notify, LeakPolicy::Disable] {
+        let patch = OrgPatch {
+            leak_policy: Some(policy),
+            ..OrgPatch::default()
+        };
+        let updated = store.update_org(acme.id, &patch).await.unwrap().unwrap();
+        assert_eq!(updated.leak_policy, policy);
+        assert_eq!(updated.key_policy, acme.key_policy);
+        let renamed = OrgPatch {
+            name: Some(format!("Acme {policy}")),
+            ..OrgPatch::default()
+        };
+        let renamed = store.update_org(acme.id, &renamed).await.unwrap().unwrap();
+        assert_eq!(renamed.leak_policy, policy, "a rename keeps the policy");
+        let found = store.find_org("acme").await.unwrap().unwrap();
+        assert_eq!(found.leak_policy, policy);
+    }
+    let other = create_org(&*store, "other").await;
+    assert_eq!(
+        store
+            .org_by_id(other.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .leak_policy,
+        LeakPolicy::Revoke
+    );
 }

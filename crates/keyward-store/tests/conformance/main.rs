@@ -83,6 +83,7 @@ conformance! {
     lifecycle::update_key_replaces_grants_and_read_only,
     lifecycle::list_keys_where_filters_by_expiry,
     lifecycle::org_key_policy_round_trips,
+    lifecycle::org_leak_policy_round_trips,
     usage::record_usage_adds_and_moves_forward,
     usage::record_usage_sums_repeated_keys_in_a_batch,
     limits::key_limit_counts_live_keys_only,

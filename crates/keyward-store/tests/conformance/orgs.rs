@@ -64,6 +64,7 @@ pub async fn org_update_changes_only_given_fields(store: Arc<dyn Store>) {
                 name: Some("Acme Renamed".to_owned()),
                 key_prefix: None,
                 key_policy: None,
+                leak_policy: None,
             },
         )
         .await
@@ -80,6 +81,7 @@ pub async fn org_update_changes_only_given_fields(store: Arc<dyn Store>) {
                 name: None,
                 key_prefix: Some(Prefix::parse("acme2").unwrap()),
                 key_policy: None,
+                leak_policy: None,
             },
         )
         .await
@@ -94,6 +96,7 @@ pub async fn org_update_changes_only_given_fields(store: Arc<dyn Store>) {
         name: Some("Nobody".to_owned()),
         key_prefix: None,
         key_policy: None,
+        leak_policy: None,
     };
     assert_eq!(
         store.update_org(Uuid::now_v7(), &missing).await.unwrap(),

@@ -23,6 +23,7 @@ pub async fn no_plaintext_key_at_rest(store: Arc<dyn Store>, raw: Raw) {
                 name: None,
                 key_prefix: Some(Prefix::parse("ddf").unwrap()),
                 key_policy: None,
+                leak_policy: None,
             },
         )
         .await

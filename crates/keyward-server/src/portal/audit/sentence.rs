@@ -17,6 +17,7 @@ const PHRASES: &[(&str, &str)] = &[
     ("key.enabled", "enabled {}"),
     ("key.revoked", "revoked {}"),
     ("key.rolled", "rolled {} over to a new key"),
+    ("key.leaked", "handled a leak report of {}"),
     ("permission.created", "registered {}"),
     ("member.invited", "invited {}"),
     ("member.joined", "joined the organization"),
@@ -244,6 +245,22 @@ mod tests {
                     Some(("key", "old")),
                 ),
                 "keyward did widget.spun on key old",
+            ),
+            (
+                event(
+                    "key.leaked",
+                    (ActorKind::System, "GitHub secret scanning"),
+                    Some(("key", "ci")),
+                ),
+                "keyward handled a leak report of key ci",
+            ),
+            (
+                event(
+                    "key.revoked",
+                    (ActorKind::KeyHolder, "ci"),
+                    Some(("key", "ci")),
+                ),
+                "The holder of key ci revoked key ci",
             ),
             (
                 event("auth.denied", (ActorKind::KeyHolder, "reports"), None),

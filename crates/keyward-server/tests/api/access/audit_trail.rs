@@ -8,6 +8,7 @@ use super::{bearer, invite};
 use crate::api::{Api, ORGS, text};
 use crate::backend::Backend;
 use crate::helpers::{TestApp, spawn_app};
+use crate::leaks::{Github, HMAC_SECRET, hmac_signature, leak_app};
 use futures::TryStreamExt;
 use keyward_client::Method;
 use keyward_core::audit::AuditEvent;
@@ -96,7 +97,8 @@ impl Trail<'_> {
 }
 
 pub async fn every_write_leaves_one_audit_event(backend: Backend) {
-    let app = spawn_app(&backend).await;
+    let github = Github::new();
+    let app = leak_app(&backend, &github).await;
     let (admin, anonymous) = (app.admin.clone(), app.anonymous());
     let mut t = Trail {
         app: &app,
@@ -213,6 +215,46 @@ pub async fn every_write_leaves_one_audit_event(backend: Backend) {
     t.set("id", text(&legacy, "id"));
     t.write(&ada, "DELETE /api-key/{id}", None, "key.revoked by user")
         .await;
+
+    // Leaked keys: revoked by whoever holds one, reported by GitHub and by
+    // another scanner.
+    let org_ref = org_id.to_string();
+    let held = app.create_key(&org_ref, json!({"name": "held", "scope": "organization"}));
+    let held = json!({"token": text(&held.await, "key")});
+    t.write(
+        &anonymous,
+        "POST /api/v1/keys/revoke",
+        Some(held),
+        "key.revoked by key_holder",
+    )
+    .await;
+    let leaked = app.create_key(&org_ref, json!({"name": "leaked", "scope": "organization"}));
+    let report = json!([{"token": text(&leaked.await, "key"), "type": "keyward_api_key",
+        "url": "https://github.com/acme/app/blob/main/.env", "source": "content"}]);
+    let github_api = github.signed(&anonymous, &serde_json::to_vec(&report).expect("JSON"));
+    t.write(
+        &github_api,
+        "POST /api/v1/leaks/github",
+        Some(report),
+        "key.leaked by system",
+    )
+    .await;
+    let scanned = app.create_key(
+        &org_ref,
+        json!({"name": "scanned", "scope": "organization"}),
+    );
+    let report = json!({"token": text(&scanned.await, "key"), "source": "pastebin"});
+    let signature = hmac_signature(HMAC_SECRET, &serde_json::to_vec(&report).expect("JSON"));
+    let scanner = anonymous
+        .clone()
+        .with_header("X-Keyward-Signature", &signature);
+    t.write(
+        &scanner,
+        "POST /api/v1/leaks",
+        Some(report),
+        "key.leaked by system",
+    )
+    .await;
 
     // A member: invited, withdrawn, invited again, joined, promoted.
     let bob = json!({"email": "bob@example.com", "role": "member"});

@@ -77,6 +77,21 @@ const ORG_LESS: &[(&str, &str, &str)] = &[
         "/api/v1/auth/forward",
         "a key speaks for its own organization",
     ),
+    (
+        "POST",
+        "/api/v1/keys/revoke",
+        "public: the token is the credential; the answer is the same for any token",
+    ),
+    (
+        "POST",
+        "/api/v1/leaks/github",
+        "signed by GitHub; answers only whether each reported token is a key",
+    ),
+    (
+        "POST",
+        "/api/v1/leaks",
+        "signed with the shared secret; answers only whether the token is a key",
+    ),
     ("GET", "/api/v1/audit", "admin key only"),
     ("GET", "/api/v1/audit/export", "admin key only"),
     ("GET", "/api/v1/audit/verify", "admin key only"),

@@ -19,6 +19,10 @@ const PUBLIC: &[(&str, &str)] = &[
     ("POST", "/api/v1/auth/login"),
     ("POST", "/api/v1/invitations/accept"),
     ("POST", "/api/v1/auth/password-reset"),
+    // The token or the report's signature is the credential.
+    ("POST", "/api/v1/keys/revoke"),
+    ("POST", "/api/v1/leaks/github"),
+    ("POST", "/api/v1/leaks"),
 ];
 
 /// Forward-auth changes nothing whatever its own method: a proxy may call

@@ -13,6 +13,7 @@ const PUBLIC: &[&str] = &[
     "/login",
     "/invitations/accept",
     "/password-reset",
+    "/leaked-key",
     "/nowhere",
 ];
 

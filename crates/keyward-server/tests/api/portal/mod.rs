@@ -9,6 +9,7 @@ mod http;
 mod invitations;
 mod key_form;
 mod keys;
+mod leak_report;
 mod lifecycle;
 mod passwords;
 mod people;

@@ -41,6 +41,8 @@ async fn every_form_post_needs_the_csrf_token() {
         "/logout".to_owned(),
         "/login".to_owned(),
         "/invitations/accept".to_owned(),
+        "/leaked-key".to_owned(),
+        org_path("/settings/leak-policy"),
         org_path("/account/keys"),
         org_path("/settings/keys"),
         org_path(&format!("/keys/{key_id}/disable")),
