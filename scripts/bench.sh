@@ -10,6 +10,10 @@
 #                                 KEYWARD_BIN, another build's, for a baseline)
 #   CACHE_ONLY=1 scripts/bench.sh the cache's figures only: forward-auth under
 #                                 another organization's changes, memory per cached key
+#   LIMITS_ONLY=1 scripts/bench.sh forward-auth for keys with a rate limit or
+#                                 credits against unlimited keys, in memory and
+#                                 with Redis (KEYWARD_BENCH_REDIS_URL, default
+#                                 redis://127.0.0.1:6379)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,7 +31,7 @@ cargo build --release -q -p keyward -p keyward-server --bins --example seed --ex
 # KEYWARD_BIN runs another build of the server (an earlier commit's, say) for a comparison.
 KEYWARD_BIN=${KEYWARD_BIN:-target/release/keyward}
 
-if [ -z "${QUICK:-}${HTTP_ONLY:-}${CACHE_ONLY:-}${CREATE_ONLY:-}" ]; then
+if [ -z "${QUICK:-}${HTTP_ONLY:-}${CACHE_ONLY:-}${CREATE_ONLY:-}${LIMITS_ONLY:-}" ]; then
   echo "== criterion (in-process)"
   cargo bench -q -p keyward-core --bench core -- --warm-up-time 1 --measurement-time 5 2>/dev/null | grep -E 'time:|^[a-zA-Z]'
   cargo bench -q -p keyward-server --bench verify -- --warm-up-time 2 --measurement-time 5 2>/dev/null | grep -E 'time:|^[a-zA-Z]'
@@ -135,6 +139,41 @@ LUA
 }
 
 if [ -n "${CREATE_ONLY:-}" ]; then key_creation; exit 0; fi
+
+# Keys with a rate limit (high enough never to refuse: the cost of counting)
+# or credits, against unlimited keys, in the same run: 100 keys of each.
+limited_keys() { # label [server flags...]
+  local label=$1; shift
+  local dir="$WORK/limits"; rm -rf "$dir"
+  start_server "$dir" --max-keys-per-org 1000 "$@"
+  curl -sf -X POST http://127.0.0.1:$PORT/api/v1/orgs -H "x-api-key: $ADMIN" -H 'content-type: application/json' \
+    -d '{"name": "Limits", "slug": "limits"}' >/dev/null
+  local kind extra
+  for kind in unlimited ratelimit credits; do
+    case $kind in
+      unlimited) extra='' ;;
+      ratelimit) extra=', "ratelimits": [{"name": "bench", "limit": 1000000, "duration_ms": 1000}]' ;;
+      credits) extra=', "credits": {"remaining": 1000000000000}' ;;
+    esac
+    : > "$WORK/keys-$kind.txt"
+    for _ in $(seq 1 100); do
+      curl -sf -X POST http://127.0.0.1:$PORT/api/v1/orgs/limits/keys -H "x-api-key: $ADMIN" \
+        -H 'content-type: application/json' -d "{\"name\": \"$kind\", \"scope\": \"organization\"$extra}" \
+        | grep -o '"key":"[^"]*"' | cut -d'"' -f4 >> "$WORK/keys-$kind.txt"
+    done
+    wrk -t2 -c$CONNECTIONS -d3s -s "$WORK/forward.lua" "http://127.0.0.1:$PORT" -- "$WORK/keys-$kind.txt" >/dev/null
+  done
+  echo "== forward-auth, 100 keys of each kind, $label"
+  for kind in unlimited ratelimit credits; do
+    load "forward-auth, $kind" "http://127.0.0.1:$PORT" "$WORK/forward.lua" "$WORK/keys-$kind.txt"
+  done
+  stop_server
+}
+if [ -n "${LIMITS_ONLY:-}" ]; then
+  limited_keys "one node in memory"
+  limited_keys "one node with Redis" --redis-url "${KEYWARD_BENCH_REDIS_URL:-redis://127.0.0.1:6379}"
+  exit 0
+fi
 
 # A change retires only the answers it can alter: changes in one organization
 # leave the other organizations' cached keys alone.
