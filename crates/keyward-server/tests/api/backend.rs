@@ -72,9 +72,15 @@ impl Database {
         );
         let mut conn = self.connect().await;
         for schema in schemas {
-            conn.execute(format!("DROP SCHEMA {schema} CASCADE").as_str())
-                .await
-                .expect("drop the app's schema");
+            // The app's background tasks (the webhook sender, the usage
+            // flusher) may still be writing: a deadlock with them is retried.
+            let drop = format!("DROP SCHEMA {schema} CASCADE");
+            let mut attempt = 0;
+            while let Err(error) = conn.execute(drop.as_str()).await {
+                attempt += 1;
+                assert!(attempt < 20, "drop the app's schema: {error}");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
         }
         conn.close().await.expect("disconnect");
     }

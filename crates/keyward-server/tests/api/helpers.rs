@@ -193,6 +193,13 @@ impl TestApp {
         self.create_key(org, key_body(name)).await
     }
 
+    /// An organization key in `org` with the fields of `extra` (rate
+    /// limits, credits, allowed addresses, …): its secret.
+    pub async fn key_with(&self, org: &str, extra: Value) -> String {
+        let created = self.create_key(org, key_body_with(extra)).await;
+        created["key"].as_str().expect("a secret").to_owned()
+    }
+
     /// Everything the store holds, as bytes: the SQLite file and its
     /// write-ahead log, or every row of every table of the app's schema.
     pub async fn store_bytes(&self) -> Vec<u8> {
@@ -242,4 +249,13 @@ async fn postgres_rows(url: &str) -> Vec<u8> {
 /// The body that creates an organization key named `name`.
 pub fn key_body(name: &str) -> Value {
     json!({ "name": name, "scope": "organization" })
+}
+
+/// An organization key's body named `limited`, with the fields of `extra`.
+pub fn key_body_with(extra: Value) -> Value {
+    let mut body = key_body("limited");
+    if let (Some(body), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
+        body.extend(extra.clone());
+    }
+    body
 }

@@ -6,17 +6,13 @@
 use crate::api::{key_path, keys_path, text};
 use crate::assertions::assert_status;
 use crate::backend::Backend;
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, key_body_with, spawn_app};
 use futures::future::join_all;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
 async fn key_with(app: &TestApp, limits: Value) -> Value {
-    let mut body = json!({ "name": "limited", "scope": "organization" });
-    body.as_object_mut()
-        .unwrap()
-        .extend(limits.as_object().unwrap().clone());
-    app.create_key("acme", body).await
+    app.create_key("acme", key_body_with(limits)).await
 }
 
 async fn verify(app: &TestApp, body: Value) -> Value {

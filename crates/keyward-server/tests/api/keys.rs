@@ -27,6 +27,9 @@ pub const KEY_FIELDS: &[&str] = &[
     "metadata",
     "rolled_from",
     "rolled_to",
+    "ratelimits",
+    "credits",
+    "allowed_ips",
 ];
 
 /// Checks `<prefix>_<49 base62>` and its mask.
@@ -84,6 +87,9 @@ pub async fn created_key_has_the_full_shape(backend: Backend) {
     assert_eq!(created["usage_count"], 0);
     assert_eq!(created["enabled"], true);
     assert_eq!(created["metadata"], json!({ "team": "data", "n": 1 }));
+    assert_eq!(created["ratelimits"], json!([]));
+    assert_eq!(created["credits"], Value::Null);
+    assert_eq!(created["allowed_ips"], json!([]));
     assert!(uuid::Uuid::parse_str(text(&created, "id")).is_ok());
     let defaults = app.org_key("acme", "bare").await;
     assert_eq!(defaults["expires_at"], Value::Null);

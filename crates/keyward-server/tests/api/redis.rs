@@ -9,7 +9,7 @@ use crate::backend::{self, Backend, Kind};
 use crate::helpers::{TestApp, spawn_app_with};
 use crate::key_limits::verify_at_once;
 use keyward_server::limiter::OnRedisError;
-use serde_json::{Value, json};
+use serde_json::json;
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -129,14 +129,6 @@ async fn two_nodes(backend: &Backend, redis: &OwnRedis) -> (TestApp, TestApp) {
     (a, b)
 }
 
-async fn key_with(app: &TestApp, limits: Value) -> String {
-    let mut body = json!({ "name": "shared", "scope": "organization" });
-    body.as_object_mut()
-        .unwrap()
-        .extend(limits.as_object().unwrap().clone());
-    text(&app.create_key("acme", body).await, "key").to_owned()
-}
-
 async fn metrics_of(app: &TestApp) -> String {
     let response = reqwest::get(format!("{}/metrics", app.address))
         .await
@@ -149,16 +141,19 @@ async fn limits_are_exact_across_two_nodes(backend: Backend) {
         return;
     };
     let (a, b) = two_nodes(&backend, &redis).await;
-    let limited = key_with(
-        &a,
-        json!({ "ratelimits": [{ "name": "burst", "limit": 50, "duration_ms": 10_000 }] }),
-    )
-    .await;
+    let limited = a
+        .key_with(
+            "acme",
+            json!({ "ratelimits": [{ "name": "burst", "limit": 50, "duration_ms": 10_000 }] }),
+        )
+        .await;
     let codes = verify_at_once(&[&a, &b], &limited, 200).await;
     assert_eq!(codes.get("VALID"), Some(&50), "{codes:?}");
     assert_eq!(codes.get("RATE_LIMITED"), Some(&150), "{codes:?}");
 
-    let credited = key_with(&a, json!({ "credits": { "remaining": 100 } })).await;
+    let credited = a
+        .key_with("acme", json!({ "credits": { "remaining": 100 } }))
+        .await;
     let codes = verify_at_once(&[&a, &b], &credited, 1_000).await;
     assert_eq!(codes.get("VALID"), Some(&100), "{codes:?}");
     assert_eq!(codes.get("USAGE_EXCEEDED"), Some(&900), "{codes:?}");
@@ -193,11 +188,12 @@ async fn redis_going_away_and_coming_back(backend: Backend) {
     let allowing = node(&url, &redis, OnRedisError::Allow).await;
     let denying = node(&url, &redis, OnRedisError::Deny).await;
     allowing.create_org("Acme").await;
-    let key = key_with(
-        &allowing,
-        json!({ "ratelimits": [{ "name": "burst", "limit": 2, "duration_ms": 60_000 }] }),
-    )
-    .await;
+    let key = allowing
+        .key_with(
+            "acme",
+            json!({ "ratelimits": [{ "name": "burst", "limit": 2, "duration_ms": 60_000 }] }),
+        )
+        .await;
     let verify = |app: &TestApp| {
         let api = app.admin.clone();
         let key = key.clone();

@@ -8,14 +8,6 @@ use serde_json::{Value, json};
 
 const FORWARD: &str = "/api/v1/auth/forward";
 
-async fn key(f: &Fixture, limits: Value) -> String {
-    let mut body = json!({ "name": "limited", "scope": "organization" });
-    body.as_object_mut()
-        .unwrap()
-        .extend(limits.as_object().unwrap().clone());
-    Fixture::secret(&f.app.create_key("acme", body).await).to_owned()
-}
-
 async fn ask(f: &Fixture, headers: &[(&str, &str)]) -> (StatusCode, Value) {
     let mut request = reqwest::Client::new().get(format!("{}{FORWARD}", f.app.address));
     for (name, value) in headers {
@@ -29,7 +21,10 @@ async fn ask(f: &Fixture, headers: &[(&str, &str)]) -> (StatusCode, Value) {
 #[tokio::test]
 async fn a_trusted_proxys_address_headers_are_believed() {
     let f = Fixture::new().await;
-    let key = key(&f, json!({ "allowed_ips": ["203.0.113.7"] })).await;
+    let key = f
+        .app
+        .key_with("acme", json!({ "allowed_ips": ["203.0.113.7"] }))
+        .await;
     let nginx = |ip: &'static str| {
         vec![
             ("x-api-key", key.as_str()),
@@ -49,7 +44,10 @@ async fn a_trusted_proxys_address_headers_are_believed() {
 #[tokio::test]
 async fn forwarded_for_is_read_from_the_last_untrusted_hop() {
     let f = Fixture::for_proxy("traefik").await;
-    let key = key(&f, json!({ "allowed_ips": ["203.0.113.7"] })).await;
+    let key = f
+        .app
+        .key_with("acme", json!({ "allowed_ips": ["203.0.113.7"] }))
+        .await;
     let traefik = |chain: &'static str| {
         vec![
             ("x-api-key", key.as_str()),
@@ -81,7 +79,10 @@ async fn an_untrusted_peers_headers_get_it_nowhere() {
         )
     })
     .await;
-    let key = key(&f, json!({ "allowed_ips": ["203.0.113.7"] })).await;
+    let key = f
+        .app
+        .key_with("acme", json!({ "allowed_ips": ["203.0.113.7"] }))
+        .await;
     let (status, _) = ask(
         &f,
         &[
@@ -105,7 +106,10 @@ async fn a_rule_sets_what_a_request_costs() {
         )
     })
     .await;
-    let key = key(&f, json!({ "credits": { "remaining": 12 } })).await;
+    let key = f
+        .app
+        .key_with("acme", json!({ "credits": { "remaining": 12 } }))
+        .await;
     let ask_as = |method: &'static str| {
         vec![
             ("x-api-key", key.as_str()),

@@ -289,16 +289,6 @@ async fn under_the_shipped_deny_default_unknown_case_is_refused() {
     }
 }
 
-/// A key of the fixture's organization with `limits`.
-async fn limited_key(f: &Fixture, limits: Value) -> String {
-    let mut body = json!({ "name": "limited", "scope": "organization" });
-    body.as_object_mut()
-        .unwrap()
-        .extend(limits.as_object().unwrap().clone());
-    let created = f.app.create_key("acme", body).await;
-    Fixture::secret(&created).to_owned()
-}
-
 #[tokio::test]
 async fn a_rate_limited_key_gets_429_with_its_headers_through_nginx() {
     let f = Fixture::new().await;
@@ -306,7 +296,7 @@ async fn a_rate_limited_key_gets_429_with_its_headers_through_nginx() {
         return;
     };
     let limits = json!({ "ratelimits": [{ "name": "burst", "limit": 2, "duration_ms": 60_000 }] });
-    let key = limited_key(&f, limits).await;
+    let key = f.app.key_with("acme", limits).await;
     let url = format!("http://{}/api/dataproducts/42", nginx.address);
     let http = reqwest::Client::new();
     for _ in 0..2 {
@@ -333,7 +323,10 @@ async fn a_rate_limited_key_gets_429_with_its_headers_through_nginx() {
     assert_eq!(body["code"], "RATE_LIMITED");
 
     // Credits spent: 429 too, as USAGE_EXCEEDED.
-    let key = limited_key(&f, json!({ "credits": { "remaining": 1 } })).await;
+    let key = f
+        .app
+        .key_with("acme", json!({ "credits": { "remaining": 1 } }))
+        .await;
     let passed = http
         .get(&url)
         .header("x-api-key", &key)
@@ -361,7 +354,10 @@ async fn a_spoofed_forwarded_for_does_not_pass_an_allow_list() {
     };
     let url = format!("http://{}/api/dataproducts/42", nginx.address);
     let http = reqwest::Client::new();
-    let elsewhere = limited_key(&f, json!({ "allowed_ips": ["203.0.113.7"] })).await;
+    let elsewhere = f
+        .app
+        .key_with("acme", json!({ "allowed_ips": ["203.0.113.7"] }))
+        .await;
     let spoofed = http
         .get(&url)
         .header("x-api-key", &elsewhere)
@@ -373,7 +369,10 @@ async fn a_spoofed_forwarded_for_does_not_pass_an_allow_list() {
         .unwrap();
     assert_eq!(spoofed.status(), 403);
     // nginx writes the address it saw: a key allowed there passes.
-    let here = limited_key(&f, json!({ "allowed_ips": ["127.0.0.1"] })).await;
+    let here = f
+        .app
+        .key_with("acme", json!({ "allowed_ips": ["127.0.0.1"] }))
+        .await;
     let passed = http
         .get(&url)
         .header("x-api-key", &here)
