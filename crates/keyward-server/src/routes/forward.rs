@@ -124,9 +124,9 @@ pub async fn forward(
         Ok(outcome) => outcome,
         Err(error) => return error.into_response(),
     };
-    let (key, permitted, decision) = match outcome {
-        Outcome::Valid(key, decision) => (key, true, decision),
-        Outcome::Insufficient(key) => (key, false, None),
+    let (key, permitted) = match outcome {
+        Outcome::Valid(key, _) => (key, true),
+        Outcome::Insufficient(key) => (key, false),
         Outcome::NotFound | Outcome::Refused(KeyState::Valid, _) => {
             return ApiError::unauthenticated().into_response();
         }
@@ -154,7 +154,7 @@ pub async fn forward(
     } else {
         record.scope.to_string()
     };
-    let mut response = allowed([
+    allowed([
         ("x-keyward-key-id", record.id.to_string()),
         ("x-keyward-org", key.org.id.to_string()),
         (
@@ -162,11 +162,7 @@ pub async fn forward(
             format!("{}:{}", record.scope, record.owner_id),
         ),
         ("x-keyward-scope", scope),
-    ]);
-    if let Some(decision) = &decision {
-        rate_limit_headers(&mut response, decision);
-    }
-    response
+    ])
 }
 
 /// 429 for a key over a rate limit (`RATE_LIMITED`) or its credits
