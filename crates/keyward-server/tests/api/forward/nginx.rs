@@ -295,55 +295,30 @@ async fn a_rate_limited_key_gets_429_with_its_headers_through_nginx() {
     let Some((nginx, _dir)) = behind_nginx(&f).await else {
         return;
     };
-    let limits = json!({ "ratelimits": [{ "name": "burst", "limit": 2, "duration_ms": 60_000 }] });
-    let key = f.app.key_with("acme", limits).await;
     let url = format!("http://{}/api/dataproducts/42", nginx.address);
     let http = reqwest::Client::new();
-    for _ in 0..2 {
-        let passed = http
-            .get(&url)
-            .header("x-api-key", &key)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(passed.status(), 200);
+    let get = |key: &str| http.get(&url).header("x-api-key", key).send();
+    let limits = json!({ "ratelimits": [{ "name": "burst", "limit": 2, "duration_ms": 60_000 }] });
+    let credits = json!({ "credits": { "remaining": 1 } });
+    // Two passes, then 429 RATE_LIMITED; one pass, then 429 USAGE_EXCEEDED.
+    for (extra, passes, code) in [(limits, 2, "RATE_LIMITED"), (credits, 1, "USAGE_EXCEEDED")] {
+        let key = f.app.key_with("acme", extra).await;
+        for _ in 0..passes {
+            assert_eq!(get(&key).await.unwrap().status(), 200);
+        }
+        let refused = get(&key).await.unwrap();
+        assert_eq!(refused.status(), 429);
+        let header = |name: &str| refused.headers()[name].to_str().unwrap().to_owned();
+        if code == "RATE_LIMITED" {
+            assert_eq!(header("retry-after"), "30");
+            assert_eq!(header("ratelimit-policy"), r#""burst";q=2;w=60"#);
+            assert_eq!(header("ratelimit"), r#""burst";r=0;t=60"#);
+        } else {
+            assert!(!header("retry-after").is_empty());
+        }
+        let body: Value = refused.json().await.unwrap();
+        assert_eq!(body["code"], code);
     }
-    let refused = http
-        .get(&url)
-        .header("x-api-key", &key)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(refused.status(), 429);
-    let header = |name: &str| refused.headers()[name].to_str().unwrap().to_owned();
-    assert_eq!(header("retry-after"), "30");
-    assert_eq!(header("ratelimit-policy"), r#""burst";q=2;w=60"#);
-    assert_eq!(header("ratelimit"), r#""burst";r=0;t=60"#);
-    let body: Value = refused.json().await.unwrap();
-    assert_eq!(body["code"], "RATE_LIMITED");
-
-    // Credits spent: 429 too, as USAGE_EXCEEDED.
-    let key = f
-        .app
-        .key_with("acme", json!({ "credits": { "remaining": 1 } }))
-        .await;
-    let passed = http
-        .get(&url)
-        .header("x-api-key", &key)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(passed.status(), 200);
-    let refused = http
-        .get(&url)
-        .header("x-api-key", &key)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(refused.status(), 429);
-    assert!(refused.headers().contains_key("retry-after"));
-    let body: Value = refused.json().await.unwrap();
-    assert_eq!(body["code"], "USAGE_EXCEEDED");
 }
 
 #[tokio::test]
