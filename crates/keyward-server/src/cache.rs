@@ -111,6 +111,14 @@ impl ResolvedKey {
         }
     }
 
+    /// Whether the key may be used only from some addresses.
+    pub fn has_allow_list(&self) -> bool {
+        self.record
+            .limits
+            .as_ref()
+            .is_some_and(|limits| !limits.allowed_ips.is_empty())
+    }
+
     pub fn state(&self, now: DateTime<Utc>) -> KeyState {
         match self.record.state(now) {
             KeyState::Valid if !self.owner_active => KeyState::Disabled,

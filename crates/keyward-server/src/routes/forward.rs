@@ -94,10 +94,6 @@ pub async fn forward(
             ("x-keyward-scope", "admin".into()),
         ]);
     }
-    let client = match settings.client(peer.ip(), &headers) {
-        Ok(client) => client,
-        Err(error) => return error.into_response(),
-    };
     let (check, cost) = match &decision_of_rules {
         RuleDecision::Require(requirement) => (
             Some(Check {
@@ -114,10 +110,20 @@ pub async fn forward(
     } else {
         verify::Lookup::Junk
     };
+    // The client's address is read only for a key that may have an
+    // allow-list: a cached key without one doesn't pay for it.
+    let client = match &lookup {
+        verify::Lookup::Cached(Some(key)) if !key.has_allow_list() => None,
+        verify::Lookup::Cached(None) | verify::Lookup::Junk => None,
+        _ => match settings.client(peer.ip(), &headers) {
+            Ok(client) => Some(client),
+            Err(error) => return error.into_response(),
+        },
+    };
     let ask = Ask {
         org: None,
         check: check.as_ref(),
-        client: Some(client),
+        client,
         cost,
     };
     let outcome = match verify::verify_lookup(&state, lookup, &ask).await {
@@ -135,7 +141,7 @@ pub async fn forward(
             return ApiError::unauthenticated().into_response();
         }
         Outcome::IpNotAllowed(key) => {
-            tracing::info!(key_id = %key.record.id, %client, "forward-auth refused a key outside its allow-list");
+            tracing::info!(key_id = %key.record.id, ?client, "forward-auth refused a key outside its allow-list");
             return ApiError::ip_not_allowed().into_response();
         }
         Outcome::Limited(key, decision) => return limited(&key, &decision),
