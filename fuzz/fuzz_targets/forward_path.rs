@@ -18,6 +18,7 @@ fn rules() -> &'static RuleSet {
                 path: path.to_owned(),
                 permission: permission.to_owned(),
                 resource: resource.map(str::to_owned),
+                cost: None,
             }
         };
         let configured = [
