@@ -7,53 +7,34 @@
 //! `KEYWARD_BENCH_DATABASE_URL=postgres://… cargo run --release -p keyward-server --example leak_revocation [REPORTS]`
 #![allow(clippy::expect_used)]
 
+#[path = "support/two_nodes.rs"]
+mod two_nodes;
+
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use keyward_core::Scope;
-use keyward_core::model::KeyState;
-use keyward_server::ctx::{Caller, Ctx, Grants, RequestMeta};
 use keyward_server::leaks::{GithubLeaksConfig, LeaksConfig};
-use keyward_server::ops::keys::{self, KeySpec};
-use keyward_server::state::AppState;
-use keyward_server::verify::{self, Ask, Outcome};
-use keyward_server::{Application, Config};
 use p256::ecdsa::signature::Signer;
 use p256::ecdsa::{Signature, SigningKey};
 use p256::pkcs8::{EncodePublicKey, LineEnding};
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Instant;
+use two_nodes::{Node, cached_key, organization, report, until_revoked};
 
-const SECRET: &str = "bench-secret-bench-secret-bench-secret-0123";
 const KEY_ID: &str = "bench-github-key";
 
-async fn node(url: &str, keys_file: &Path) -> (AppState, String, tokio::sync::oneshot::Sender<()>) {
-    let dir = tempfile::tempdir().expect("temporary directory");
-    let config = Config {
-        listen: Some("127.0.0.1:0".parse().expect("address")),
-        data_dir: Some(dir.keep()),
-        database_url: Some(url.parse().expect("url")),
-        secret: Some(SECRET.parse().expect("secret")),
-        no_bootstrap_user: true,
-        leaks: Some(LeaksConfig {
+/// A node reading GitHub's public keys from `keys_file`.
+async fn node(url: &str, keys_file: &Path) -> Node {
+    Node::start(url, |config| {
+        config.leaks = Some(LeaksConfig {
             hmac_secret: None,
             github: Some(GithubLeaksConfig {
                 public_keys_file: keys_file.to_owned(),
                 public_keys_url: None,
                 answer_token_raw: false,
             }),
-        }),
-        ..Config::default()
-    };
-    let app = Application::build(config.resolve().expect("configuration"))
-        .await
-        .expect("node");
-    let address = format!("http://{}", app.local_addr().expect("an address"));
-    let state = app.state();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(app.run_until_stopped(async {
-        stopped.await.ok();
-    }));
-    (state, address, stop)
+        });
+    })
+    .await
 }
 
 #[tokio::main]
@@ -74,45 +55,13 @@ async fn main() {
         {"key_identifier": KEY_ID, "key": pem, "is_current": true}
     ]});
     std::fs::write(&keys_file, published.to_string()).expect("key file");
-    let (a, a_address, stop_a) = node(&url, &keys_file).await;
-    let (b, _, stop_b) = node(&url, &keys_file).await;
-    let org = keyward_core::model::Organization {
-        id: uuid::Uuid::now_v7(),
-        name: "Leak bench".into(),
-        slug: keyward_core::model::Slug::parse(&format!("leak-{}", uuid::Uuid::now_v7().simple()))
-            .expect("slug"),
-        key_prefix: keyward_core::Prefix::default(),
-        created_at: chrono::Utc::now(),
-        key_policy: Default::default(),
-        leak_policy: Default::default(),
-    };
-    a.store.create_org(&org).await.expect("organization");
-    let ctx = Ctx {
-        caller: Caller::Admin,
-        org: org.clone(),
-        grants: Grants::All,
-        meta: RequestMeta::default(),
-    };
+    let a = node(&url, &keys_file).await;
+    let b = node(&url, &keys_file).await;
+    let ctx = organization(&a.state, "Leak bench").await;
     let client = reqwest::Client::new();
     let mut seen = Vec::with_capacity(reports);
     for _ in 0..reports {
-        let spec = KeySpec {
-            name: "leak me".into(),
-            scope: Scope::Organization,
-            read_only: false,
-            permissions: None,
-            expires_at: None,
-            metadata: Default::default(),
-            team_id: None,
-            service_account_id: None,
-            limits: Default::default(),
-        };
-        let (_, key) = keys::create(&a, &ctx, spec).await.expect("key");
-        // B caches the key.
-        let cached = verify::verify(&b, key.expose(), &Ask::ANY)
-            .await
-            .expect("verify");
-        assert!(matches!(cached, Outcome::Valid(..)));
+        let (_, key) = cached_key(&a.state, &b.state, &ctx).await;
         let body = serde_json::to_vec(&serde_json::json!([{
             "token": key.expose(),
             "type": "keyward_api_key",
@@ -123,7 +72,7 @@ async fn main() {
         let signature: Signature = github.sign(&body);
         let sent = Instant::now();
         let answer = client
-            .post(format!("{a_address}/api/v1/leaks/github"))
+            .post(format!("{}/api/v1/leaks/github", a.address))
             .header("content-type", "application/json")
             .header("Github-Public-Key-Identifier", KEY_ID)
             .header(
@@ -135,30 +84,13 @@ async fn main() {
             .await
             .expect("node A answers");
         assert!(answer.status().is_success(), "{}", answer.status());
-        loop {
-            let outcome = verify::verify(&b, key.expose(), &Ask::ANY)
-                .await
-                .expect("verify");
-            if matches!(outcome, Outcome::Refused(KeyState::Revoked, _)) {
-                seen.push(sent.elapsed());
-                break;
-            }
-            assert!(
-                sent.elapsed() < Duration::from_secs(5),
-                "node B never saw the revocation"
-            );
-            tokio::time::sleep(Duration::from_millis(1)).await;
-        }
+        seen.push(until_revoked(&b.state, &key, sent).await);
     }
-    a.store.delete_org(org.id).await.expect("cleanup");
-    seen.sort();
-    let at = |q: f64| seen[((seen.len() as f64 * q).ceil() as usize).saturating_sub(1)];
-    println!(
-        "leak report on node A to REVOKED on node B, {reports} reports: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
-        at(0.50).as_secs_f64() * 1e3,
-        at(0.99).as_secs_f64() * 1e3,
-        seen[seen.len() - 1].as_secs_f64() * 1e3
+    a.state.store.delete_org(ctx.org.id).await.expect("cleanup");
+    report(
+        &format!("leak report on node A to REVOKED on node B, {reports} reports"),
+        &mut seen,
     );
-    stop_a.send(()).ok();
-    stop_b.send(()).ok();
+    a.stop();
+    b.stop();
 }
