@@ -58,13 +58,8 @@ pub struct Counters {
 }
 
 /// Decides one verification at `now` costing `cost` credits, and counts it
-/// when it passes. Returns the verdict and each limit's state after it.
-pub fn decide(
-    limits: &[RateLimit],
-    counters: &mut Counters,
-    cost: i64,
-    now: f64,
-) -> (Verdict, Vec<LimitLeft>) {
+/// when it passes.
+pub fn decide(limits: &[RateLimit], counters: &mut Counters, cost: i64, now: f64) -> Verdict {
     counters.tats.resize(limits.len(), f64::MIN);
     let mut verdict = match counters.credits {
         Some(left) if cost > left => Verdict::UsageExceeded,
@@ -93,12 +88,16 @@ pub fn decide(
             *left -= cost;
         }
     }
-    let left = limits
+    verdict
+}
+
+/// What each limit has left at `now`.
+pub fn left(limits: &[RateLimit], counters: &Counters, now: f64) -> Vec<LimitLeft> {
+    limits
         .iter()
         .zip(&counters.tats)
         .map(|(limit, tat)| left_of(limit, *tat, now))
-        .collect();
-    (verdict, left)
+        .collect()
 }
 
 /// What a limit whose arrival time is `tat` has left at `now`.
@@ -132,7 +131,7 @@ mod tests {
         n: usize,
     ) -> usize {
         (0..n)
-            .filter(|_| decide(limits, counters, cost, now).0 == Verdict::Pass)
+            .filter(|_| decide(limits, counters, cost, now) == Verdict::Pass)
             .count()
     }
 
@@ -141,7 +140,8 @@ mod tests {
         let limits = [limit(50, 10_000)];
         let mut counters = Counters::default();
         assert_eq!(passes(&limits, &mut counters, 1, 0.0, 200), 50);
-        let (verdict, left) = decide(&limits, &mut counters, 1, 0.0);
+        let verdict = decide(&limits, &mut counters, 1, 0.0);
+        let left = left(&limits, &counters, 0.0);
         assert_eq!(
             verdict,
             Verdict::RateLimited {
@@ -170,7 +170,8 @@ mod tests {
         let limits = [limit(100, 10_000), limit(2, 10_000)];
         let mut counters = Counters::default();
         assert_eq!(passes(&limits, &mut counters, 1, 0.0, 10), 2);
-        let (_, left) = decide(&limits, &mut counters, 1, 0.0);
+        decide(&limits, &mut counters, 1, 0.0);
+        let left = left(&limits, &counters, 0.0);
         assert_eq!(left[0].remaining, 98);
         assert_eq!(left[1].remaining, 0);
     }
@@ -183,13 +184,13 @@ mod tests {
         };
         assert_eq!(passes(&[], &mut counters, 1, 0.0, 1_000), 100);
         assert_eq!(counters.credits, Some(0));
-        assert_eq!(decide(&[], &mut counters, 1, 0.0).0, Verdict::UsageExceeded);
-        assert_eq!(decide(&[], &mut counters, 0, 0.0).0, Verdict::Pass);
+        assert_eq!(decide(&[], &mut counters, 1, 0.0), Verdict::UsageExceeded);
+        assert_eq!(decide(&[], &mut counters, 0, 0.0), Verdict::Pass);
         let mut counters = Counters {
             tats: Vec::new(),
             credits: Some(5),
         };
-        assert_eq!(decide(&[], &mut counters, 6, 0.0).0, Verdict::UsageExceeded);
+        assert_eq!(decide(&[], &mut counters, 6, 0.0), Verdict::UsageExceeded);
         assert_eq!(counters.credits, Some(5));
     }
 
@@ -201,7 +202,8 @@ mod tests {
             credits: Some(1),
         };
         assert_eq!(passes(&limits, &mut counters, 1, 0.0, 5), 1);
-        let (_, left) = decide(&limits, &mut counters, 1, 0.0);
+        decide(&limits, &mut counters, 1, 0.0);
+        let left = left(&limits, &counters, 0.0);
         assert_eq!(left[0].remaining, 9);
     }
 

@@ -75,8 +75,7 @@ impl LocalCounters {
             },
         }
         let at = limit_decision::millis(now);
-        let (verdict, _) =
-            limit_decision::decide(&limits.ratelimits, &mut entry.counters, cost, at);
+        let verdict = limit_decision::decide(&limits.ratelimits, &mut entry.counters, cost, at);
         Counted {
             now: at,
             verdict,

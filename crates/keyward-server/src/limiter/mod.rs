@@ -189,9 +189,4 @@ impl Limiter {
     pub async fn flush(&self, store: &Arc<dyn Store>) {
         self.ledger.flush(store).await;
     }
-
-    /// Whether decisions are shared through Redis.
-    pub fn is_shared(&self) -> bool {
-        self.shared.is_some()
-    }
 }
