@@ -82,7 +82,8 @@ pub async fn owner(
         }
     };
     let password = passwords::generate();
-    let hash = passwords::hash(&password).map_err(|e| BootstrapError::Invalid(e.to_string()))?;
+    let hash = passwords::hash(&password, &mut passwords::Memory::default())
+        .map_err(|e| BootstrapError::Invalid(e.to_string()))?;
     let user = User {
         id: Uuid::now_v7(),
         email: OWNER_EMAIL.to_owned(),

@@ -59,7 +59,7 @@ pub async fn change(
     let current = current.to_owned();
     let matches = state
         .hashers
-        .run(move || passwords::verify(&current, &stored))
+        .run(move |memory| passwords::verify(&current, &stored, memory))
         .await?;
     if !matches {
         state.throttle.login_failed(&user.email, client).await;

@@ -46,13 +46,15 @@ pub async fn sign_in(
     // The user signing in, or else the account the email names, if any.
     let checked = state
         .hashers
-        .run(move || match found {
-            Some((user, stored)) if passwords::verify(&password, &stored) && user.enabled => {
+        .run(move |memory| match found {
+            Some((user, stored))
+                if passwords::verify(&password, &stored, memory) && user.enabled =>
+            {
                 Ok(user)
             }
             Some((user, _)) => Err(Some(user)),
             None => {
-                passwords::verify_nothing(&password);
+                passwords::verify_nothing(&password, memory);
                 Err(None)
             }
         })
@@ -135,7 +137,7 @@ pub async fn hash_password(state: &AppState, password: &str) -> ApiResult<String
     let password = password.to_owned();
     state
         .hashers
-        .run(move || passwords::hash(&password))
+        .run(move |memory| passwords::hash(&password, memory))
         .await?
         .map_err(|error| {
             tracing::error!(%error, "password hashing failed");

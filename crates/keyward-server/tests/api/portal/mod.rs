@@ -48,7 +48,7 @@ pub async fn add_user(app: &TestApp, email: &str, name: &str, role: OrgRole) -> 
         enabled: true,
         created_at: Utc::now(),
     };
-    let hash = keyward_server::passwords::hash(PASSWORD).unwrap();
+    let hash = keyward_server::passwords::hash(PASSWORD, &mut Default::default()).unwrap();
     store.create_user(&user, &hash).await.unwrap();
     store
         .add_member(org.id, user.id, role, Utc::now())
