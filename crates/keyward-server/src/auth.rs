@@ -1,6 +1,7 @@
 //! Who is calling, and may they? Credentials come from `x-api-key`,
-//! `Authorization: Api-Key …`, `Authorization: Bearer …` (keys and session
-//! tokens) or the portal's session cookie; a write made with the cookie
+//! `Authorization: Api-Key …`, `Authorization: Bearer …`, a bare
+//! `Authorization: <key>` (keys and session tokens) or the portal's session
+//! cookie; a write made with the cookie
 //! must also carry the portal's CSRF token in `X-CSRF-Token`. Route
 //! permissions are declared in handler signatures: `OrgAccess<KeysWrite>`,
 //! `TeamAccess<TeamsWrite>`.
@@ -33,9 +34,16 @@ pub fn credential(headers: &HeaderMap) -> Option<&str> {
         return value.to_str().ok().map(str::trim);
     }
     if let Some(value) = headers.get(axum::http::header::AUTHORIZATION) {
-        let (scheme, rest) = value.to_str().ok()?.trim().split_once(' ')?;
-        return (scheme.eq_ignore_ascii_case("api-key") || scheme.eq_ignore_ascii_case("bearer"))
-            .then(|| rest.trim());
+        let value = value.to_str().ok()?.trim();
+        return match value.split_once(' ') {
+            Some((scheme, rest)) => (scheme.eq_ignore_ascii_case("api-key")
+                || scheme.eq_ignore_ascii_case("bearer"))
+            .then(|| rest.trim()),
+            // The Dadosfera contract sends the key bare, with no scheme:
+            // taken only when it has a key's shape, so another scheme's
+            // lone token is never read as a key.
+            None => ApiKey::check(value).is_ok().then_some(value),
+        };
     }
     session_cookie(headers)
 }
@@ -77,7 +85,7 @@ pub async fn authenticate(
 ) -> ApiResult<Caller> {
     let Some(text) = text.filter(|t| !t.is_empty()) else {
         tracing::debug!("no credential");
-        return Err(ApiError::unauthenticated());
+        return Err(ApiError::no_credential());
     };
     match recognise(state, text, client).await {
         Err(refused) if refused.code == Code::Unauthenticated => match client {
@@ -132,7 +140,7 @@ async fn key(state: &AppState, hash: KeyHash, client: Option<IpAddr>) -> ApiResu
         }
         Outcome::Refused(refused, key) => {
             tracing::info!(key_id = %key.record.id, state = ?refused, "key refused");
-            Err(ApiError::unauthenticated())
+            Err(ApiError::key_refused(refused))
         }
         _ => {
             tracing::debug!("unknown key");

@@ -3,6 +3,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use keyward_core::model::KeyState;
 use keyward_store::StoreError;
 use serde::Serialize;
 
@@ -18,6 +19,12 @@ pub enum Code {
     InvalidPermission,
     InvalidQuery,
     Unauthenticated,
+    /// A key that was revoked, used on keyward's own API or forward-auth.
+    KeyRevoked,
+    /// A key past its expiry.
+    KeyExpired,
+    /// A key its owner disabled.
+    KeyDisabled,
     Forbidden,
     ReadOnlyKey,
     PermissionNotHeld,
@@ -54,7 +61,9 @@ impl Code {
             | Code::InvalidPermission
             | Code::KeyPolicyViolation
             | Code::WebhookUrlNotAllowed => StatusCode::UNPROCESSABLE_ENTITY,
-            Code::Unauthenticated => StatusCode::UNAUTHORIZED,
+            Code::Unauthenticated | Code::KeyRevoked | Code::KeyExpired | Code::KeyDisabled => {
+                StatusCode::UNAUTHORIZED
+            }
             Code::Forbidden | Code::ReadOnlyKey | Code::PermissionNotHeld | Code::IpNotAllowed => {
                 StatusCode::FORBIDDEN
             }
@@ -95,6 +104,47 @@ pub struct ApiError {
     pub error: Option<&'static str>,
     /// Sent as `Retry-After`, in seconds.
     pub retry_after: Option<u64>,
+    /// The RFC 6750 `error` of the `WWW-Authenticate` challenge, for a
+    /// refused credential.
+    pub bearer_error: Option<BearerError>,
+}
+
+/// Why a credential was refused, in RFC 6750's words (§3.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BearerError {
+    /// Unknown, malformed, expired, revoked, disabled or otherwise unusable.
+    InvalidToken,
+    /// Known and usable, but not for this request.
+    InsufficientScope,
+}
+
+impl BearerError {
+    fn as_str(self) -> &'static str {
+        match self {
+            BearerError::InvalidToken => "invalid_token",
+            BearerError::InsufficientScope => "insufficient_scope",
+        }
+    }
+}
+
+/// `WWW-Authenticate` naming the schemes keyward takes and, for a
+/// credential that was sent, why it was refused (RFC 6750 §3). The
+/// description is the error's message, kept to the characters a quoted
+/// `error_description` may hold.
+fn challenge(error: Option<BearerError>, message: &str) -> HeaderValue {
+    const SCHEMES: &str = r#"Api-Key realm="keyward", Bearer realm="keyward""#;
+    let Some(error) = error else {
+        return HeaderValue::from_static(SCHEMES);
+    };
+    let description: String = message
+        .chars()
+        .filter(|c| matches!(c, ' '..='~') && !matches!(c, '"' | '\\'))
+        .collect();
+    let value = format!(
+        r#"{SCHEMES}, error="{}", error_description="{description}""#,
+        error.as_str()
+    );
+    HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static(SCHEMES))
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -104,6 +154,7 @@ pub type ApiResult<T> = Result<T, ApiError>;
 const STORE_RETRY_AFTER_SECS: u64 = 5;
 
 impl ApiError {
+    /// An error; a 401 challenges with `error="invalid_token"`.
     pub fn new(code: Code, message: impl Into<String>) -> Self {
         Self {
             code,
@@ -111,7 +162,15 @@ impl ApiError {
             details: None,
             error: None,
             retry_after: None,
+            bearer_error: (code.status() == StatusCode::UNAUTHORIZED)
+                .then_some(BearerError::InvalidToken),
         }
+    }
+
+    /// Sets the RFC 6750 `error` the `WWW-Authenticate` challenge carries.
+    pub fn with_bearer_error(mut self, error: BearerError) -> Self {
+        self.bearer_error = Some(error);
+        self
     }
 
     pub fn with_details(mut self, details: serde_json::Value) -> Self {
@@ -135,6 +194,34 @@ impl ApiError {
             Code::Unauthenticated,
             "a valid API key or session token is required",
         )
+    }
+
+    /// 401 for a request that sent no credential at all: its challenge
+    /// names no error (RFC 6750 §3.1).
+    pub fn no_credential() -> Self {
+        let mut error = Self::unauthenticated();
+        error.bearer_error = None;
+        error
+    }
+
+    /// 401 for a key the caller holds but can no longer use: the holder is
+    /// told which state it is in (they have the secret; nobody else learns
+    /// anything).
+    pub fn key_refused(state: KeyState) -> Self {
+        match state {
+            KeyState::Revoked => Self::new(Code::KeyRevoked, "this API key has been revoked"),
+            KeyState::Expired => Self::new(Code::KeyExpired, "this API key has expired"),
+            KeyState::Disabled => Self::new(Code::KeyDisabled, "this API key is disabled"),
+            KeyState::Valid => Self::unauthenticated(),
+        }
+    }
+
+    /// The code as it is written in the body and `X-Keyward-Code`.
+    pub fn code_name(&self) -> String {
+        match serde_json::to_value(self.code) {
+            Ok(serde_json::Value::String(name)) => name,
+            _ => String::new(),
+        }
     }
 
     pub fn forbidden(message: impl Into<String>) -> Self {
@@ -224,6 +311,8 @@ impl From<StoreError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.code.status();
+        let challenge = (status == StatusCode::UNAUTHORIZED || self.bearer_error.is_some())
+            .then(|| challenge(self.bearer_error, &self.message));
         let body = ErrorBody {
             status_code: status.as_u16(),
             error: self
@@ -237,11 +326,10 @@ impl IntoResponse for ApiError {
         let mut response = (status, axum::Json(body)).into_response();
         // For the layers that count answers by code.
         response.extensions_mut().insert(self.code);
-        if status == StatusCode::UNAUTHORIZED {
-            response.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static(r#"Api-Key realm="keyward", Bearer realm="keyward""#),
-            );
+        if let Some(challenge) = challenge {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, challenge);
         }
         if let Some(seconds) = self.retry_after {
             response
@@ -263,5 +351,38 @@ mod tests {
         let response = error.into_response();
         assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert!(response.headers().contains_key(header::RETRY_AFTER));
+    }
+
+    fn challenge_of(error: ApiError) -> Option<String> {
+        let response = error.into_response();
+        let value = response.headers().get(header::WWW_AUTHENTICATE)?;
+        Some(value.to_str().unwrap().to_owned())
+    }
+
+    #[test]
+    fn refusals_challenge_in_rfc_6750_terms() {
+        let none = challenge_of(ApiError::no_credential()).unwrap();
+        assert_eq!(none, r#"Api-Key realm="keyward", Bearer realm="keyward""#);
+        let revoked = challenge_of(ApiError::key_refused(KeyState::Revoked)).unwrap();
+        assert!(
+            revoked.ends_with(
+                r#"error="invalid_token", error_description="this API key has been revoked""#
+            ),
+            "{revoked}"
+        );
+        let scope = ApiError::forbidden("no").with_bearer_error(BearerError::InsufficientScope);
+        assert!(
+            challenge_of(scope)
+                .unwrap()
+                .contains(r#"error="insufficient_scope""#)
+        );
+        // Other refusals don't challenge; a description can't break out of its quotes.
+        assert_eq!(challenge_of(ApiError::forbidden("no")), None);
+        let quoted = ApiError::new(Code::Unauthenticated, "a \"quoted\" \\ é word");
+        assert!(
+            challenge_of(quoted)
+                .unwrap()
+                .ends_with(r#"error_description="a quoted   word""#)
+        );
     }
 }

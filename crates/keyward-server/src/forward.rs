@@ -8,6 +8,8 @@
 //! proxy = "nginx"                   # or "traefik", "envoy"; nginx by default
 //! trusted_proxies = ["127.0.0.1/32"] # CIDRs; loopback by default
 //! default = "deny"                  # or "allow-authenticated"
+//! preflight = "pass"                # or "authenticate"; see [`Preflight`]
+//! preflight_origins = []            # origins whose preflights pass; [] is any
 //! [[forward_auth.rules]]
 //! methods = ["GET", "HEAD"]
 //! path = "/api/dataproducts/{id}"
@@ -54,6 +56,21 @@ impl fmt::Display for Proxy {
     }
 }
 
+/// What forward-auth answers a CORS preflight: an `OPTIONS` request with
+/// `Origin` and `Access-Control-Request-Method`, which browsers send
+/// before a cross-origin call and never with a credential.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Preflight {
+    /// Let it through to the upstream, which answers it with its own CORS
+    /// policy (no identity headers); a key is still needed for the call
+    /// that follows.
+    #[default]
+    Pass,
+    /// Treat it as any other request: without a key, 401.
+    Authenticate,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ForwardAuthConfig {
@@ -61,6 +78,10 @@ pub struct ForwardAuthConfig {
     /// CIDRs (or single addresses) of the proxies allowed to ask.
     pub trusted_proxies: Vec<String>,
     pub default: DefaultPolicy,
+    pub preflight: Preflight,
+    /// The origins whose preflights pass (`https://app.example.com`); empty
+    /// lets any origin's.
+    pub preflight_origins: Vec<String>,
     pub rules: Vec<RuleConfig>,
 }
 
@@ -70,6 +91,8 @@ impl Default for ForwardAuthConfig {
             proxy: Proxy::default(),
             trusted_proxies: vec!["127.0.0.0/8".into(), "::1/128".into()],
             default: DefaultPolicy::default(),
+            preflight: Preflight::default(),
+            preflight_origins: Vec::new(),
             rules: Vec::new(),
         }
     }
@@ -80,6 +103,8 @@ impl Default for ForwardAuthConfig {
 pub struct ForwardAuth {
     pub proxy: Proxy,
     trusted_proxies: Vec<IpNet>,
+    preflight: Preflight,
+    preflight_origins: Vec<String>,
     pub rules: RuleSet,
 }
 
@@ -111,9 +136,26 @@ impl ForwardAuthConfig {
                 "forward_auth.trusted_proxies must name at least one proxy's address".into(),
             );
         }
+        for (i, origin) in self.preflight_origins.iter().enumerate() {
+            // A browser's `Origin`: scheme and host, no path, no slash.
+            let is_origin = !origin.ends_with('/')
+                && Uri::try_from(origin.as_str()).is_ok_and(|uri| {
+                    uri.scheme().is_some()
+                        && uri.authority().is_some()
+                        && uri.path() == "/"
+                        && uri.query().is_none()
+                });
+            if !is_origin {
+                return Err(format!(
+                    "forward_auth.preflight_origins[{i}]: {origin:?} is not an origin such as https://app.example.com"
+                ));
+            }
+        }
         Ok(ForwardAuth {
             proxy: self.proxy,
             trusted_proxies,
+            preflight: self.preflight,
+            preflight_origins: self.preflight_origins.clone(),
             rules: RuleSet::compile(self.default, &self.rules)?,
         })
     }
@@ -187,6 +229,24 @@ impl ForwardAuth {
             .or(chain.first())
             .copied()
             .unwrap_or(peer))
+    }
+
+    /// Whether the original request is a CORS preflight the configuration
+    /// lets through without a key.
+    pub fn passes_preflight(&self, method: &str, headers: &HeaderMap) -> bool {
+        if self.preflight != Preflight::Pass
+            || !method.eq_ignore_ascii_case("OPTIONS")
+            || !headers.contains_key("access-control-request-method")
+        {
+            return false;
+        }
+        match single(headers, "origin") {
+            Ok(Some(origin)) => {
+                self.preflight_origins.is_empty()
+                    || self.preflight_origins.iter().any(|o| o == origin)
+            }
+            _ => false,
+        }
     }
 
     /// Whether `peer` may call forward-auth.

@@ -55,11 +55,24 @@ pub enum StartupError {
     Secret(#[from] SecretError),
     #[error("store: {0}")]
     Store(#[from] StoreError),
-    #[error("{address} is not available ({source}); choose another address with --listen")]
+    #[error("{}", listen_failure(.address, .cause, .flag))]
     Listen {
         address: SocketAddr,
-        source: std::io::Error,
+        cause: std::io::Error,
+        flag: &'static str,
     },
+    #[error(
+        "the data directory {} can't be created or written ({cause}); choose another with --data-dir",
+        .path.display()
+    )]
+    DataDir {
+        path: std::path::PathBuf,
+        cause: std::io::Error,
+    },
+    #[error(
+        "the database at {url} can't be reached ({cause}); check --database-url and that the database is up"
+    )]
+    Database { url: String, cause: String },
     #[error("{0}")]
     Io(#[from] std::io::Error),
     #[error("bootstrap: {0}")]
@@ -216,17 +229,72 @@ async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
     }
 }
 
-pub(crate) async fn open_store(settings: &Settings) -> Result<Arc<dyn Store>, StartupError> {
-    if let StoreLocation::Sqlite(path) = &settings.store {
-        secret::create_private_file(path)?;
+/// Says why an address can't be served, naming the flag that changes it.
+fn listen_failure(address: &SocketAddr, cause: &std::io::Error, flag: &str) -> String {
+    match cause.kind() {
+        std::io::ErrorKind::AddrInUse => {
+            format!("{address} is already in use; choose another with {flag}")
+        }
+        _ => format!("{address} can't be listened on ({cause}); choose another with {flag}"),
     }
-    Ok(keyward_store::open(&settings.store.url()).await?)
 }
 
-async fn bind(address: SocketAddr) -> Result<TcpListener, StartupError> {
+/// A store URL fit to show: without its password.
+fn shown_url(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut parsed) => {
+            let _ = parsed.set_password(None);
+            parsed.to_string()
+        }
+        Err(_) => "the configured URL".to_owned(),
+    }
+}
+
+/// The data directory, created private, and refused by name when it can't
+/// be: the first thing a start writes.
+fn create_data_dir(settings: &Settings) -> Result<(), StartupError> {
+    let refused = |error: SecretError| match error {
+        SecretError::Io { path, source } => StartupError::DataDir {
+            path: if path.starts_with(&settings.data_dir) {
+                settings.data_dir.clone()
+            } else {
+                path
+            },
+            cause: source,
+        },
+        other => other.into(),
+    };
+    secret::create_private_dir(&settings.data_dir).map_err(refused)?;
+    if let StoreLocation::Sqlite(path) = &settings.store {
+        secret::create_private_file(path).map_err(refused)?;
+    }
+    Ok(())
+}
+
+pub(crate) async fn open_store(settings: &Settings) -> Result<Arc<dyn Store>, StartupError> {
+    create_data_dir(settings)?;
+    let url = settings.store.url();
+    keyward_store::open(&url)
+        .await
+        .map_err(|error| match error {
+            StoreError::Unavailable(cause) | StoreError::Database(cause) => {
+                StartupError::Database {
+                    url: shown_url(&url),
+                    cause: cause.to_string(),
+                }
+            }
+            other => other.into(),
+        })
+}
+
+async fn bind(address: SocketAddr, flag: &'static str) -> Result<TcpListener, StartupError> {
     TcpListener::bind(address)
         .await
-        .map_err(|source| StartupError::Listen { address, source })
+        .map_err(|cause| StartupError::Listen {
+            address,
+            cause,
+            flag,
+        })
 }
 
 impl Application {
@@ -240,12 +308,11 @@ impl Application {
     ) -> Result<Self, StartupError> {
         // The port first: a start that can't serve creates nothing, so no
         // one-time secret is ever made that nobody saw.
-        let listener = bind(settings.listen).await?;
+        let listener = bind(settings.listen, "--listen").await?;
         let metrics_listener = match settings.metrics.listen {
-            Some(address) => Some(bind(address).await?),
+            Some(address) => Some(bind(address, "--metrics-listen").await?),
             None => None,
         };
-        secret::create_private_dir(&settings.data_dir)?;
         let store = open_store(&settings).await?;
         let loaded = secret::server_secret(&settings)?;
         let hasher = KeyHasher::new(&loaded.secret)
@@ -466,7 +533,6 @@ fn show_once(app: &Application, format: LogFormat) {
 pub async fn migrate(config: Config) -> Result<(), StartupError> {
     let settings = config.resolve()?;
     telemetry::init(&settings.log, settings.log_format);
-    secret::create_private_dir(&settings.data_dir)?;
     open_store(&settings).await?;
     tracing::info!("migrations applied");
     Ok(())

@@ -4,7 +4,7 @@
 
 use crate::auth::credential;
 use crate::cache::ResolvedKey;
-use crate::error::{ApiError, Code};
+use crate::error::{ApiError, BearerError, Code};
 use crate::limiter::Decision;
 use crate::state::AppState;
 use crate::verify::{self, Ask, Check, Outcome};
@@ -14,7 +14,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, MethodRouter, on};
 use keyward_core::forward_rules::{Decision as RuleDecision, DefaultPolicy};
 use keyward_core::limit_decision::Verdict;
-use keyward_core::model::KeyState;
 use std::net::SocketAddr;
 
 pub use crate::forward::PATH;
@@ -45,7 +44,26 @@ fn allowed(headers: [(&'static str, String); 4]) -> Response {
 }
 
 fn denied_by_rules() -> Response {
-    ApiError::forbidden("this key may not make that request").into_response()
+    refuse(ApiError::forbidden("this key may not make that request"))
+}
+
+/// A refusal as a proxy passes it on: the common error body, a
+/// `WWW-Authenticate` challenge with RFC 6750's `error` (`invalid_token`
+/// for a key that can't be used, `insufficient_scope` for one that may not
+/// make this request; none when no key was sent) and the code in
+/// `X-Keyward-Code`, a header nginx's `auth_request_set` can read.
+fn refuse(error: ApiError) -> Response {
+    let error = match error.code.status() {
+        StatusCode::FORBIDDEN => error.with_bearer_error(BearerError::InsufficientScope),
+        StatusCode::TOO_MANY_REQUESTS => error.with_bearer_error(BearerError::InvalidToken),
+        _ => error,
+    };
+    let code = HeaderValue::from_str(&error.code_name());
+    let mut response = error.into_response();
+    if let Ok(code) = code {
+        response.headers_mut().insert("x-keyward-code", code);
+    }
+    response
 }
 
 /// Decide whether the forwarded request may pass.
@@ -77,8 +95,11 @@ pub async fn forward(
         Ok(original) => original,
         Err(error) => return error.into_response(),
     };
+    if settings.passes_preflight(original.method, &headers) {
+        return StatusCode::OK.into_response();
+    }
     let Some(text) = credential(&headers).filter(|t| !t.is_empty()) else {
-        return ApiError::unauthenticated().into_response();
+        return refuse(ApiError::no_credential());
     };
     let decision_of_rules = settings.rules.decide(original.method, &original.path);
     let read_only_method = ["GET", "HEAD", "OPTIONS"]
@@ -128,27 +149,27 @@ pub async fn forward(
     };
     let outcome = match verify::verify_lookup(&state, lookup, &ask).await {
         Ok(outcome) => outcome,
-        Err(error) => return error.into_response(),
+        Err(error) => return refuse(error),
     };
     let (key, permitted) = match outcome {
         Outcome::Valid(key, _) => (key, true),
         Outcome::Insufficient(key) => (key, false),
-        Outcome::NotFound | Outcome::Refused(KeyState::Valid, _) => {
-            return ApiError::unauthenticated().into_response();
-        }
+        Outcome::NotFound => return refuse(ApiError::unauthenticated()),
         Outcome::Refused(refused, key) => {
             tracing::info!(key_id = %key.record.id, state = ?refused, "forward-auth refused a key");
-            return ApiError::unauthenticated().into_response();
+            return refuse(ApiError::key_refused(refused));
         }
         Outcome::IpNotAllowed(key) => {
             tracing::info!(key_id = %key.record.id, ?client, "forward-auth refused a key outside its allow-list");
-            return ApiError::ip_not_allowed().into_response();
+            return refuse(ApiError::ip_not_allowed());
         }
         Outcome::Limited(key, decision) => return limited(&key, &decision),
     };
     if key.record.read_only && !read_only_method {
-        return ApiError::new(Code::ReadOnlyKey, "a read-only key can't change anything")
-            .into_response();
+        return refuse(ApiError::new(
+            Code::ReadOnlyKey,
+            "a read-only key can't change anything",
+        ));
     }
     let no_rule = matches!(decision_of_rules, RuleDecision::NoRule);
     if !permitted || (no_rule && settings.rules.default == DefaultPolicy::Deny) {
@@ -185,14 +206,7 @@ fn limited(key: &ResolvedKey, decision: &Decision) -> Response {
     tracing::info!(key_id = %key.record.id, ?code, "forward-auth refused a limited key");
     let mut error = ApiError::new(code, message);
     error.retry_after = Some(decision.retry_after);
-    let mut response = error.into_response();
-    let code = match code {
-        Code::UsageExceeded => "USAGE_EXCEEDED",
-        _ => "RATE_LIMITED",
-    };
-    response
-        .headers_mut()
-        .insert("x-keyward-code", HeaderValue::from_static(code));
+    let mut response = refuse(error);
     rate_limit_headers(&mut response, decision);
     response
 }

@@ -27,6 +27,20 @@ async fn assert_refused(client: &Api) {
     );
 }
 
+/// A key its holder can no longer use is told why, on every route, with
+/// an RFC 6750 challenge.
+async fn assert_refused_as(client: &Api, code: &str) {
+    for path in [keys_path("acme").as_str(), ORGS, "/api-key"] {
+        let response = client.get(path).await;
+        assert_error(&response, 401, code);
+        let challenge = response.header("www-authenticate").unwrap();
+        assert!(
+            challenge.contains(r#"error="invalid_token""#),
+            "{challenge}"
+        );
+    }
+}
+
 pub async fn key_works_in_every_header(backend: Backend) {
     let app = spawn_app(&backend).await;
     let key = text(&acme_key(&app).await, "key").to_owned();
@@ -37,6 +51,10 @@ pub async fn key_works_in_every_header(backend: Backend) {
             .with_header("Authorization", &format!("{scheme} {key}"));
         assert_accepted(&client).await;
     }
+    // The Dadosfera contract's way: the key bare, with no scheme.
+    let bare = app.anonymous().with_header("Authorization", &key);
+    assert_accepted(&bare).await;
+    assert_status(&bare.get("/api-key").await, 200);
 }
 
 pub async fn missing_and_malformed_credentials_are_refused(backend: Backend) {
@@ -49,7 +67,15 @@ pub async fn missing_and_malformed_credentials_are_refused(backend: Backend) {
     for bad in ["garbage", "kw_", "", head, &broken] {
         assert_refused(&app.client_with_key(bad)).await;
     }
-    for header in ["Basic dXNlcjpwYXNz", "Bearer", &format!("Token {key}")] {
+    // A bare value is taken only when it has a key's shape.
+    for header in [
+        "Basic dXNlcjpwYXNz",
+        "Bearer",
+        &format!("Token {key}"),
+        "dXNlcjpwYXNz",
+        &broken,
+        head,
+    ] {
         assert_refused(&app.anonymous().with_header("Authorization", header)).await;
     }
     assert_refused(
@@ -85,9 +111,9 @@ pub async fn expired_key_is_refused(backend: Backend) {
     app.clock.advance(Duration::minutes(59));
     assert_accepted(&client).await;
     app.clock.advance(Duration::minutes(1));
-    assert_refused(&client).await;
+    assert_refused_as(&client, "KEY_EXPIRED").await;
     app.clock.advance(Duration::days(1));
-    assert_refused(&client).await;
+    assert_refused_as(&client, "KEY_EXPIRED").await;
     // The admin still sees it, expired.
     let read = app.admin.get(&key_path("acme", text(&created, "id"))).await;
     assert_status(&read, 200);
@@ -101,10 +127,10 @@ pub async fn disabled_key_is_refused_until_enabled(backend: Backend) {
     assert_accepted(&client).await;
     let disabled = app.admin.patch(&path, json!({ "enabled": false })).await;
     assert_status(&disabled, 200);
-    assert_refused(&client).await;
+    assert_refused_as(&client, "KEY_DISABLED").await;
     // A disabled key can't enable itself.
     let itself = client.patch(&path, json!({ "enabled": true })).await;
-    assert_error(&itself, 401, "UNAUTHENTICATED");
+    assert_error(&itself, 401, "KEY_DISABLED");
     let enabled = app.admin.patch(&path, json!({ "enabled": true })).await;
     assert_status(&enabled, 200);
     assert_accepted(&client).await;
@@ -117,9 +143,7 @@ pub async fn revoked_key_is_refused(backend: Backend) {
     assert_accepted(&client).await;
     let revoked = client.delete(&key_path("acme", text(&created, "id"))).await;
     assert_status(&revoked, 204);
-    assert_refused(&client).await;
-    assert_error(&client.get("/api-key").await, 401, "UNAUTHENTICATED");
-    assert_error(&client.get(ORGS).await, 401, "UNAUTHENTICATED");
+    assert_refused_as(&client, "KEY_REVOKED").await;
 }
 
 pub async fn key_of_another_org_is_forbidden(backend: Backend) {

@@ -20,7 +20,7 @@ use keyward_core::model::{
 };
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions, PgRow};
 use sqlx::types::Json;
-use sqlx::{PgPool, Postgres, Row};
+use sqlx::{ConnectOptions, Connection, PgPool, Postgres, Row};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -54,6 +54,13 @@ impl PostgresStore {
     /// for a connection and [`STATEMENT_TIMEOUT`] for a statement.
     pub async fn connect_with(options: PgConnectOptions) -> Result<Self> {
         let statement_timeout = format!("{}ms", STATEMENT_TIMEOUT.as_millis());
+        // One connection first: a database that can't be reached is told by
+        // its own error (refused, unknown host, wrong password), where the
+        // pool would only time out.
+        let first = tokio::time::timeout(crate::ACQUIRE_TIMEOUT, options.connect())
+            .await
+            .map_err(|_| sqlx::Error::PoolTimedOut)??;
+        first.close().await?;
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(crate::ACQUIRE_TIMEOUT)

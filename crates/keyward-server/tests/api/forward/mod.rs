@@ -4,6 +4,7 @@
 mod abuse;
 mod direct;
 mod nginx;
+mod refusals;
 mod trust;
 
 use crate::api::{keys_path, permissions_path, text};

@@ -206,6 +206,66 @@ async fn nginx_auth_request_guards_the_upstream() {
     drop(nginx);
 }
 
+fn header(response: &reqwest::Response, name: &str) -> String {
+    let values: Vec<_> = response.headers().get_all(name).iter().collect();
+    assert!(values.len() <= 1, "{name} sent {} times", values.len());
+    values
+        .first()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn refusals_reach_the_client_with_their_reason_and_preflights_reach_the_api() {
+    let f = Fixture::new().await;
+    let Some((nginx, _dir)) = behind_nginx(&f).await else {
+        return;
+    };
+    let url = format!("http://{}/api/dataproducts/42", nginx.address);
+    let http = reqwest::Client::new();
+    let full = Fixture::secret(&f.full);
+    f.revoke(&f.full).await;
+    let revoked = http
+        .get(&url)
+        .header("x-api-key", full)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), 401);
+    assert_eq!(header(&revoked, "x-keyward-code"), "KEY_REVOKED");
+    assert!(header(&revoked, "www-authenticate").contains(r#"error="invalid_token""#));
+
+    let ro = Fixture::secret(&f.read_only);
+    let write = http.put(&url).header("x-api-key", ro).send().await.unwrap();
+    assert_eq!(write.status(), 403);
+    assert_eq!(header(&write, "x-keyward-code"), "READ_ONLY_KEY");
+    assert!(header(&write, "www-authenticate").contains(r#"error="insufficient_scope""#));
+
+    // The bare key of the Dadosfera contract passes nginx too.
+    let bare = http
+        .get(&url)
+        .header("authorization", ro)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bare.status(), 200);
+    assert_eq!(header(&bare, "x-keyward-code"), "");
+
+    // A browser's preflight reaches the API, as nobody.
+    let preflight = http
+        .request(reqwest::Method::OPTIONS, &url)
+        .header("origin", "https://app.example.com")
+        .header("access-control-request-method", "PUT")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preflight.status(), 200);
+    let echoed: Value = preflight.json().await.unwrap();
+    assert_eq!(echoed["method"], "OPTIONS");
+    assert_eq!(echoed["key_id"], Value::Null);
+    drop(nginx);
+}
+
 #[tokio::test]
 async fn a_clients_forwarded_headers_dont_steer_the_decision() {
     let f = Fixture::new().await;
