@@ -70,7 +70,7 @@ pub enum StartupError {
         cause: std::io::Error,
     },
     #[error(
-        "the database at {url} can't be reached ({cause}); check --database-url and that the database is up"
+        "can't connect to the database at {url} ({cause}); check --database-url and that the database is up"
     )]
     Database { url: String, cause: String },
     #[error("{0}")]

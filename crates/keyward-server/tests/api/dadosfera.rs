@@ -167,7 +167,7 @@ pub async fn delete_revokes_at_once(backend: Backend) {
         .await;
     assert_status(&deleted, 204);
     assert_eq!(deleted.body, Value::Null);
-    assert_error(&key.get("/api-key").await, 401, "UNAUTHENTICATED");
+    assert_error(&key.get("/api-key").await, 401, "KEY_REVOKED");
     assert_eq!(client.get("/api-key").await.body, json!([]));
 }
 

@@ -27,10 +27,11 @@ async fn unverifiable_certificate_stops_start_up(backend: Backend) {
         panic!("keyward started on a certificate its root doesn't vouch for");
     };
     let message = error.to_string();
-    // e.g. "store: database error: error communicating with database:
-    // invalid peer certificate: UnknownIssuer"
+    // e.g. "can't connect to the database at postgres://…?sslmode=verify-full&…
+    // (error communicating with database: invalid peer certificate: UnknownIssuer); …"
     assert!(
-        message.starts_with("store: ") && message.contains("invalid peer certificate"),
+        message.starts_with("can't connect to the database at postgres://")
+            && message.contains("invalid peer certificate"),
         "unclear start-up error: {message}"
     );
 }

@@ -54,11 +54,7 @@ pub async fn disabling_a_user_stops_them_at_once(backend: Backend) {
     assert_eq!(verified["code"], "DISABLED", "{verified}");
     assert_eq!(verified["valid"], false);
     assert_eq!(verified["grants"], json!([]));
-    assert_error(
-        &client.get(&keys_path("acme")).await,
-        401,
-        "UNAUTHENTICATED",
-    );
+    assert_error(&client.get(&keys_path("acme")).await, 401, "KEY_DISABLED");
     assert_error(&member.api.get(ME).await, 401, "UNAUTHENTICATED");
     let refused = login(&app, "member@acme.test", PASSWORD).await;
     let unknown = login(&app, "nobody@acme.test", PASSWORD).await;
@@ -194,11 +190,7 @@ pub async fn removal_applies_on_the_next_request(backend: Backend) {
         204,
     );
     assert_eq!(verify(&app, &key, None, None).await["code"], "REVOKED");
-    assert_error(
-        &client.get(&members_path("acme")).await,
-        401,
-        "UNAUTHENTICATED",
-    );
+    assert_error(&client.get(&members_path("acme")).await, 401, "KEY_REVOKED");
     assert_error(
         &member.api.get(&members_path("acme")).await,
         403,

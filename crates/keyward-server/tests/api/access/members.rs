@@ -277,7 +277,7 @@ pub async fn removing_a_member_revokes_their_user_keys(backend: Backend) {
             .client_with_key(text(key, "key"))
             .get(&keys_path("acme"))
             .await;
-        assert_error(&refused, 401, "UNAUTHENTICATED");
+        assert_error(&refused, 401, "KEY_REVOKED");
         assert_error(
             &app.admin.get(&key_path("acme", text(key, "id"))).await,
             404,

@@ -315,12 +315,12 @@ pub async fn deleting_a_team_revokes_its_keys(backend: Backend) {
     assert_error(
         &team_client.get(&team_path("acme", &kept)).await,
         401,
-        "UNAUTHENTICATED",
+        "KEY_REVOKED",
     );
     assert_error(
         &team_client.get(&keys_path("acme")).await,
         401,
-        "UNAUTHENTICATED",
+        "KEY_REVOKED",
     );
     // The lead's own key lost the team's grants on the very next request.
     assert_code(
