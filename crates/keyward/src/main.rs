@@ -4,6 +4,7 @@
 //! the audit log.
 
 mod commands;
+mod healthcheck;
 
 use clap::{Parser, Subcommand};
 use commands::{
@@ -34,6 +35,9 @@ enum Command {
     Serve(keyward_server::Config),
     /// Apply the store's migrations, then exit.
     Migrate(keyward_server::Config),
+    /// Ask a running server whether it is ready (`/readyz` answers 200):
+    /// exit 0 if so, 1 if not; for container health checks.
+    Healthcheck(healthcheck::Healthcheck),
     /// Sign in with email and password; prints a session `token` that works
     /// as `--api-key`/`KEYWARD_API_KEY`.
     Login(RemoteArgs<Login>),
@@ -83,6 +87,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(config) => keyward_server::serve(config).await?,
         Command::Migrate(config) => keyward_server::migrate(config).await?,
+        Command::Healthcheck(command) => command.run().await?,
         Command::Login(command) => command.run().await?,
         Command::Logout(command) => command.run().await?,
         Command::Me(command) => command.run().await?,

@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod audit;
+mod healthcheck;
 mod keys;
 mod output;
 mod permissions;
