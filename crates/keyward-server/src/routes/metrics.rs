@@ -1,6 +1,6 @@
-//! `/metrics` in Prometheus' text format (see [`crate::metrics`]). With `metrics.token` set, readers must send it
-//! as a bearer token; with `metrics.listen` set, they're served on that
-//! address only.
+//! `/metrics` in Prometheus' text format (see [`crate::metrics`]). With
+//! `metrics.token` set, readers must send it as a bearer token; with
+//! `metrics.listen` set, they're served on that address only.
 
 use crate::error::{ApiError, ApiResult, Code};
 use crate::state::AppState;

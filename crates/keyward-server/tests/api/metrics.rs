@@ -10,7 +10,7 @@ use serde_json::json;
 use std::collections::BTreeSet;
 
 /// The value of the sample `series` (name and labels, exactly as served).
-fn value(metrics: &str, series: &str) -> u64 {
+pub fn value(metrics: &str, series: &str) -> u64 {
     find(metrics, series).unwrap_or_else(|| panic!("no {series} in\n{metrics}"))
 }
 
@@ -20,7 +20,7 @@ fn find(metrics: &str, series: &str) -> Option<u64> {
         .find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
 }
 
-async fn scrape(app: &TestApp) -> String {
+pub async fn scrape(app: &TestApp) -> String {
     let response = reqwest::get(format!("{}/metrics", app.address))
         .await
         .unwrap();
@@ -36,6 +36,15 @@ fn verifications(metrics: &str, code: &str, org: &str) -> Option<u64> {
     )
 }
 
+/// Verifies `key` with the admin key; the answer is 200 whatever it says.
+async fn verify(app: &TestApp, key: &str) {
+    let verified = app
+        .admin
+        .post("/api/v1/keys/verify", json!({ "key": key }))
+        .await;
+    assert_status(&verified, 200);
+}
+
 pub async fn metrics_count_verifications_and_creations(backend: Backend) {
     let app = spawn_app(&backend).await;
     let org = app.create_org("Acme").await;
@@ -44,11 +53,7 @@ pub async fn metrics_count_verifications_and_creations(backend: Backend) {
         .create_key("acme", json!({ "name": "k", "scope": "organization" }))
         .await;
     for candidate in [text(&key, "key"), "kw_nonsense"] {
-        let verified = app
-            .admin
-            .post("/api/v1/keys/verify", json!({ "key": candidate }))
-            .await;
-        assert_status(&verified, 200);
+        verify(&app, candidate).await;
     }
     let response = reqwest::get(format!("{}/metrics", app.address))
         .await
@@ -119,11 +124,7 @@ pub async fn verification_outcomes_are_labelled_by_org_up_to_the_bound(backend: 
         let org = app.create_org(name).await;
         let slug = text(&org, "slug").to_owned();
         let key = app.org_key(&slug, "k").await;
-        let verified = app
-            .admin
-            .post("/api/v1/keys/verify", json!({ "key": text(&key, "key") }))
-            .await;
-        assert_status(&verified, 200);
+        verify(&app, text(&key, "key")).await;
         orgs.push(text(&org, "id").to_owned());
     }
     let body = scrape(&app).await;
@@ -140,13 +141,6 @@ pub async fn cache_hits_and_misses_follow_lookups(backend: Backend) {
     let app = spawn_app(&backend).await;
     app.create_org("Acme").await;
     let key = app.org_key("acme", "k").await;
-    let verify = || async {
-        let verified = app
-            .admin
-            .post("/api/v1/keys/verify", json!({ "key": text(&key, "key") }))
-            .await;
-        assert_status(&verified, 200);
-    };
     let counts = |body: &str| {
         (
             value(body, "keyward_cache_hits_total"),
@@ -154,7 +148,7 @@ pub async fn cache_hits_and_misses_follow_lookups(backend: Backend) {
         )
     };
     let before = counts(&scrape(&app).await);
-    verify().await;
+    verify(&app, text(&key, "key")).await;
     let once = scrape(&app).await;
     assert_eq!(
         counts(&once),
@@ -162,7 +156,7 @@ pub async fn cache_hits_and_misses_follow_lookups(backend: Backend) {
         "the first lookup misses"
     );
     assert!(value(&once, "keyward_cache_entries") >= 1, "{once}");
-    verify().await;
+    verify(&app, text(&key, "key")).await;
     let twice = scrape(&app).await;
     assert_eq!(
         counts(&twice),
@@ -287,11 +281,7 @@ async fn busy_app() -> TestApp {
     app.create_org("Acme").await;
     let key = app.org_key("acme", "k").await;
     for candidate in [text(&key, "key"), "kw_nonsense"] {
-        let verified = app
-            .admin
-            .post("/api/v1/keys/verify", json!({ "key": candidate }))
-            .await;
-        assert_status(&verified, 200);
+        verify(&app, candidate).await;
     }
     assert_status(&app.admin.get(&keys_path("acme")).await, 200);
     app
