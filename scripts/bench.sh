@@ -231,15 +231,15 @@ walk() { # passes (0: until 19,900 keys are cached, at most 20) [server flags...
   start_server "$dir" "$@"
   wrk -t2 -c$CONNECTIONS -d3s -s "$WORK/forward.lua" "http://127.0.0.1:$PORT" -- "$WORK/one-key.txt" >/dev/null
   local before cached_before
-  before=$(rss_kb); cached_before=$(metric keyward_cached_keys)
+  before=$(rss_kb); cached_before=$(metric keyward_cache_entries)
   PASSES=0
   while [ "$PASSES" -lt "$max" ]; do
     wrk -t2 -c$CONNECTIONS -d2s -s "$WORK/walk.lua" "http://127.0.0.1:$PORT" -- "$dir/sample.txt" >/dev/null
     PASSES=$(( PASSES + 1 ))
-    [ "$passes" = 0 ] && [ "$(metric keyward_cached_keys)" -ge 19900 ] && break
+    [ "$passes" = 0 ] && [ "$(metric keyward_cache_entries)" -ge 19900 ] && break
   done
   sleep 3 # moka counts entries once its housekeeping ran; usage is flushed
-  GROWN_KB=$(( $(rss_kb) - before )); CACHED=$(( $(metric keyward_cached_keys) - cached_before ))
+  GROWN_KB=$(( $(rss_kb) - before )); CACHED=$(( $(metric keyward_cache_entries) - cached_before ))
   echo "   RSS +$(( GROWN_KB / 1024 )) MiB with $CACHED more keys cached ($PASSES passes of 2 s)"
   stop_server
 }

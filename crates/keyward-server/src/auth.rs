@@ -160,6 +160,7 @@ fn known_key(state: &AppState, text: &str) -> Option<std::sync::Arc<crate::cache
 
 /// Tells the denial recorder who is calling (a key, with its organization).
 fn seen(parts: &Parts, caller: &Caller) {
+    crate::access_log::authenticated(parts, caller);
     if let Some(slot) = parts.extensions.get::<Credential>() {
         let org = match caller {
             Caller::Key(key) => Some(key.org.id),

@@ -7,12 +7,14 @@
 //! little more than its key record.
 
 use crate::eviction::{Changes, Evict};
+use crate::metrics::OrgSlot;
 use crate::usage::Uses;
 use chrono::{DateTime, Utc};
 use keyward_core::access::{PrincipalAccess, team_resources};
 use keyward_core::key_limits::KeyLimits;
 use keyward_core::model::{Catalog, KeyRecord, KeyState, Organization};
 use keyward_core::{GrantSet, KeyHash, Resource, Scope};
+use moka::notification::RemovalCause;
 use moka::sync::Cache;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -87,6 +89,8 @@ pub struct ResolvedKey {
     /// When the record, the organization's part and the owner's part were
     /// loaded: each is current while what it holds is unchanged since.
     stamps: [u64; 3],
+    /// Where its verifications are counted: its organization's slot.
+    pub metrics_slot: OrgSlot,
 }
 
 impl ResolvedKey {
@@ -108,6 +112,7 @@ impl ResolvedKey {
             owner_name: owner.name.clone(),
             uses: Arc::default(),
             stamps: [stamp, org.stamp, owner.stamp],
+            metrics_slot: org.metrics_slot,
         }
     }
 
@@ -237,6 +242,8 @@ pub struct OrgPart {
     pub org: Arc<Organization>,
     pub catalog: Arc<Catalog>,
     stamp: u64,
+    /// Where its keys' verifications are counted.
+    metrics_slot: OrgSlot,
 }
 
 impl OrgPart {
@@ -246,6 +253,15 @@ impl OrgPart {
             org: Arc::new(org),
             catalog: Arc::new(catalog),
             stamp,
+            metrics_slot: OrgSlot::default(),
+        }
+    }
+
+    /// The part, its keys' verifications counted in `slot`.
+    pub fn counted_in(self, slot: OrgSlot) -> Self {
+        Self {
+            metrics_slot: slot,
+            ..self
         }
     }
 }
@@ -313,6 +329,25 @@ pub struct CacheStats {
     pub misses: AtomicU64,
     /// Store rounds loading a key; concurrent misses on one key share one.
     pub loads: AtomicU64,
+    /// Resolved keys dropped from memory, by cause, in the order of
+    /// [`EVICTION_CAUSES`].
+    pub evictions: [AtomicU64; 4],
+}
+
+/// Why the cache dropped a resolved key: its bound was reached, it was
+/// reloaded over (after a change retired it), removed, or expired.
+pub const EVICTION_CAUSES: [&str; 4] = ["size", "replaced", "explicit", "expired"];
+
+impl CacheStats {
+    fn evicted(&self, cause: RemovalCause) {
+        let index = match cause {
+            RemovalCause::Size => 0,
+            RemovalCause::Replaced => 1,
+            RemovalCause::Explicit => 2,
+            RemovalCause::Expired => 3,
+        };
+        self.evictions[index].fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 type Loaded = Option<Arc<ResolvedKey>>;
@@ -330,7 +365,7 @@ pub struct KeyCache {
     /// Wakes the task that tells other nodes (PostgreSQL `NOTIFY`); several
     /// changes before it runs make one announcement.
     announce: Notify,
-    pub stats: CacheStats,
+    pub stats: Arc<CacheStats>,
 }
 
 impl KeyCache {
@@ -338,12 +373,15 @@ impl KeyCache {
     /// weighs its size, and at least `max_bytes / max_entries`.
     pub fn new(max_entries: u64, max_bytes: u64) -> Self {
         let floor = (max_bytes / max_entries.max(1)).max(1);
+        let stats = Arc::new(CacheStats::default());
+        let evictions = stats.clone();
         Self {
             resolved: Cache::builder()
                 .max_capacity(max_bytes)
                 .weigher(move |_, key: &Arc<ResolvedKey>| {
                     u32::try_from((key.weight() as u64).max(floor)).unwrap_or(u32::MAX)
                 })
+                .eviction_listener(move |_, _, cause| evictions.evicted(cause))
                 .build_with_hasher(KeyHashBuilder),
             unknown: Cache::builder()
                 .max_capacity(max_entries.min(100_000))
@@ -355,12 +393,13 @@ impl KeyCache {
             loading: Mutex::default(),
             unannounced: Mutex::default(),
             announce: Notify::new(),
-            stats: CacheStats::default(),
+            stats,
         }
     }
 
-    /// Resolved keys held, approximately.
+    /// Resolved keys held, once the cache's pending bookkeeping is done.
     pub fn entries(&self) -> u64 {
+        self.resolved.run_pending_tasks();
         self.resolved.entry_count()
     }
 

@@ -170,6 +170,25 @@ pub struct MetricsConfig {
         env = "KEYWARD_METRICS_LISTEN"
     )]
     pub listen: Option<SocketAddr>,
+    /// How many organizations get a label of their own in
+    /// `keyward_verifications_total` (the first seen; later ones count as
+    /// `other`); 100 unless set, at most 10000.
+    #[arg(
+        id = "metrics_org_labels",
+        long = "metrics-org-labels",
+        env = "KEYWARD_METRICS_ORG_LABELS"
+    )]
+    pub org_labels: Option<u16>,
+}
+
+impl MetricsConfig {
+    /// The most organizations labelled on their own.
+    pub const MAX_ORG_LABELS: u16 = 10_000;
+
+    pub fn org_labels(&self) -> u16 {
+        self.org_labels
+            .unwrap_or(crate::metrics::DEFAULT_ORG_LABELS)
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -326,7 +345,14 @@ impl Config {
         let metrics = MetricsConfig {
             token: self.metrics.token.or(file.metrics.token),
             listen: self.metrics.listen.or(file.metrics.listen),
+            org_labels: self.metrics.org_labels.or(file.metrics.org_labels),
         };
+        if metrics.org_labels() > MetricsConfig::MAX_ORG_LABELS {
+            return Err(ConfigError::Invalid(format!(
+                "metrics org_labels must be at most {}",
+                MetricsConfig::MAX_ORG_LABELS
+            )));
+        }
         if metrics
             .token
             .as_ref()

@@ -1,6 +1,7 @@
 //! keyward's HTTP server: the management API, the Dadosfera contract,
 //! verification and forward-auth, over the store.
 
+pub mod access_log;
 pub mod audit_pages;
 pub mod audit_retention;
 pub mod auth;

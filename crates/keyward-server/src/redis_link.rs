@@ -7,9 +7,11 @@
 //! An outage is logged when it starts and when it ends, and each failed
 //! call is counted for `/metrics`.
 
+use prometheus_client::metrics::counter::ConstCounter;
+use prometheus_client::metrics::gauge::ConstGauge;
+use prometheus_client::registry::Registry;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{FromRedisValue, RedisResult, ScriptInvocation};
-use std::fmt::Write;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -105,23 +107,18 @@ impl RedisLink {
         self.down.load(Ordering::Acquire)
     }
 
-    pub fn write_metrics(&self, out: &mut String) {
-        let _ = writeln!(
-            out,
-            "# HELP keyward_redis_errors_total Calls to Redis that failed or timed out."
+    /// Registers its counter and gauge as they are now.
+    pub fn register_metrics(&self, registry: &mut Registry) {
+        registry.register(
+            "keyward_redis_errors",
+            "Calls to Redis that failed or timed out",
+            ConstCounter::new(self.errors.load(Ordering::Relaxed)),
         );
-        let _ = writeln!(out, "# TYPE keyward_redis_errors_total counter");
-        let _ = writeln!(
-            out,
-            "keyward_redis_errors_total {}",
-            self.errors.load(Ordering::Relaxed)
+        registry.register(
+            "keyward_redis_up",
+            "Whether the last call to Redis succeeded",
+            ConstGauge::new(i64::from(!self.is_down())),
         );
-        let _ = writeln!(
-            out,
-            "# HELP keyward_redis_up Whether the last call to Redis succeeded."
-        );
-        let _ = writeln!(out, "# TYPE keyward_redis_up gauge");
-        let _ = writeln!(out, "keyward_redis_up {}", u8::from(!self.is_down()));
     }
 }
 

@@ -13,6 +13,7 @@ use crate::eviction::Evict;
 use crate::leaks::LeakIntake;
 use crate::limiter::Limiter;
 use crate::metrics::Metrics;
+use crate::metrics::http as http_metrics;
 use crate::openapi::ApiDoc;
 use crate::passwords::Hashers;
 use crate::redis_link::RedisLink;
@@ -179,6 +180,10 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             health::count_unreachable,
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            http_metrics::observe,
+        ))
         .layer(TraceLayer::new_for_http())
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
@@ -212,7 +217,7 @@ pub(crate) fn assemble(
         admin,
         cache: KeyCache::new(CACHE_CAPACITY, settings.cache_max_bytes),
         usage: UsageRecorder::default(),
-        metrics: Metrics::default(),
+        metrics: Metrics::new(settings.metrics.org_labels()),
         health: StoreHealth::new(settings.stale_if_error),
         outbox: crate::webhooks::Outbox::default(),
         settings,
@@ -428,6 +433,7 @@ async fn watch_changes(state: AppState) {
                 heard_state.health.set_hearing(true);
             }
             Heard::Change(payload) => {
+                heard_state.metrics.notification_received();
                 for change in Evict::parse_payload(Some(payload)) {
                     heard_state.cache.retire_local(change);
                 }

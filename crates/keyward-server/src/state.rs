@@ -4,7 +4,7 @@ use crate::cache::{KeyCache, OrgPart, OwnerPart, ResolvedKey, ScopeGrants};
 use crate::config::Settings;
 use crate::leaks::LeakIntake;
 use crate::limiter::Limiter;
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, StoreOp};
 use crate::passwords::Hashers;
 use crate::redis_link::RedisLink;
 use crate::store_health::StoreHealth;
@@ -76,8 +76,12 @@ impl AppState {
             id: record.owner_id,
         };
         let owner = self
-            .store
-            .principal_access(record.organization_id, principal)
+            .metrics
+            .timed(
+                StoreOp::PrincipalAccess,
+                self.store
+                    .principal_access(record.organization_id, principal),
+            )
             .await?;
         Ok(ScopeGrants::of_principal(owner, catalog))
     }
@@ -112,7 +116,10 @@ impl AppState {
     /// parts from memory when they are current.
     async fn resolve_key(&self, hash: &KeyHash) -> Result<Option<Arc<ResolvedKey>>, StoreError> {
         let stamp = self.cache.now();
-        let Some(record) = self.store.key_by_hash(hash).await? else {
+        let found = self
+            .metrics
+            .timed(StoreOp::KeyByHash, self.store.key_by_hash(hash));
+        let Some(record) = found.await? else {
             return Ok(None);
         };
         let Some(org) = self.org_part(record.organization_id).await? else {
@@ -129,11 +136,19 @@ impl AppState {
             return Ok(Some(part));
         }
         let stamp = self.cache.now();
-        let Some(org) = self.store.org_by_id(id).await? else {
+        let found = self
+            .metrics
+            .timed(StoreOp::OrgById, self.store.org_by_id(id));
+        let Some(org) = found.await? else {
             return Ok(None);
         };
-        let catalog = self.store.catalog(id).await?;
-        Ok(Some(self.cache.put_org(OrgPart::new(org, catalog, stamp))))
+        let catalog = self
+            .metrics
+            .timed(StoreOp::Catalog, self.store.catalog(id))
+            .await?;
+        let slot = self.metrics.verifications.slot_of(id);
+        let part = OrgPart::new(org, catalog, stamp).counted_in(slot);
+        Ok(Some(self.cache.put_org(part)))
     }
 
     async fn owner_part(
@@ -147,7 +162,10 @@ impl AppState {
         }
         let stamp = self.cache.now();
         let scope = self.scope_grants(record, &org.catalog).await?;
-        let name = self.owner_name(record, &org.org).await?;
+        let name = self
+            .metrics
+            .timed(StoreOp::OwnerName, self.owner_name(record, &org.org))
+            .await?;
         Ok(self
             .cache
             .put_owner(org_id, owner, OwnerPart::new(scope, name, org, stamp)))

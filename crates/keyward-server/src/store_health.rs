@@ -3,7 +3,9 @@
 //! An outage is logged once when it starts and once when it ends.
 
 use keyward_store::{Store, StoreError};
-use std::fmt::Write;
+use prometheus_client::metrics::counter::ConstCounter;
+use prometheus_client::metrics::gauge::ConstGauge;
+use prometheus_client::registry::Registry;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -124,45 +126,38 @@ impl StoreHealth {
         }
     }
 
-    /// The counters in Prometheus' text format.
-    pub fn write_to(&self, out: &mut String) {
+    /// Registers the counters and gauges as they are now.
+    pub fn register(&self, registry: &mut Registry) {
         let counters = [
             (
-                "keyward_store_errors_total",
-                "counter",
-                "Store calls on the verification path and probes that failed.",
-                self.errors.load(Ordering::Relaxed),
+                "keyward_store_errors",
+                "Store calls on the verification path and probes that failed",
+                &self.errors,
             ),
             (
-                "keyward_stale_answers_total",
-                "counter",
-                "Verifications answered from memory while the store could not be reached.",
-                self.stale_served.load(Ordering::Relaxed),
+                "keyward_stale_answers",
+                "Verifications answered from memory while the store could not be reached",
+                &self.stale_served,
             ),
             (
-                "keyward_store_unavailable_answers_total",
-                "counter",
-                "Requests answered 503 STORE_UNAVAILABLE.",
-                self.unavailable_answers.load(Ordering::Relaxed),
-            ),
-            (
-                "keyward_unheard_seconds",
-                "gauge",
-                "Seconds since this node last heard every change (0 while it does).",
-                self.unheard_for().as_secs(),
-            ),
-            (
-                "keyward_store_up",
-                "gauge",
-                "1 while the store answers, 0 during an outage.",
-                u64::from(!self.is_down()),
+                "keyward_store_unavailable_answers",
+                "Requests answered 503 STORE_UNAVAILABLE",
+                &self.unavailable_answers,
             ),
         ];
-        for (name, kind, help, value) in counters {
-            let _ = writeln!(out, "# HELP {name} {help}");
-            let _ = writeln!(out, "# TYPE {name} {kind}");
-            let _ = writeln!(out, "{name} {value}");
+        for (name, help, count) in counters {
+            registry.register(name, help, ConstCounter::new(count.load(Ordering::Relaxed)));
         }
+        registry.register(
+            "keyward_unheard_seconds",
+            "Seconds since this node last heard every change (0 while it does)",
+            ConstGauge::new(self.unheard_for().as_secs_f64()),
+        );
+        registry.register(
+            "keyward_store_up",
+            "1 while the store answers, 0 during an outage",
+            ConstGauge::new(i64::from(!self.is_down())),
+        );
     }
 }
 

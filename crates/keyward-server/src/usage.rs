@@ -8,9 +8,9 @@
 use chrono::{DateTime, Utc};
 use keyward_store::{KeyUsage, Store, StoreError};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use uuid::Uuid;
 
 pub const FLUSH_INTERVAL: Duration = Duration::from_secs(2);
@@ -22,11 +22,25 @@ pub struct Uses {
     last_ms: AtomicI64,
 }
 
-#[derive(Default)]
 pub struct UsageRecorder {
     dirty: Mutex<Vec<(Uuid, Arc<Uses>)>>,
     /// What the store refused, by key.
     unwritten: Mutex<HashMap<Uuid, KeyUsage>>,
+    /// When the oldest use not yet written was listed, in milliseconds
+    /// after `started` plus one; 0 while every use is written.
+    pending_since: AtomicU64,
+    started: Instant,
+}
+
+impl Default for UsageRecorder {
+    fn default() -> Self {
+        Self {
+            dirty: Mutex::default(),
+            unwritten: Mutex::default(),
+            pending_since: AtomicU64::new(0),
+            started: Instant::now(),
+        }
+    }
 }
 
 impl UsageRecorder {
@@ -34,10 +48,28 @@ impl UsageRecorder {
         uses.last_ms
             .fetch_max(at.timestamp_millis(), Ordering::Relaxed);
         if uses.count.fetch_add(1, Ordering::AcqRel) == 0 {
-            self.dirty
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .push((key_id, uses.clone()));
+            let mut dirty = self.dirty.lock().unwrap_or_else(PoisonError::into_inner);
+            dirty.push((key_id, uses.clone()));
+            let now = self.now_mark();
+            let _ =
+                self.pending_since
+                    .compare_exchange(0, now, Ordering::AcqRel, Ordering::Relaxed);
+        }
+    }
+
+    /// The moment now, as `pending_since` holds it (never 0).
+    fn now_mark(&self) -> u64 {
+        u64::try_from(self.started.elapsed().as_millis())
+            .unwrap_or(u64::MAX - 1)
+            .saturating_add(1)
+    }
+
+    /// How long the oldest use not yet written to the store has waited:
+    /// zero while everything is written.
+    pub fn unwritten_for(&self) -> Duration {
+        match self.pending_since.load(Ordering::Acquire) {
+            0 => Duration::ZERO,
+            since => Duration::from_millis(self.now_mark().saturating_sub(since)),
         }
     }
 
@@ -69,8 +101,10 @@ impl UsageRecorder {
 
     /// Writes what has gathered; on failure it is kept for the next try.
     pub async fn flush(&self, store: &Arc<dyn Store>) {
+        let taken_at = self.now_mark();
         let batch = self.take();
         if batch.is_empty() {
+            self.written(taken_at);
             return;
         }
         if let Err(error) = store.record_usage(&batch).await {
@@ -79,7 +113,17 @@ impl UsageRecorder {
                 tracing::warn!(%error, keys = batch.len(), "writing key usage failed; will retry");
             }
             self.keep(batch);
+            return;
         }
+        self.written(taken_at);
+    }
+
+    /// What was taken at `taken_at` is written: uses listed since, if any,
+    /// are the oldest waiting.
+    fn written(&self, taken_at: u64) {
+        let dirty = self.dirty.lock().unwrap_or_else(PoisonError::into_inner);
+        let pending = if dirty.is_empty() { 0 } else { taken_at };
+        self.pending_since.store(pending, Ordering::Release);
     }
 
     /// Keeps a batch the store refused for the next flush.
@@ -127,6 +171,21 @@ mod tests {
         assert!(recorder.take().is_empty());
         recorder.record(id, &uses, t0);
         assert_eq!(recorder.take()[0].count, 1);
+    }
+
+    #[test]
+    fn the_wait_of_unwritten_usage_starts_with_the_first_use() {
+        let recorder = UsageRecorder::default();
+        assert_eq!(recorder.unwritten_for(), Duration::ZERO);
+        let (id, uses) = (Uuid::now_v7(), Arc::new(Uses::default()));
+        recorder.record(id, &uses, Utc::now());
+        std::thread::sleep(Duration::from_millis(20));
+        let waited = recorder.unwritten_for();
+        assert!(waited >= Duration::from_millis(20), "{waited:?}");
+        let taken_at = recorder.now_mark();
+        recorder.take();
+        recorder.written(taken_at);
+        assert_eq!(recorder.unwritten_for(), Duration::ZERO);
     }
 
     #[test]

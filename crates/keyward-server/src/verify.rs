@@ -7,7 +7,7 @@
 use crate::cache::ResolvedKey;
 use crate::error::{ApiError, ApiResult};
 use crate::limiter::Decision;
-use crate::metrics::Verdict;
+use crate::metrics::{OrgSlot, Verdict};
 use crate::state::AppState;
 use keyward_core::limit_decision;
 use keyward_core::model::KeyState;
@@ -50,6 +50,20 @@ impl Outcome {
                 limit_decision::Verdict::UsageExceeded => Verdict::UsageExceeded,
                 _ => Verdict::RateLimited,
             },
+        }
+    }
+}
+
+impl Outcome {
+    /// Where the answer is counted: the key's organization's slot.
+    pub fn org_slot(&self) -> OrgSlot {
+        match self {
+            Outcome::NotFound => OrgSlot::NONE,
+            Outcome::Refused(_, key)
+            | Outcome::IpNotAllowed(key)
+            | Outcome::Insufficient(key)
+            | Outcome::Limited(key, _)
+            | Outcome::Valid(key, _) => key.metrics_slot,
         }
     }
 }
@@ -198,6 +212,8 @@ pub async fn verify_lookup(state: &AppState, lookup: Lookup, ask: &Ask<'_>) -> A
         },
         other => other,
     };
-    state.metrics.verified(outcome.verdict());
+    state
+        .metrics
+        .verified(outcome.org_slot(), outcome.verdict());
     Ok(outcome)
 }

@@ -1,7 +1,6 @@
-//! `/metrics` in Prometheus' text format: verification answers, keys
-//! created, and the cache. With `metrics.token` set, readers must send it
-//! as a bearer token; with `metrics.listen` set, they're served on that
-//! address only.
+//! `/metrics` in Prometheus' text format (see [`crate::metrics`]). With
+//! `metrics.token` set, readers must send it as a bearer token; with
+//! `metrics.listen` set, they're served on that address only.
 
 use crate::error::{ApiError, ApiResult, Code};
 use crate::state::AppState;
@@ -10,8 +9,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
-use std::fmt::Write;
-use std::sync::atomic::Ordering;
+use prometheus_client::encoding::prometheus_text;
 use subtle::ConstantTimeEq;
 
 /// The router of the separate metrics listener: `/metrics` and nothing else.
@@ -50,39 +48,7 @@ pub async fn metrics(
             "send the metrics token as `Authorization: Bearer …`",
         ));
     }
-    let mut out = String::new();
-    state.metrics.write_to(&mut out);
-    state.health.write_to(&mut out);
-    if let Some(redis) = &state.redis {
-        redis.write_metrics(&mut out);
-    }
-    let _ = writeln!(
-        out,
-        "# HELP keyward_cached_keys Keys held in the verification cache."
-    );
-    let _ = writeln!(out, "# TYPE keyward_cached_keys gauge");
-    let _ = writeln!(out, "keyward_cached_keys {}", state.cache.entries());
-    let stats = &state.cache.stats;
-    for (name, help, counter) in [
-        ("hits", "Key lookups answered from memory.", &stats.hits),
-        (
-            "misses",
-            "Key lookups not answered from memory.",
-            &stats.misses,
-        ),
-        (
-            "loads",
-            "Store rounds loading a key (concurrent misses on one key share one).",
-            &stats.loads,
-        ),
-    ] {
-        let _ = writeln!(out, "# HELP keyward_cache_{name}_total {help}");
-        let _ = writeln!(out, "# TYPE keyward_cache_{name}_total counter");
-        let _ = writeln!(
-            out,
-            "keyward_cache_{name}_total {}",
-            counter.load(Ordering::Relaxed)
-        );
-    }
-    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out))
+    let out = crate::metrics::scrape::render(&state)
+        .map_err(|_| ApiError::new(Code::Internal, "the metrics could not be written"))?;
+    Ok(([(header::CONTENT_TYPE, prometheus_text::CONTENT_TYPE)], out))
 }

@@ -7,6 +7,7 @@ use crate::assertions::assert_status;
 use crate::backend::{self, Backend, Kind};
 use crate::eviction::answered_from_memory;
 use crate::helpers::{TestApp, spawn_app_with};
+use crate::metrics::{scrape, value};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
@@ -68,6 +69,8 @@ async fn revocation_reaches_the_other_node(backend: Backend) {
         );
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
+    let heard = value(&scrape(&b).await, "keyward_notifications_received_total");
+    assert!(heard >= 1, "the second node counts what it heard: {heard}");
 }
 
 /// Polls `app` until `key` answers `code` (a change made on another node
