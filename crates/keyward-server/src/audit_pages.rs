@@ -18,6 +18,7 @@ pub const NDJSON: &str = "application/x-ndjson";
 #[serde(deny_unknown_fields)]
 pub struct ListParams {
     /// One action (`key.revoked`) or every action on a resource (`key.*`).
+    #[param(pattern = r"^([a-z_]+\.([a-z_]+|\*))?$", max_length = 64)]
     pub action: Option<String>,
     /// Events by this actor (a user, key or service account id).
     pub actor_id: Option<String>,
@@ -33,6 +34,9 @@ pub struct ListParams {
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
+    #[param(
+        pattern = r"^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})?$"
+    )]
     pub cursor: Option<String>,
 }
 

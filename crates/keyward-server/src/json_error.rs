@@ -12,10 +12,51 @@ use serde_path_to_error::{Path, Segment};
 /// body of the wrong shape VALIDATION_FAILED (422) naming the field.
 pub fn from_slice<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     let mut deserializer = serde_json::Deserializer::from_slice(body);
-    let value = serde_path_to_error::deserialize(&mut deserializer)
-        .map_err(|e| shape_error(&field_path(e.path()), e.inner()))?;
+    let value = match serde_path_to_error::deserialize(&mut deserializer) {
+        Ok(value) => value,
+        Err(e) if e.inner().is_data() => {
+            return with_integral_numbers(body)
+                .ok_or_else(|| shape_error(&field_path(e.path()), e.inner()));
+        }
+        Err(e) => return Err(shape_error(&field_path(e.path()), e.inner())),
+    };
     deserializer.end().map_err(|e| shape_error("", &e))?;
     Ok(value)
+}
+
+/// JSON has one number type, and JSON Schema counts `1.0` as the integer
+/// 1: a body refused only because an integer came written as a float is
+/// read again with such numbers as integers.
+fn with_integral_numbers<T: DeserializeOwned>(body: &[u8]) -> Option<T> {
+    let mut value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    if !integral_floats_to_integers(&mut value) {
+        return None;
+    }
+    serde_json::from_value(value).ok()
+}
+
+/// Rewrites every float with no fraction (within the range a double holds
+/// exactly) as an integer; whether it rewrote any.
+fn integral_floats_to_integers(value: &mut serde_json::Value) -> bool {
+    use serde_json::Value;
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    match value {
+        Value::Number(n) if n.is_f64() => match n.as_f64() {
+            #[allow(clippy::cast_possible_truncation)]
+            Some(f) if f.fract() == 0.0 && f.abs() <= EXACT => {
+                *value = Value::from(f as i64);
+                true
+            }
+            _ => false,
+        },
+        Value::Array(items) => items
+            .iter_mut()
+            .fold(false, |any, item| integral_floats_to_integers(item) | any),
+        Value::Object(fields) => fields
+            .values_mut()
+            .fold(false, |any, item| integral_floats_to_integers(item) | any),
+        _ => false,
+    }
 }
 
 fn shape_error(path: &str, error: &serde_json::Error) -> ApiError {
@@ -25,12 +66,26 @@ fn shape_error(path: &str, error: &serde_json::Error) -> ApiError {
             format!("the body is not valid JSON: {}", bare(error)),
         );
     }
-    let (field, message) = describe(path, &bare(error));
+    let (field, message) = describe(&printable(path), &printable(&bare(error)));
     let error = ApiError::new(Code::ValidationFailed, message);
     match field {
         Some(field) => error.with_details(json!({ "field": field })),
         None => error,
     }
+}
+
+/// `text` with its control characters escaped (`\u{6}`): field names come
+/// from the request.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// serde_json's message without its ` at line 1 column 5` suffix.
@@ -170,6 +225,20 @@ mod tests {
         assert_eq!(
             e.message,
             "nmae is not a field here; expected name, limits, tags"
+        );
+    }
+
+    #[test]
+    fn an_integer_may_be_written_as_a_float() {
+        #[derive(Debug, Deserialize)]
+        struct Count {
+            n: u32,
+        }
+        let count = from_slice::<Count>(br#"{"n": 7.0}"#).unwrap();
+        assert_eq!(count.n, 7);
+        assert_eq!(
+            from_slice::<Count>(br#"{"n": 7.5}"#).unwrap_err().message,
+            "n must be u32"
         );
     }
 

@@ -3,8 +3,12 @@
 
 use crate::error::{Code, ErrorBody};
 use serde_json::{Map, Value};
+use utoipa::openapi::Ref;
 use utoipa::openapi::RefOr;
-use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::openapi::schema::{
+    AnyOfBuilder, ArrayBuilder, KnownFormat, ObjectBuilder, OneOfBuilder, Schema, SchemaFormat,
+    Type,
+};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa::{PartialSchema, ToSchema};
@@ -24,7 +28,7 @@ pub const REFUSED: &str = "Refused, in the common error body: `code` says why \
                        `Authorization: …`."
     ),
     paths(crate::routes::forward::forward),
-    components(schemas(ErrorBody, Code)),
+    components(schemas(ErrorBody, Code, JsonValue)),
     modifiers(&Security),
     security(("api_key" = []), ("bearer" = []), ("bare_key" = []))
 )]
@@ -118,6 +122,92 @@ string_schema!(
     r"^[a-z0-9_.-]{1,64}:[a-z0-9_.-]{1,64}( AND [a-z0-9_.-]{1,64}:[a-z0-9_.-]{1,64})*$",
     4096
 );
+
+string_schema!(
+    /// `keyward_core::Resource`.
+    ResourceSchema,
+    "`*` (everything), an exact path (`datasets/42`) or a prefix ending in `/*` \
+     (`teams/7/*`); segments of letters, digits, `_`, `-`, `.` and `:`",
+    r"^(\*|[A-Za-z0-9_.:-]+(/[A-Za-z0-9_.:-]+)*(/\*)?)$",
+    200
+);
+
+/// An IPv4 or IPv6 address.
+pub struct IpAddress;
+
+impl PartialSchema for IpAddress {
+    fn schema() -> RefOr<Schema> {
+        OneOfBuilder::new()
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .format(Some(SchemaFormat::KnownFormat(KnownFormat::Ipv4))),
+            )
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .format(Some(SchemaFormat::KnownFormat(KnownFormat::Ipv6))),
+            )
+            .description(Some("An IPv4 or IPv6 address"))
+            .into()
+    }
+}
+
+impl ToSchema for IpAddress {}
+
+/// A string a request may hold anywhere (see [`FREE_TEXT`]).
+fn free_text() -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(FREE_TEXT))
+}
+
+/// An object whose names are free text and whose values are [`JsonValue`]s.
+fn free_object() -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .property_names(Some(free_text()))
+        .additional_properties(Some(Ref::from_schema_name("JsonValue")))
+}
+
+/// Any JSON value a request may carry: its strings and names free text.
+pub struct JsonValue;
+
+impl PartialSchema for JsonValue {
+    fn schema() -> RefOr<Schema> {
+        let any = |t| ObjectBuilder::new().schema_type(t);
+        AnyOfBuilder::new()
+            .item(any(Type::Null))
+            .item(any(Type::Boolean))
+            .item(any(Type::Number))
+            .item(free_text())
+            .item(ArrayBuilder::new().items(Ref::from_schema_name("JsonValue")))
+            .item(free_object())
+            .description(Some(
+                "Any JSON value; strings and names hold no control character but tab, \
+                 line feed and carriage return",
+            ))
+            .into()
+    }
+}
+
+impl ToSchema for JsonValue {}
+
+/// A key's metadata: free-form JSON kept with it.
+pub struct Metadata;
+
+impl PartialSchema for Metadata {
+    fn schema() -> RefOr<Schema> {
+        free_object()
+            .description(Some(
+                "Free-form JSON object kept with the key and returned by verification; \
+                 at most 4096 bytes as JSON and 8 levels deep",
+            ))
+            .into()
+    }
+}
+
+impl ToSchema for Metadata {}
 
 const METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",

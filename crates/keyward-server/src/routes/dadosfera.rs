@@ -56,6 +56,7 @@ pub struct DadosferaCreatedKey {
 pub struct DadosferaCreateRequest {
     /// Permission ids from `GET /permissions`; at least one, at most 256.
     #[serde(deserialize_with = "crate::bounds::key_permissions")]
+    #[schema(min_items = 1, max_items = 256)]
     pub permissions: Vec<i64>,
     #[schema(value_type = Option<Label>)]
     pub name: Option<String>,

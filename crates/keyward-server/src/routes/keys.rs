@@ -5,7 +5,7 @@ use super::views::{KeyPage, KeyView, PermissionRef};
 use crate::auth::{KeysRead, OrgAccess, OrgMember};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery, double_option};
-use crate::openapi::{Label, REFUSED};
+use crate::openapi::{Label, Metadata, REFUSED};
 use crate::ops::key_limits::LimitsInput;
 use crate::ops::keys::{self, KeyRoll, KeySpec, KeyUpdate};
 use crate::ops::rules::parse_id;
@@ -49,13 +49,13 @@ pub struct CreateKeyRequest {
     /// Narrows the key: permission ids, names, or `{permission, resource}`;
     /// at most 256.
     #[serde(default, deserialize_with = "crate::bounds::optional_key_permissions")]
-    #[schema(value_type = Option<Vec<PermissionRef>>)]
+    #[schema(value_type = Option<Vec<PermissionRef>>, min_items = 1, max_items = 256)]
     pub permissions: Option<Vec<Value>>,
     pub expires_at: Option<DateTime<Utc>>,
     /// Free-form JSON kept with the key and returned by verification; at
     /// most 4096 bytes as JSON and 8 levels deep.
     #[serde(default, deserialize_with = "crate::bounds::metadata")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<Metadata>)]
     pub metadata: Option<Map<String, Value>>,
     /// Required for `team` keys.
     pub team_id: Option<Uuid>,
@@ -67,6 +67,7 @@ pub struct CreateKeyRequest {
     pub credits: Option<Credits>,
     /// Addresses and CIDRs the key may be used from, at most 100; any
     /// address when absent or empty.
+    #[schema(max_items = 100)]
     pub allowed_ips: Option<Vec<String>>,
 }
 
@@ -82,14 +83,14 @@ pub struct UpdateKeyRequest {
     /// Free-form JSON kept with the key and returned by verification; at
     /// most 4096 bytes as JSON and 8 levels deep.
     #[serde(default, deserialize_with = "crate::bounds::metadata")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<Metadata>)]
     pub metadata: Option<Map<String, Value>>,
     /// A read-only key holds only read-only permissions.
     pub read_only: Option<bool>,
     /// New explicit permissions, as at creation (at least one, each held
     /// by the caller), or `null` for all of the scope's rights.
     #[serde(default, deserialize_with = "crate::bounds::changed_key_permissions")]
-    #[schema(value_type = Option<Vec<PermissionRef>>)]
+    #[schema(value_type = Option<Vec<PermissionRef>>, min_items = 1, max_items = 256)]
     pub permissions: Option<Option<Vec<Value>>>,
     /// New rate limits (at most 5); `[]` takes them away.
     pub ratelimits: Option<Vec<RateLimit>>,
@@ -97,6 +98,7 @@ pub struct UpdateKeyRequest {
     #[serde(default, deserialize_with = "double_option")]
     pub credits: Option<Option<Credits>>,
     /// New allowed addresses (at most 100); `[]` allows any.
+    #[schema(max_items = 100)]
     pub allowed_ips: Option<Vec<String>>,
 }
 
@@ -115,6 +117,7 @@ pub struct RollKeyRequest {
     /// The new key's credits; the old key's stored balance if absent.
     pub credits: Option<Credits>,
     /// The new key's allowed addresses; the old key's if absent.
+    #[schema(max_items = 100)]
     pub allowed_ips: Option<Vec<String>>,
 }
 
@@ -125,6 +128,9 @@ pub struct ListParams {
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
+    #[param(
+        pattern = r"^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})?$"
+    )]
     pub cursor: Option<String>,
     /// Only keys expiring within this many days from now, 1 to 3650 (not
     /// yet expired).

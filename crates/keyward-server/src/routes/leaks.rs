@@ -163,6 +163,9 @@ fn revoke_request(headers: &HeaderMap, body: &[u8]) -> ApiResult<RevokeRequest> 
         )));
     }
     crate::extract::check_line("token", &request.token)?;
+    if let Some(hint) = &request.token_type_hint {
+        crate::extract::check_line("token_type_hint", hint)?;
+    }
     Ok(request)
 }
 

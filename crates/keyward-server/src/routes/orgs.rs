@@ -20,8 +20,10 @@ pub struct CreateOrgRequest {
     #[schema(value_type = Label)]
     pub name: String,
     /// Lowercase letters, digits and dashes; derived from the name if absent.
+    #[schema(pattern = "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")]
     pub slug: Option<String>,
     /// 2 to 12 lowercase letters or digits; `kw` if absent.
+    #[schema(pattern = "^[a-z0-9]{2,12}$")]
     pub key_prefix: Option<String>,
 }
 
@@ -30,6 +32,7 @@ pub struct CreateOrgRequest {
 pub struct UpdateOrgRequest {
     #[schema(value_type = Option<Label>)]
     pub name: Option<String>,
+    #[schema(pattern = "^[a-z0-9]{2,12}$")]
     pub key_prefix: Option<String>,
     /// The rule for the organization's keys' expiry (owners only); it
     /// replaces the current one whole.

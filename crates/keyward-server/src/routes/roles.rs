@@ -24,7 +24,7 @@ pub struct CreateRoleRequest {
     pub description: Option<String>,
     /// Permission ids, names, or `{permission, resource}` objects; at most 256.
     #[serde(deserialize_with = "crate::bounds::role_grants")]
-    #[schema(value_type = Vec<PermissionRef>)]
+    #[schema(value_type = Vec<PermissionRef>, min_items = 1, max_items = 256)]
     pub grants: Vec<Value>,
 }
 
@@ -36,7 +36,7 @@ pub struct UpdateRoleRequest {
     pub description: Option<String>,
     /// Replaces the role's grants; at most 256.
     #[serde(default, deserialize_with = "crate::bounds::optional_role_grants")]
-    #[schema(value_type = Option<Vec<PermissionRef>>)]
+    #[schema(value_type = Option<Vec<PermissionRef>>, min_items = 1, max_items = 256)]
     pub grants: Option<Vec<Value>>,
 }
 /// The organization's custom roles.

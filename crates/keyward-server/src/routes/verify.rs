@@ -6,7 +6,7 @@ use crate::ctx::Caller;
 use crate::error::{ApiError, ApiResult, Code, ErrorBody};
 use crate::extract::ApiJson;
 use crate::limiter::Decision;
-use crate::openapi::{PermissionQuerySchema, REFUSED};
+use crate::openapi::{IpAddress, PermissionQuerySchema, REFUSED, ResourceSchema};
 use crate::state::AppState;
 use crate::verify::{self, Ask, Check, Outcome};
 use axum::extract::FromRequestParts;
@@ -32,9 +32,11 @@ pub struct VerifyRequest {
     #[schema(value_type = Option<PermissionQuerySchema>)]
     pub permission: Option<String>,
     /// The resource the permission is asked about; `*` by default.
+    #[schema(value_type = Option<ResourceSchema>)]
     pub resource: Option<String>,
     /// The client's address: required for a key with `allowed_ips`
     /// (without it such a key answers `IP_NOT_ALLOWED`).
+    #[schema(value_type = Option<IpAddress>)]
     pub ip: Option<String>,
     /// Credits this verification costs a key that has credits: 0 checks
     /// without consuming; 1 if absent.

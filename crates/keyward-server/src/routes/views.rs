@@ -8,8 +8,8 @@ use keyward_core::leak_policy::LeakPolicy;
 use keyward_core::model::{KeyGrant, KeyRecord, Organization, Permission};
 use serde::Serialize;
 use serde_json::{Map, Value};
-use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
+use utoipa::openapi::{Ref, RefOr};
 use utoipa::{PartialSchema, ToSchema};
 use uuid::Uuid;
 
@@ -38,12 +38,13 @@ impl PartialSchema for PermissionRef {
         let on_resource = ObjectBuilder::new()
             .property("permission", id_or_name())
             .required("permission")
-            .property(
-                "resource",
+            .property("resource", crate::openapi::ResourceSchema::schema())
+            .property_names(Some(
                 ObjectBuilder::new()
                     .schema_type(Type::String)
-                    .description(Some("`*`, an exact path or a prefix ending in `/*`")),
-            )
+                    .pattern(Some(crate::openapi::FREE_TEXT)),
+            ))
+            .additional_properties(Some(Ref::from_schema_name("JsonValue")))
             .description(Some("A permission on a resource"));
         id_or_name()
             .item(on_resource)

@@ -150,6 +150,7 @@ pub struct DeliveryParams {
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
+    #[param(pattern = r"^(-?[0-9]{1,18})?$")]
     pub cursor: Option<String>,
 }
 
