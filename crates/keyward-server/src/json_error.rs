@@ -140,7 +140,13 @@ fn describe(path: &str, message: &str) -> (Option<String>, String) {
         return (Some(name.clone()), format!("{name} is required"));
     }
     if let Some(rest) = message.strip_prefix("unknown field ") {
-        let name = child(path, quoted(rest).unwrap_or(rest));
+        // serde's path already ends at the unknown field.
+        let field = quoted(rest).unwrap_or(rest);
+        let name = if path == field || path.ends_with(&format!(".{field}")) {
+            path.to_owned()
+        } else {
+            child(path, field)
+        };
         let allowed = rest
             .split_once(", expected ")
             .map(|(_, allowed)| format!("; expected {}", allowed.replace('`', "")))
@@ -224,7 +230,7 @@ mod tests {
         let e = refused(r#"{"name":"a","nmae":"b"}"#);
         assert_eq!(
             e.message,
-            "nmae is not a field here; expected name, limits, tags"
+            "nmae is not a field here; expected one of name, limits, tags"
         );
     }
 

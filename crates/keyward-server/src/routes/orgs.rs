@@ -39,6 +39,7 @@ pub struct UpdateOrgRequest {
     pub key_policy: Option<KeyPolicyRequest>,
     /// What a leak report does to the organization's keys (owners only):
     /// `revoke`, `disable` or `notify`.
+    #[schema(value_type = Option<keyward_core::leak_policy::LeakPolicy>)]
     pub leak_policy: Option<String>,
 }
 
@@ -49,6 +50,7 @@ pub struct KeyPolicyRequest {
     /// expiry gets the latest, one asking later is refused. `null` for no
     /// limit.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 3650)]
     pub max_lifetime_days: Option<u32>,
     /// Keys must have an expiry.
     #[serde(default)]
