@@ -40,6 +40,7 @@ pub struct VerifyRequest {
     pub ip: Option<String>,
     /// Credits this verification costs a key that has credits: 0 checks
     /// without consuming; 1 if absent.
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
     pub cost: Option<i64>,
 }
 
