@@ -160,7 +160,8 @@ fn describe(path: &str, message: &str) -> (Option<String>, String) {
         let allowed = rest
             .split_once(", expected ")
             .map_or_else(String::new, |(_, a)| a.replace('`', ""));
-        return (field, format!("{subject} must be {allowed}"));
+        let given = quoted(rest).unwrap_or(rest);
+        return (field, format!("{subject} must be {allowed}, not {given:?}"));
     }
     let expected = ["invalid type: ", "invalid value: ", "invalid length "]
         .iter()
