@@ -153,8 +153,12 @@ string_enum! {
 /// One side of an event: `{type, id, name}`. `name` is the label at the
 /// time of the event, so the log still reads after a rename or deletion.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Party<K> {
+    /// For an actor `user`, `key`, `admin`, `system` or `key_holder`; for a
+    /// target the kind of record (`key`, `member`, `organization`, …).
     #[serde(rename = "type")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub kind: K,
     pub id: String,
     pub name: String,
@@ -169,6 +173,7 @@ pub type Target = Party<String>;
 
 /// One entry of the audit log: a committed change or a denied attempt.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditEvent {
     pub id: Uuid,
     /// Kept to the millisecond, as the stores keep it and the hash covers it.
@@ -176,14 +181,19 @@ pub struct AuditEvent {
     /// `None` for events outside any organization (creating or deleting
     /// one with the admin key); they form a chain of their own.
     pub organization_id: Option<Uuid>,
+    /// `<resource>.<verb>`, such as `key.revoked`.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "key.revoked"))]
     pub action: Action,
     pub outcome: Outcome,
     pub actor: Actor,
     pub target: Option<Target>,
     pub request_id: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub ip: Option<IpAddr>,
     pub user_agent: Option<String>,
-    /// What changed, as a JSON object. Never a secret.
+    /// What changed, as a JSON object whose fields depend on the action.
+    /// Never a secret.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub details: serde_json::Map<String, serde_json::Value>,
 }
 

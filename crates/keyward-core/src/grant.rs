@@ -97,8 +97,13 @@ impl<'de> Deserialize<'de> for Resource {
 
 /// A permission on a resource.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Grant {
+    /// The permission's name, such as `datasets:read`.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub permission: PermissionName,
+    /// `*`, an exact path (`datasets/42`) or a prefix (`teams/7/*`).
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub resource: Resource,
 }
 

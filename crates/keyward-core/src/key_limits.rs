@@ -39,8 +39,13 @@ fn refuse(message: impl Into<String>) -> LimitsError {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RateLimit {
+    /// 1 to 64 letters, digits, `_`, `-` or `.`.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[A-Za-z0-9_.-]{1,64}$"))]
     pub name: String,
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1_000_000))]
     pub limit: u64,
+    /// 1000 (a second) to 86400000 (a day).
+    #[cfg_attr(feature = "openapi", schema(minimum = 1_000, maximum = 86_400_000))]
     pub duration_ms: u64,
 }
 
@@ -159,8 +164,14 @@ pub enum RefillInterval {
 #[serde(deny_unknown_fields)]
 pub struct Refill {
     pub interval: RefillInterval,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(minimum = 1, maximum = 1_000_000_000_000_i64)
+    )]
     pub amount: i64,
+    /// Monthly refills only: the day of the month, 1 to 31.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 31))]
     pub refill_day: Option<u32>,
 }
 
@@ -242,6 +253,10 @@ fn midnight(date: NaiveDate) -> DateTime<Utc> {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Credits {
+    #[cfg_attr(
+        feature = "openapi",
+        schema(minimum = 0, maximum = 1_000_000_000_000_i64)
+    )]
     pub remaining: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refill: Option<Refill>,

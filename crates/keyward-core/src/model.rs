@@ -138,9 +138,14 @@ impl Catalog {
 
 /// A key's explicit grant, with the catalog id of its permission.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct KeyGrant {
     pub id: i64,
+    /// The permission's name, such as `datasets:read`.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub name: PermissionName,
+    /// `*`, an exact path (`datasets/42`) or a prefix (`teams/7/*`).
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub resource: Resource,
 }
 

@@ -14,39 +14,47 @@ pub const PAGE_DEFAULT: u32 = 50;
 pub const NDJSON: &str = "application/x-ndjson";
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListParams {
     /// One action (`key.revoked`) or every action on a resource (`key.*`).
+    #[param(pattern = r"^([a-z_]+\.([a-z_]+|\*))?$", max_length = 64)]
     pub action: Option<String>,
     /// Events by this actor (a user, key or service account id).
     pub actor_id: Option<String>,
     /// Events about this target.
     pub target_id: Option<String>,
     /// Events at or after this time (RFC 3339).
+    #[param(format = DateTime)]
     pub since: Option<String>,
     /// Events before this time (RFC 3339).
+    #[param(format = DateTime)]
     pub until: Option<String>,
     /// Page size, 1 to 100 (default 50).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
+    #[param(
+        pattern = r"^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})?$"
+    )]
     pub cursor: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ExportParams {
     /// Events at or after this time (RFC 3339).
+    #[param(format = DateTime)]
     pub since: Option<String>,
     /// Events before this time (RFC 3339).
+    #[param(format = DateTime)]
     pub until: Option<String>,
 }
 
 /// A page of the audit log, newest first.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AuditPage {
-    /// Events: `{id, at, organization_id, action, outcome, actor {type, id,
-    /// name}, target {type, id, name}, request_id, ip, user_agent, details}`.
-    #[schema(value_type = Vec<Object>)]
     pub items: Vec<AuditEvent>,
     /// Pass as `cursor` for the next page; `null` on the last one.
     pub next_cursor: Option<String>,

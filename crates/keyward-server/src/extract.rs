@@ -9,7 +9,7 @@
 
 use crate::error::{ApiError, ApiResult, Code};
 use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, JsonRejection};
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{FromRequest, FromRequestParts, Query, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
@@ -86,7 +86,7 @@ fn json_has_control(body: &[u8]) -> bool {
 /// Deserializes a JSON request body the way [`ApiJson`] does, with its
 /// checks and errors; public so fuzzing reaches the same code.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
-    let axum::Json(value) = axum::Json::<T>::from_bytes(body).map_err(reject)?;
+    let value = crate::json_error::from_slice(body)?;
     if json_has_control(body) {
         return Err(control_error("a string in the body"));
     }
@@ -158,14 +158,6 @@ fn body_rejection(rejection: BytesRejection) -> ApiError {
         );
     }
     ApiError::new(Code::BadRequest, rejection.body_text())
-}
-
-fn reject(rejection: JsonRejection) -> ApiError {
-    let code = match rejection {
-        JsonRejection::JsonDataError(_) => Code::ValidationFailed,
-        _ => Code::MalformedJson,
-    };
-    ApiError::new(code, rejection.body_text())
 }
 
 impl<T: Serialize> IntoResponse for ApiJson<T> {

@@ -17,6 +17,7 @@ pub mod error;
 pub mod eviction;
 pub mod extract;
 pub mod forward;
+pub mod json_error;
 pub mod leaks;
 pub mod limiter;
 pub mod metrics;

@@ -166,28 +166,31 @@ pub fn router(state: AppState) -> Router {
         None => api.routes(routes!(metrics::metrics)),
     };
     let (api, openapi) = api.split_for_parts();
-    api.merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi))
-        .merge(crate::portal::router())
-        .fallback(not_found)
-        .method_not_allowed_fallback(routes::method_not_allowed)
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            crate::ops::denials::record_denials,
-        ))
-        .layer(axum::middleware::from_fn(crate::extract::decodable_path))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            health::count_unreachable,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            http_metrics::observe,
-        ))
-        .layer(TraceLayer::new_for_http())
-        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
-        .with_state(state)
+    api.merge(
+        SwaggerUi::new("/api/docs")
+            .external_url_unchecked("/api/openapi.json", crate::openapi::finish(&openapi)),
+    )
+    .merge(crate::portal::router())
+    .fallback(not_found)
+    .method_not_allowed_fallback(routes::method_not_allowed)
+    .layer(DefaultBodyLimit::max(BODY_LIMIT))
+    .layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        crate::ops::denials::record_denials,
+    ))
+    .layer(axum::middleware::from_fn(crate::extract::decodable_path))
+    .layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        health::count_unreachable,
+    ))
+    .layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        http_metrics::observe,
+    ))
+    .layer(TraceLayer::new_for_http())
+    .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+    .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+    .with_state(state)
 }
 
 /// The state requests are served with, around an opened store.

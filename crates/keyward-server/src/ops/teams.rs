@@ -77,10 +77,9 @@ pub async fn put_member(
         role,
     };
     ensure_hands_out(state, team.organization_id, &ctx.grants, handout).await?;
+    // A user outside the organization is, to it, no user at all.
     let Some(member) = state.store.member(team.organization_id, user).await? else {
-        return Err(ApiError::validation(format!(
-            "user {user} is not a member of this organization"
-        )));
+        return Err(not_found("user", raw));
     };
     let team_id = team.id;
     let change = Change::new(TEAM_MEMBER_ADDED, Some(team.organization_id))

@@ -8,6 +8,7 @@ use crate::audit_pages::{AuditPage, ChainView, ExportParams, ListParams, NDJSON,
 use crate::auth::{AdminOnly, AuditRead, OrgAccess};
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery};
+use crate::openapi::REFUSED;
 use crate::state::AppState;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
@@ -59,9 +60,10 @@ async fn check(state: &AppState, org: Option<Uuid>) -> ApiResult<ApiJson<ChainVi
 }
 
 /// List an organization's audit events, newest first.
-#[utoipa::path(get, path = "/api/v1/orgs/{org}/audit", tag = "audit",
+#[utoipa::path(get, operation_id = "listOrgAuditEvents", path = "/api/v1/orgs/{org}/audit", tag = "audit",
     params(("org" = String, Path, description = "Organization id or slug"), ListParams),
-    responses((status = 200, body = AuditPage), (status = "4XX", body = ErrorBody)))]
+    security(("api_key" = []), ("bearer" = []), ("bare_key" = [])),
+    responses((status = 200, body = AuditPage, description = "One page of the organization's audit events, newest first"), (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn list(
     State(state): State<AppState>,
     access: OrgAccess<AuditRead>,
@@ -72,11 +74,12 @@ pub async fn list(
 }
 
 /// Export an organization's audit events, oldest first, as JSON Lines.
-#[utoipa::path(get, path = "/api/v1/orgs/{org}/audit/export", tag = "audit",
+#[utoipa::path(get, operation_id = "exportOrgAuditEvents", path = "/api/v1/orgs/{org}/audit/export", tag = "audit",
     params(("org" = String, Path, description = "Organization id or slug"), ExportParams),
+    security(("api_key" = []), ("bearer" = []), ("bare_key" = [])),
     responses((status = 200, content_type = "application/x-ndjson", body = String,
         description = "One audit event as JSON a line"),
-        (status = "4XX", body = ErrorBody)))]
+        (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn export(
     State(state): State<AppState>,
     access: OrgAccess<AuditRead>,
@@ -86,9 +89,10 @@ pub async fn export(
 }
 
 /// Check an organization's audit hash chain.
-#[utoipa::path(get, path = "/api/v1/orgs/{org}/audit/verify", tag = "audit",
+#[utoipa::path(get, operation_id = "verifyOrgAuditChain", path = "/api/v1/orgs/{org}/audit/verify", tag = "audit",
     params(("org" = String, Path, description = "Organization id or slug")),
-    responses((status = 200, body = ChainView), (status = "4XX", body = ErrorBody)))]
+    security(("api_key" = []), ("bearer" = []), ("bare_key" = [])),
+    responses((status = 200, body = ChainView, description = "Whether the organization's audit hash chain is intact"), (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn verify(
     State(state): State<AppState>,
     access: OrgAccess<AuditRead>,
@@ -98,9 +102,10 @@ pub async fn verify(
 
 /// List the organization-less audit events (organizations created and
 /// deleted), newest first (admin key only).
-#[utoipa::path(get, path = "/api/v1/audit", tag = "audit",
+#[utoipa::path(get, operation_id = "listAuditEvents", path = "/api/v1/audit", tag = "audit",
     params(ListParams),
-    responses((status = 200, body = AuditPage), (status = "4XX", body = ErrorBody)))]
+    security(("api_key" = []), ("bearer" = []), ("bare_key" = [])),
+    responses((status = 200, body = AuditPage, description = "One page of audit events, newest first"), (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn list_org_less(
     State(state): State<AppState>,
     _: AdminOnly,
@@ -112,11 +117,12 @@ pub async fn list_org_less(
 
 /// Export the organization-less audit events, oldest first, as JSON Lines
 /// (admin key only).
-#[utoipa::path(get, path = "/api/v1/audit/export", tag = "audit",
+#[utoipa::path(get, operation_id = "exportAuditEvents", path = "/api/v1/audit/export", tag = "audit",
     params(ExportParams),
+    security(("api_key" = []), ("bearer" = []), ("bare_key" = [])),
     responses((status = 200, content_type = "application/x-ndjson", body = String,
         description = "One audit event as JSON a line"),
-        (status = "4XX", body = ErrorBody)))]
+        (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn export_org_less(
     State(state): State<AppState>,
     _: AdminOnly,
@@ -126,8 +132,9 @@ pub async fn export_org_less(
 }
 
 /// Check the organization-less audit hash chain (admin key only).
-#[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit",
-    responses((status = 200, body = ChainView), (status = "4XX", body = ErrorBody)))]
+#[utoipa::path(get, operation_id = "verifyAuditChain", path = "/api/v1/audit/verify", tag = "audit",
+    security(("api_key" = []), ("bearer" = []), ("bare_key" = [])),
+    responses((status = 200, body = ChainView, description = "Whether the audit hash chain is intact"), (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn verify_org_less(
     State(state): State<AppState>,
     _: AdminOnly,

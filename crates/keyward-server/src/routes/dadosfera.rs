@@ -4,6 +4,8 @@
 use super::views::PermissionView;
 use crate::auth::{KeysRead, OrgAccess, OrgMember, OrgRead};
 use crate::error::{ApiError, ApiResult, Code, ErrorBody};
+use crate::openapi::{Label, REFUSED};
+
 use crate::extract::ApiJson;
 use crate::ops::keys::{self, KeySpec};
 use crate::state::AppState;
@@ -19,6 +21,11 @@ use uuid::Uuid;
 
 /// Dadosfera lists keys in one response; the key limit bounds its size.
 const LIST_MAX: u32 = 10_000;
+
+/// The Dadosfera routes act on the caller's organization; the admin key
+/// names one.
+const ORG_HEADER: &str = "The organization (id or slug): required with the admin key, \
+                          optional for a key (it must be the key's own)";
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DadosferaPermission {
@@ -49,7 +56,9 @@ pub struct DadosferaCreatedKey {
 pub struct DadosferaCreateRequest {
     /// Permission ids from `GET /permissions`; at least one, at most 256.
     #[serde(deserialize_with = "crate::bounds::key_permissions")]
+    #[schema(min_items = 1, max_items = 256)]
     pub permissions: Vec<i64>,
+    #[schema(value_type = Option<Label>)]
     pub name: Option<String>,
 }
 
@@ -64,8 +73,10 @@ fn permissions_of(k: &KeyRecord) -> Vec<DadosferaPermission> {
 }
 
 /// List the organization's live keys, masked.
-#[utoipa::path(get, path = "/api-key", tag = "dadosfera",
-    responses((status = 200, body = Vec<DadosferaKey>), (status = "4XX", body = ErrorBody)))]
+#[utoipa::path(get, operation_id = "listDadosferaKeys", path = "/api-key", tag = "dadosfera",
+    params(("X-Keyward-Org" = Option<String>, Header, description = ORG_HEADER)),
+    security(("api_key" = []), ("bearer" = []), ("bare_key" = [])),
+    responses((status = 200, body = Vec<DadosferaKey>, description = "The organization's live keys, masked"), (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn list(
     State(state): State<AppState>,
     access: OrgAccess<KeysRead>,
@@ -85,9 +96,11 @@ pub async fn list(
 }
 
 /// Create an organization key with the given permissions.
-#[utoipa::path(post, path = "/api-key", tag = "dadosfera",
+#[utoipa::path(post, operation_id = "createDadosferaKey", path = "/api-key", tag = "dadosfera",
+    params(("X-Keyward-Org" = Option<String>, Header, description = ORG_HEADER)),
     request_body = DadosferaCreateRequest,
-    responses((status = 201, body = DadosferaCreatedKey), (status = "4XX", body = ErrorBody)))]
+    security(("api_key" = []), ("bearer" = []), ("bare_key" = [])),
+    responses((status = 201, body = DadosferaCreatedKey, description = "The new key, its secret shown this once"), (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn create(
     State(state): State<AppState>,
     member: OrgMember,
@@ -123,9 +136,10 @@ pub async fn create(
 }
 
 /// Revoke a key at once.
-#[utoipa::path(delete, path = "/api-key/{id}", tag = "dadosfera",
-    params(("id" = String, Path)),
-    responses((status = 204), (status = 404, body = ErrorBody)))]
+#[utoipa::path(delete, operation_id = "deleteDadosferaKey", path = "/api-key/{id}", tag = "dadosfera",
+    params(("id" = String, Path), ("X-Keyward-Org" = Option<String>, Header, description = ORG_HEADER)),
+    security(("api_key" = []), ("bearer" = []), ("bare_key" = [])),
+    responses((status = 204, description = "The key is revoked"), (status = 404, body = ErrorBody, description = "No live key of the organization has that id"), (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn delete(
     State(state): State<AppState>,
     member: OrgMember,
@@ -144,8 +158,10 @@ pub async fn delete(
 }
 
 /// The permission catalog.
-#[utoipa::path(get, path = "/permissions", tag = "dadosfera",
-    responses((status = 200, body = Vec<PermissionView>), (status = "4XX", body = ErrorBody)))]
+#[utoipa::path(get, operation_id = "listDadosferaPermissions", path = "/permissions", tag = "dadosfera",
+    params(("X-Keyward-Org" = Option<String>, Header, description = ORG_HEADER)),
+    security(("api_key" = []), ("bearer" = []), ("bare_key" = [])),
+    responses((status = 200, body = Vec<PermissionView>, description = "The organization's permission catalog"), (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn permissions(
     State(state): State<AppState>,
     access: OrgAccess<OrgRead>,

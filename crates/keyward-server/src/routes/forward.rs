@@ -4,7 +4,7 @@
 
 use crate::auth::credential;
 use crate::cache::ResolvedKey;
-use crate::error::{ApiError, BearerError, Code};
+use crate::error::{ApiError, BearerError, Code, ErrorBody};
 use crate::limiter::Decision;
 use crate::state::AppState;
 use crate::verify::{self, Ask, Check, Outcome};
@@ -67,18 +67,59 @@ fn refuse(error: ApiError) -> Response {
 }
 
 /// Decide whether the forwarded request may pass.
-#[utoipa::path(method(get, head, post, put, patch, delete, options),
+///
+/// The proxy sends the client's credential as it came (`x-api-key`,
+/// `Authorization: Api-Key …`, `Bearer …` or the bare key) and the original
+/// request in its dialect's headers: nginx `X-Original-Method` and
+/// `X-Original-URI`; Traefik `X-Forwarded-Method` and `X-Forwarded-Uri`;
+/// Envoy this request's own method and the original path appended to this
+/// one (`/api/v1/auth/forward/<path>`), the client's address in
+/// `X-Envoy-External-Address`. The parameters below are nginx's, the
+/// default (`forward_auth.proxy`); another dialect's headers than the
+/// configured one's are a 400. Only peers in
+/// `forward_auth.trusted_proxies` are answered.
+#[utoipa::path(method(get, head, post, put, patch, delete, options), operation_id = "forwardAuth",
     path = "/api/v1/auth/forward", tag = "verification",
-    responses((status = 200, description = "allowed; identity in X-Keyward-* headers"),
-              (status = 400, description = "the original request is missing, ambiguous or in another proxy's headers",
-               body = crate::error::ErrorBody),
-              (status = 401, body = crate::error::ErrorBody),
-              (status = 403, description = "not allowed (IP_NOT_ALLOWED: the client's address is outside the key's allow-list), or the caller is not a trusted proxy",
-               body = crate::error::ErrorBody),
-              (status = 429, description = "RATE_LIMITED or USAGE_EXCEEDED (also in X-Keyward-Code), with Retry-After and the RateLimit-Policy and RateLimit headers",
-               body = crate::error::ErrorBody),
-              (status = 503, description = "STORE_UNAVAILABLE: the key is not in memory, or was cached longer than stale_if_error ago, and the store can't be reached",
-               body = crate::error::ErrorBody)))]
+    params(
+        ("X-Original-Method" = String, Header, pattern = r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",
+         description = "nginx (the default dialect): the original request's method"),
+        ("X-Original-URI" = String, Header,
+         pattern = r"^/([^\x00-\x1f\x7f-\xff\\%?#]|%(2[0-9A-Da-d]|[346][0-9A-Fa-f]|5[0-9ABD-Fabd-f]|7[0-9A-Ea-e]))*([?#][\x20-\x7e]*)?$",
+         description = "nginx (the default dialect): the original request's path and query. \
+                        The path is matched in its canonical form (RFC 3986 §6.2.2); one \
+                        servers could read in two ways (an encoded slash, backslash or dot \
+                        segment, a control character) is a 400"),
+        ("X-Real-IP" = Option<String>, Header, description = "nginx: the client's address, for keys with an allow-list"),
+        ("X-Forwarded-For" = Option<String>, Header,
+         description = "The client's address when the dialect's own header is absent: the last entry that is not a trusted proxy"),
+    ),
+    security(("api_key" = []), ("bearer" = []), ("bare_key" = [])),
+    responses(
+        (status = 200, description = "Allowed; who asked is in the X-Keyward-* headers",
+         headers(
+            ("X-Keyward-Key-Id" = String, description = "The key's id, or `admin`"),
+            ("X-Keyward-Org" = String, description = "The key's organization id; empty for the admin key"),
+            ("X-Keyward-Principal" = String, description = "`<scope>:<owner id>`, or `admin`"),
+            ("X-Keyward-Scope" = String, description = "The key's scope, with `:read_only` for a read-only key"),
+         )),
+        (status = 400, description = "The original request is missing, ambiguous or in another proxy's headers, or a client address header is not an address",
+         body = ErrorBody),
+        (status = 401, description = "No credential, or one keyward does not accept (unknown, revoked, expired, disabled)",
+         body = ErrorBody,
+         headers(("WWW-Authenticate" = String, description = "The schemes a key may be sent in"))),
+        (status = 403, description = "Not allowed: the rules refuse the request, the key is read-only and the method writes, the client's address is outside the key's allow-list (IP_NOT_ALLOWED), or the caller is not a trusted proxy",
+         body = ErrorBody),
+        (status = 429, description = "RATE_LIMITED or USAGE_EXCEEDED",
+         body = ErrorBody,
+         headers(
+            ("X-Keyward-Code" = String, description = "`RATE_LIMITED` or `USAGE_EXCEEDED`"),
+            ("Retry-After" = u64, description = "Seconds until the request may pass"),
+            ("RateLimit-Policy" = String, description = "`\"name\";q=limit;w=seconds`, one item a rate limit"),
+            ("RateLimit" = String, description = "`\"name\";r=remaining;t=seconds`, one item a rate limit"),
+         )),
+        (status = 503, description = "STORE_UNAVAILABLE: the key is not in memory, or was cached longer than stale_if_error ago, and the store can't be reached",
+         body = ErrorBody,
+         headers(("Retry-After" = u64, description = "Seconds to wait before asking again")))))]
 pub async fn forward(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,

@@ -4,6 +4,7 @@
 use crate::auth::{OrgAccess, RolesRead, RolesWrite};
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::ApiJson;
+use crate::openapi::{Label, REFUSED};
 use crate::ops::groups::{self, NewGroup, principal_from_path};
 use crate::ops::roles::role_or_404;
 use crate::state::AppState;
@@ -19,7 +20,7 @@ use uuid::Uuid;
 pub struct GroupMemberRequest {
     /// `user` or `service_account`.
     #[serde(rename = "type")]
-    #[schema(value_type = String, example = "user")]
+    #[schema(value_type = PrincipalKind)]
     pub kind: PrincipalKind,
     pub id: Uuid,
 }
@@ -28,6 +29,7 @@ pub struct GroupMemberRequest {
 #[serde(deny_unknown_fields)]
 pub struct CreateGroupRequest {
     /// Unique in the organization, at most 200 characters.
+    #[schema(value_type = Label)]
     pub name: String,
     /// Ids of the organization's roles the group carries; at most 256.
     #[serde(default, deserialize_with = "crate::bounds::group_list")]
@@ -40,13 +42,15 @@ pub struct CreateGroupRequest {
 #[serde(deny_unknown_fields)]
 pub struct RenameGroupRequest {
     /// Unique in the organization, at most 200 characters.
+    #[schema(value_type = Label)]
     pub name: String,
 }
 
 /// The organization's groups.
-#[utoipa::path(get, path = "/api/v1/orgs/{org}/groups", tag = "groups",
+#[utoipa::path(get, operation_id = "listGroups", path = "/api/v1/orgs/{org}/groups", tag = "groups",
     params(("org" = String, Path, description = "Organization id or slug")),
-    responses((status = 200, body = Vec<Object>), (status = "4XX", body = ErrorBody)))]
+    security(("api_key" = []), ("bearer" = []), ("bare_key" = [])),
+    responses((status = 200, body = Vec<Group>, description = "The organization's groups"), (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn list(
     State(state): State<AppState>,
     access: OrgAccess<RolesRead>,
@@ -55,10 +59,11 @@ pub async fn list(
 }
 
 /// Create a group; the caller must hold every grant of its roles.
-#[utoipa::path(post, path = "/api/v1/orgs/{org}/groups", tag = "groups",
+#[utoipa::path(post, operation_id = "createGroup", path = "/api/v1/orgs/{org}/groups", tag = "groups",
     params(("org" = String, Path, description = "Organization id or slug")),
     request_body = CreateGroupRequest,
-    responses((status = 201, body = Object), (status = "4XX", body = ErrorBody)))]
+    security(("api_key" = []), ("bearer" = []), ("bare_key" = [])),
+    responses((status = 201, body = Group, description = "The new group"), (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn create(
     State(state): State<AppState>,
     access: OrgAccess<RolesWrite>,
@@ -80,9 +85,10 @@ pub async fn create(
     Ok((StatusCode::CREATED, ApiJson(group)))
 }
 /// Read a group, its roles and its members.
-#[utoipa::path(get, path = "/api/v1/orgs/{org}/groups/{group}", tag = "groups",
+#[utoipa::path(get, operation_id = "getGroup", path = "/api/v1/orgs/{org}/groups/{group}", tag = "groups",
     params(("org" = String, Path), ("group" = Uuid, Path)),
-    responses((status = 200, body = Object), (status = "4XX", body = ErrorBody)))]
+    security(("api_key" = []), ("bearer" = []), ("bare_key" = [])),
+    responses((status = 200, body = Group, description = "The group"), (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn get(
     State(state): State<AppState>,
     access: OrgAccess<RolesRead>,
@@ -94,10 +100,11 @@ pub async fn get(
 }
 
 /// Rename a group; its roles and members stay as they are.
-#[utoipa::path(patch, path = "/api/v1/orgs/{org}/groups/{group}", tag = "groups",
+#[utoipa::path(patch, operation_id = "renameGroup", path = "/api/v1/orgs/{org}/groups/{group}", tag = "groups",
     params(("org" = String, Path), ("group" = Uuid, Path)),
     request_body = RenameGroupRequest,
-    responses((status = 200, body = Object), (status = "4XX", body = ErrorBody)))]
+    security(("api_key" = []), ("bearer" = []), ("bare_key" = [])),
+    responses((status = 200, body = Group, description = "The renamed group"), (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn rename(
     State(state): State<AppState>,
     access: OrgAccess<RolesWrite>,
@@ -110,9 +117,10 @@ pub async fn rename(
 }
 
 /// Delete a group; its members lose the roles it carried.
-#[utoipa::path(delete, path = "/api/v1/orgs/{org}/groups/{group}", tag = "groups",
+#[utoipa::path(delete, operation_id = "deleteGroup", path = "/api/v1/orgs/{org}/groups/{group}", tag = "groups",
     params(("org" = String, Path), ("group" = Uuid, Path)),
-    responses((status = 204), (status = "4XX", body = ErrorBody)))]
+    security(("api_key" = []), ("bearer" = []), ("bare_key" = [])),
+    responses((status = 204, description = "The group is deleted"), (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn delete(
     State(state): State<AppState>,
     access: OrgAccess<RolesWrite>,
@@ -122,9 +130,10 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 /// Give the group a role; the caller must hold the role's grants.
-#[utoipa::path(put, path = "/api/v1/orgs/{org}/groups/{group}/roles/{role}", tag = "groups",
+#[utoipa::path(put, operation_id = "addGroupRole", path = "/api/v1/orgs/{org}/groups/{group}/roles/{role}", tag = "groups",
     params(("org" = String, Path), ("group" = Uuid, Path), ("role" = Uuid, Path)),
-    responses((status = 204), (status = "4XX", body = ErrorBody)))]
+    security(("api_key" = []), ("bearer" = []), ("bare_key" = [])),
+    responses((status = 204, description = "The group holds the role"), (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn put_role(
     State(state): State<AppState>,
     access: OrgAccess<RolesWrite>,
@@ -137,9 +146,10 @@ pub async fn put_role(
 }
 
 /// Take a role from the group.
-#[utoipa::path(delete, path = "/api/v1/orgs/{org}/groups/{group}/roles/{role}", tag = "groups",
+#[utoipa::path(delete, operation_id = "removeGroupRole", path = "/api/v1/orgs/{org}/groups/{group}/roles/{role}", tag = "groups",
     params(("org" = String, Path), ("group" = Uuid, Path), ("role" = Uuid, Path)),
-    responses((status = 204), (status = "4XX", body = ErrorBody)))]
+    security(("api_key" = []), ("bearer" = []), ("bare_key" = [])),
+    responses((status = 204, description = "The group no longer holds the role"), (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn remove_role(
     State(state): State<AppState>,
     access: OrgAccess<RolesWrite>,
@@ -152,10 +162,11 @@ pub async fn remove_role(
 
 /// Add a user or service account of the organization to the group; the
 /// caller must hold the grants of all the group's roles.
-#[utoipa::path(put, path = "/api/v1/orgs/{org}/groups/{group}/members/{type}/{id}", tag = "groups",
+#[utoipa::path(put, operation_id = "addGroupMember", path = "/api/v1/orgs/{org}/groups/{group}/members/{type}/{id}", tag = "groups",
     params(("org" = String, Path), ("group" = Uuid, Path),
         ("type" = String, Path, description = "`user` or `service_account`"), ("id" = Uuid, Path)),
-    responses((status = 204), (status = "4XX", body = ErrorBody)))]
+    security(("api_key" = []), ("bearer" = []), ("bare_key" = [])),
+    responses((status = 204, description = "The principal is a member of the group"), (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn put_member(
     State(state): State<AppState>,
     access: OrgAccess<RolesWrite>,
@@ -168,10 +179,11 @@ pub async fn put_member(
 }
 
 /// Remove a member from the group.
-#[utoipa::path(delete, path = "/api/v1/orgs/{org}/groups/{group}/members/{type}/{id}", tag = "groups",
+#[utoipa::path(delete, operation_id = "removeGroupMember", path = "/api/v1/orgs/{org}/groups/{group}/members/{type}/{id}", tag = "groups",
     params(("org" = String, Path), ("group" = Uuid, Path),
         ("type" = String, Path, description = "`user` or `service_account`"), ("id" = Uuid, Path)),
-    responses((status = 204), (status = "4XX", body = ErrorBody)))]
+    security(("api_key" = []), ("bearer" = []), ("bare_key" = [])),
+    responses((status = 204, description = "The principal is no longer a member of the group"), (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn remove_member(
     State(state): State<AppState>,
     access: OrgAccess<RolesWrite>,

@@ -6,6 +6,7 @@ use crate::auth::{MembersRead, MembersWrite, OrgAccess, authenticate, credential
 use crate::ctx::{Caller, RequestMeta};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiJson;
+use crate::openapi::{Label, REFUSED};
 use crate::ops::invitations::{self, Joiner};
 use crate::state::AppState;
 use axum::extract::{ConnectInfo, Path, State};
@@ -19,15 +20,15 @@ use uuid::Uuid;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InviteRequest {
+    #[schema(format = Email)]
     pub email: String,
-    #[schema(value_type = String, example = "member")]
+    #[schema(value_type = OrgRole)]
     pub role: OrgRole,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct InvitationCreated {
     #[serde(flatten)]
-    #[schema(value_type = Object)]
     pub invitation: Invitation,
     /// Shown once: hand it (or `accept_url`) to the invitee.
     pub token: String,
@@ -41,6 +42,7 @@ pub struct InvitationCreated {
 pub struct AcceptRequest {
     pub token: String,
     /// The new user's name; not used when signed in.
+    #[schema(value_type = Option<Label>)]
     pub name: Option<String>,
     /// The new user's password, at least 12 characters; not used when signed in.
     pub password: Option<String>,
@@ -48,17 +50,17 @@ pub struct AcceptRequest {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AcceptResponse {
-    #[schema(value_type = Object)]
     pub user: User,
     pub organization_id: Uuid,
     #[schema(value_type = String)]
     pub role: OrgRole,
 }
 /// Invite someone by email.
-#[utoipa::path(post, path = "/api/v1/orgs/{org}/invitations", tag = "members",
+#[utoipa::path(post, operation_id = "createInvitation", path = "/api/v1/orgs/{org}/invitations", tag = "members",
     params(("org" = String, Path, description = "Organization id or slug")),
     request_body = InviteRequest,
-    responses((status = 201, body = InvitationCreated), (status = "4XX", body = ErrorBody)))]
+    security(("api_key" = []), ("bearer" = []), ("bare_key" = [])),
+    responses((status = 201, body = InvitationCreated, description = "The invitation and its link, shown this once"), (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn create(
     State(state): State<AppState>,
     access: OrgAccess<MembersWrite>,
@@ -73,9 +75,10 @@ pub async fn create(
     Ok((StatusCode::CREATED, ApiJson(created)))
 }
 /// Pending invitations.
-#[utoipa::path(get, path = "/api/v1/orgs/{org}/invitations", tag = "members",
+#[utoipa::path(get, operation_id = "listInvitations", path = "/api/v1/orgs/{org}/invitations", tag = "members",
     params(("org" = String, Path, description = "Organization id or slug")),
-    responses((status = 200, body = Vec<Object>), (status = "4XX", body = ErrorBody)))]
+    security(("api_key" = []), ("bearer" = []), ("bare_key" = [])),
+    responses((status = 200, body = Vec<Invitation>, description = "The organization's invitations"), (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn list(
     State(state): State<AppState>,
     access: OrgAccess<MembersRead>,
@@ -84,9 +87,10 @@ pub async fn list(
 }
 
 /// Withdraw an invitation.
-#[utoipa::path(delete, path = "/api/v1/orgs/{org}/invitations/{id}", tag = "members",
+#[utoipa::path(delete, operation_id = "deleteInvitation", path = "/api/v1/orgs/{org}/invitations/{id}", tag = "members",
     params(("org" = String, Path), ("id" = Uuid, Path)),
-    responses((status = 204), (status = "4XX", body = ErrorBody)))]
+    security(("api_key" = []), ("bearer" = []), ("bare_key" = [])),
+    responses((status = 204, description = "The invitation is withdrawn"), (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn delete(
     State(state): State<AppState>,
     access: OrgAccess<MembersWrite>,
@@ -99,9 +103,10 @@ pub async fn delete(
 /// Accept an invitation: as the signed-in user (with their session token,
 /// for an invitation to their email), or as a new user with `name` and
 /// `password` when the email has no account.
-#[utoipa::path(post, path = "/api/v1/invitations/accept", tag = "members",
+#[utoipa::path(post, operation_id = "acceptInvitation", path = "/api/v1/invitations/accept", tag = "members",
     request_body = AcceptRequest,
-    responses((status = 201, body = AcceptResponse), (status = "4XX", body = ErrorBody)))]
+    security(()),
+    responses((status = 201, body = AcceptResponse, description = "The new member and a session token"), (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn accept(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,

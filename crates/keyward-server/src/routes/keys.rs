@@ -1,10 +1,11 @@
 //! `/api/v1/orgs/{org}/keys`: create, list, read, update, roll and revoke
 //! keys.
 
-use super::views::{KeyPage, KeyView};
+use super::views::{KeyPage, KeyView, PermissionRef};
 use crate::auth::{KeysRead, OrgAccess, OrgMember};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery, double_option};
+use crate::openapi::{Label, Metadata, REFUSED};
 use crate::ops::key_limits::LimitsInput;
 use crate::ops::keys::{self, KeyRoll, KeySpec, KeyUpdate};
 use crate::ops::rules::parse_id;
@@ -38,21 +39,23 @@ pub const PAGE_MAX: u32 = 100;
 #[serde(deny_unknown_fields)]
 pub struct CreateKeyRequest {
     /// A label, at most 200 characters.
+    #[schema(value_type = Label)]
     pub name: String,
     /// `user`, `team`, `organization` or `service_account`.
-    #[schema(value_type = String, example = "organization")]
+    #[schema(value_type = Scope)]
     pub scope: Scope,
     #[serde(default)]
     pub read_only: bool,
     /// Narrows the key: permission ids, names, or `{permission, resource}`;
     /// at most 256.
     #[serde(default, deserialize_with = "crate::bounds::optional_key_permissions")]
-    #[schema(value_type = Option<Vec<Object>>)]
+    #[schema(value_type = Option<Vec<PermissionRef>>, min_items = 1, max_items = 256)]
     pub permissions: Option<Vec<Value>>,
     pub expires_at: Option<DateTime<Utc>>,
-    /// At most 4096 bytes as JSON and 8 levels deep.
+    /// Free-form JSON kept with the key and returned by verification; at
+    /// most 4096 bytes as JSON and 8 levels deep.
     #[serde(default, deserialize_with = "crate::bounds::metadata")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<Metadata>)]
     pub metadata: Option<Map<String, Value>>,
     /// Required for `team` keys.
     pub team_id: Option<Uuid>,
@@ -64,27 +67,30 @@ pub struct CreateKeyRequest {
     pub credits: Option<Credits>,
     /// Addresses and CIDRs the key may be used from, at most 100; any
     /// address when absent or empty.
+    #[schema(max_items = 100)]
     pub allowed_ips: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateKeyRequest {
+    #[schema(value_type = Option<Label>)]
     pub name: Option<String>,
     pub enabled: Option<bool>,
     /// A new expiry, or `null` for none.
     #[serde(default, deserialize_with = "double_option")]
     pub expires_at: Option<Option<DateTime<Utc>>>,
-    /// At most 4096 bytes as JSON and 8 levels deep.
+    /// Free-form JSON kept with the key and returned by verification; at
+    /// most 4096 bytes as JSON and 8 levels deep.
     #[serde(default, deserialize_with = "crate::bounds::metadata")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<Metadata>)]
     pub metadata: Option<Map<String, Value>>,
     /// A read-only key holds only read-only permissions.
     pub read_only: Option<bool>,
     /// New explicit permissions, as at creation (at least one, each held
     /// by the caller), or `null` for all of the scope's rights.
     #[serde(default, deserialize_with = "crate::bounds::changed_key_permissions")]
-    #[schema(value_type = Option<Vec<Object>>)]
+    #[schema(value_type = Option<Vec<PermissionRef>>, min_items = 1, max_items = 256)]
     pub permissions: Option<Option<Vec<Value>>>,
     /// New rate limits (at most 5); `[]` takes them away.
     pub ratelimits: Option<Vec<RateLimit>>,
@@ -92,6 +98,7 @@ pub struct UpdateKeyRequest {
     #[serde(default, deserialize_with = "double_option")]
     pub credits: Option<Option<Credits>>,
     /// New allowed addresses (at most 100); `[]` allows any.
+    #[schema(max_items = 100)]
     pub allowed_ips: Option<Vec<String>>,
 }
 
@@ -110,17 +117,24 @@ pub struct RollKeyRequest {
     /// The new key's credits; the old key's stored balance if absent.
     pub credits: Option<Credits>,
     /// The new key's allowed addresses; the old key's if absent.
+    #[schema(max_items = 100)]
     pub allowed_ips: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// Page size, 1 to 100 (default 50).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
+    #[param(
+        pattern = r"^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})?$"
+    )]
     pub cursor: Option<String>,
     /// Only keys expiring within this many days from now, 1 to 3650 (not
     /// yet expired).
+    #[param(minimum = 1, maximum = 3650)]
     pub expiring_within_days: Option<u32>,
     /// `true`: only keys the organization's key policy would refuse today
     /// (made before it).
@@ -128,10 +142,11 @@ pub struct ListParams {
 }
 
 /// Create a key; the response carries `key`, the secret, this once.
-#[utoipa::path(post, path = "/api/v1/orgs/{org}/keys", tag = "keys",
+#[utoipa::path(post, operation_id = "createKey", path = "/api/v1/orgs/{org}/keys", tag = "keys",
     params(("org" = String, Path, description = "Organization id or slug")),
     request_body = CreateKeyRequest,
-    responses((status = 201, body = KeyView), (status = "4XX", body = ErrorBody)))]
+    security(("api_key" = []), ("bearer" = []), ("bare_key" = [])),
+    responses((status = 201, body = KeyView, description = "The new key, its secret in `key` this once"), (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn create(
     State(state): State<AppState>,
     member: OrgMember,
@@ -159,9 +174,10 @@ pub async fn create(
 
 /// List live keys, newest first, masked; optionally only those expiring
 /// soon or those breaking the organization's key policy.
-#[utoipa::path(get, path = "/api/v1/orgs/{org}/keys", tag = "keys",
+#[utoipa::path(get, operation_id = "listKeys", path = "/api/v1/orgs/{org}/keys", tag = "keys",
     params(("org" = String, Path, description = "Organization id or slug"), ListParams),
-    responses((status = 200, body = KeyPage), (status = "4XX", body = ErrorBody)))]
+    security(("api_key" = []), ("bearer" = []), ("bare_key" = [])),
+    responses((status = 200, body = KeyPage, description = "One page of live keys, masked, newest first"), (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn list(
     State(state): State<AppState>,
     access: OrgAccess<KeysRead>,
@@ -216,9 +232,10 @@ pub async fn list(
 }
 
 /// Read one key, masked.
-#[utoipa::path(get, path = "/api/v1/orgs/{org}/keys/{id}", tag = "keys",
+#[utoipa::path(get, operation_id = "getKey", path = "/api/v1/orgs/{org}/keys/{id}", tag = "keys",
     params(("org" = String, Path), ("id" = String, Path)),
-    responses((status = 200, body = KeyView), (status = "4XX", body = ErrorBody)))]
+    security(("api_key" = []), ("bearer" = []), ("bare_key" = [])),
+    responses((status = 200, body = KeyView, description = "The key, masked"), (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn get(
     State(state): State<AppState>,
     access: OrgAccess<KeysRead>,
@@ -237,10 +254,11 @@ pub async fn get(
 
 /// Change a key's name, enabled state, expiry, metadata, read-only flag or
 /// permissions; the change applies from the next verification on.
-#[utoipa::path(patch, path = "/api/v1/orgs/{org}/keys/{id}", tag = "keys",
+#[utoipa::path(patch, operation_id = "updateKey", path = "/api/v1/orgs/{org}/keys/{id}", tag = "keys",
     params(("org" = String, Path), ("id" = String, Path)),
     request_body = UpdateKeyRequest,
-    responses((status = 200, body = KeyView), (status = "4XX", body = ErrorBody)))]
+    security(("api_key" = []), ("bearer" = []), ("bare_key" = [])),
+    responses((status = 200, body = KeyView, description = "The changed key, masked"), (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn update(
     State(state): State<AppState>,
     member: OrgMember,
@@ -255,10 +273,11 @@ pub async fn update(
 /// Roll a key: a new key like it (the response carries `key`, the
 /// secret, this once, and `rolled_from`), while the old one keeps working
 /// for the grace period.
-#[utoipa::path(post, path = "/api/v1/orgs/{org}/keys/{id}/roll", tag = "keys",
+#[utoipa::path(post, operation_id = "rollKey", path = "/api/v1/orgs/{org}/keys/{id}/roll", tag = "keys",
     params(("org" = String, Path), ("id" = String, Path)),
     request_body = RollKeyRequest,
-    responses((status = 201, body = KeyView), (status = "4XX", body = ErrorBody)))]
+    security(("api_key" = []), ("bearer" = []), ("bare_key" = [])),
+    responses((status = 201, body = KeyView, description = "The new key, its secret in `key` this once"), (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn roll(
     State(state): State<AppState>,
     member: OrgMember,
@@ -281,9 +300,10 @@ pub async fn roll(
 }
 
 /// Revoke a key for good.
-#[utoipa::path(delete, path = "/api/v1/orgs/{org}/keys/{id}", tag = "keys",
+#[utoipa::path(delete, operation_id = "revokeKey", path = "/api/v1/orgs/{org}/keys/{id}", tag = "keys",
     params(("org" = String, Path), ("id" = String, Path)),
-    responses((status = 204), (status = "4XX", body = ErrorBody)))]
+    security(("api_key" = []), ("bearer" = []), ("bare_key" = [])),
+    responses((status = 204, description = "The key is revoked"), (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn revoke(
     State(state): State<AppState>,
     member: OrgMember,

@@ -9,6 +9,7 @@ use crate::error::{ApiError, ApiResult, Code, ErrorBody};
 use crate::extract::{ApiJson, RawBody, json_content_type, parse_json};
 use crate::leaks::SIGNATURE_HEADER;
 use crate::leaks::report::{self, Feedback, GenericReport, GithubEntry, Label, TOKEN_MAX};
+use crate::openapi::REFUSED;
 use crate::ops::leaks::{self, GITHUB, SCANNER};
 use crate::state::AppState;
 use axum::extract::{ConnectInfo, State};
@@ -36,12 +37,12 @@ fn unsigned(cause: &dyn std::fmt::Display) -> ApiError {
 
 /// Receive GitHub's secret-scanning report: each live keyward key in it
 /// gets its organization's leak policy; the answer labels every token.
-#[utoipa::path(post, path = "/api/v1/leaks/github", tag = "leaks",
+#[utoipa::path(post, operation_id = "reportGithubLeaks", path = "/api/v1/leaks/github", tag = "leaks",
     request_body(content = Vec<GithubEntry>, description = "GitHub's partner format: `[{token, type, url, source}]`, signed in `Github-Public-Key-Identifier` and `Github-Public-Key-Signature`"),
     security(()),
     responses(
         (status = 200, body = Vec<Feedback>, description = "GitHub's feedback form; `X-Keyward-Skipped-Entries` counts malformed entries"),
-        (status = "4XX", body = ErrorBody)))]
+        (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn github(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -87,10 +88,10 @@ pub struct LeakAnswer {
 
 /// Receive one scanner's report of an exposed token, signed with the
 /// shared secret: `X-Keyward-Signature: sha256=<hex HMAC-SHA256 of the body>`.
-#[utoipa::path(post, path = "/api/v1/leaks", tag = "leaks",
+#[utoipa::path(post, operation_id = "reportLeak", path = "/api/v1/leaks", tag = "leaks",
     request_body = GenericReport,
     security(()),
-    responses((status = 200, body = LeakAnswer), (status = "4XX", body = ErrorBody)))]
+    responses((status = 200, body = LeakAnswer, description = "What keyward did with the reported key"), (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn generic(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -120,6 +121,8 @@ pub async fn generic(
 /// `token=<key>` form-encoded, or `{"token": "<key>"}`.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RevokeRequest {
+    /// The key, 1 to 512 bytes.
+    #[schema(min_length = 1, max_length = 512)]
     pub token: String,
     /// RFC 7009's hint; keyward's tokens are all keys.
     #[serde(default)]
@@ -160,6 +163,9 @@ fn revoke_request(headers: &HeaderMap, body: &[u8]) -> ApiResult<RevokeRequest> 
         )));
     }
     crate::extract::check_line("token", &request.token)?;
+    if let Some(hint) = &request.token_type_hint {
+        crate::extract::check_line("token_type_hint", hint)?;
+    }
     Ok(request)
 }
 
@@ -170,10 +176,10 @@ fn form_request(body: &[u8]) -> ApiResult<RevokeRequest> {
 
 /// Revoke a key by holding it: no other credential. The answer is the
 /// same whether or not the token was a live key.
-#[utoipa::path(post, path = "/api/v1/keys/revoke", tag = "leaks",
+#[utoipa::path(post, operation_id = "revokeLeakedKey", path = "/api/v1/keys/revoke", tag = "leaks",
     request_body(content = RevokeRequest, content_type = "application/x-www-form-urlencoded"),
     security(()),
-    responses((status = 200, body = RevokeAnswer), (status = "4XX", body = ErrorBody)))]
+    responses((status = 200, body = RevokeAnswer, description = "What keyward did with the key"), (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn revoke(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,

@@ -3,6 +3,7 @@
 use crate::auth::{MembersRead, MembersWrite, OrgAccess, RolesWrite};
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::ApiJson;
+use crate::openapi::REFUSED;
 use crate::ops::members;
 use crate::ops::roles::{self, role_or_404};
 use crate::state::AppState;
@@ -16,13 +17,14 @@ use utoipa::ToSchema;
 #[serde(deny_unknown_fields)]
 pub struct MemberRoleRequest {
     /// `owner`, `admin` or `member`.
-    #[schema(value_type = String, example = "admin")]
+    #[schema(value_type = OrgRole)]
     pub role: OrgRole,
 }
 /// The organization's members and their roles.
-#[utoipa::path(get, path = "/api/v1/orgs/{org}/members", tag = "members",
+#[utoipa::path(get, operation_id = "listMembers", path = "/api/v1/orgs/{org}/members", tag = "members",
     params(("org" = String, Path, description = "Organization id or slug")),
-    responses((status = 200, body = Vec<Object>), (status = "4XX", body = ErrorBody)))]
+    security(("api_key" = []), ("bearer" = []), ("bare_key" = [])),
+    responses((status = 200, body = Vec<Member>, description = "The organization's members"), (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn list(
     State(state): State<AppState>,
     access: OrgAccess<MembersRead>,
@@ -31,9 +33,10 @@ pub async fn list(
 }
 
 /// One member.
-#[utoipa::path(get, path = "/api/v1/orgs/{org}/members/{user}", tag = "members",
+#[utoipa::path(get, operation_id = "getMember", path = "/api/v1/orgs/{org}/members/{user}", tag = "members",
     params(("org" = String, Path), ("user" = Uuid, Path)),
-    responses((status = 200, body = Object), (status = "4XX", body = ErrorBody)))]
+    security(("api_key" = []), ("bearer" = []), ("bare_key" = [])),
+    responses((status = 200, body = Member, description = "The member"), (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn get(
     State(state): State<AppState>,
     access: OrgAccess<MembersRead>,
@@ -45,10 +48,11 @@ pub async fn get(
 }
 
 /// Change a member's role; the last owner can't be demoted.
-#[utoipa::path(patch, path = "/api/v1/orgs/{org}/members/{user}", tag = "members",
+#[utoipa::path(patch, operation_id = "updateMember", path = "/api/v1/orgs/{org}/members/{user}", tag = "members",
     params(("org" = String, Path), ("user" = Uuid, Path)),
     request_body = MemberRoleRequest,
-    responses((status = 200, body = Object), (status = "4XX", body = ErrorBody)))]
+    security(("api_key" = []), ("bearer" = []), ("bare_key" = [])),
+    responses((status = 200, body = Member, description = "The member with the new role"), (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn update(
     State(state): State<AppState>,
     access: OrgAccess<MembersWrite>,
@@ -60,9 +64,10 @@ pub async fn update(
         .map(ApiJson)
 }
 /// Remove a member: their teams, groups, roles and personal keys here go too.
-#[utoipa::path(delete, path = "/api/v1/orgs/{org}/members/{user}", tag = "members",
+#[utoipa::path(delete, operation_id = "removeMember", path = "/api/v1/orgs/{org}/members/{user}", tag = "members",
     params(("org" = String, Path), ("user" = Uuid, Path)),
-    responses((status = 204), (status = "4XX", body = ErrorBody)))]
+    security(("api_key" = []), ("bearer" = []), ("bare_key" = [])),
+    responses((status = 204, description = "The user is no longer a member"), (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn remove(
     State(state): State<AppState>,
     access: OrgAccess<MembersWrite>,
@@ -72,9 +77,10 @@ pub async fn remove(
     Ok(StatusCode::NO_CONTENT)
 }
 /// Give a member a custom role; the caller must hold what it grants.
-#[utoipa::path(put, path = "/api/v1/orgs/{org}/members/{user}/roles/{role}", tag = "members",
+#[utoipa::path(put, operation_id = "assignMemberRole", path = "/api/v1/orgs/{org}/members/{user}/roles/{role}", tag = "members",
     params(("org" = String, Path), ("user" = Uuid, Path), ("role" = Uuid, Path)),
-    responses((status = 204), (status = "4XX", body = ErrorBody)))]
+    security(("api_key" = []), ("bearer" = []), ("bare_key" = [])),
+    responses((status = 204, description = "The member holds the role"), (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn assign_role(
     State(state): State<AppState>,
     access: OrgAccess<RolesWrite>,
@@ -87,9 +93,10 @@ pub async fn assign_role(
 }
 
 /// Take a custom role from a member.
-#[utoipa::path(delete, path = "/api/v1/orgs/{org}/members/{user}/roles/{role}", tag = "members",
+#[utoipa::path(delete, operation_id = "unassignMemberRole", path = "/api/v1/orgs/{org}/members/{user}/roles/{role}", tag = "members",
     params(("org" = String, Path), ("user" = Uuid, Path), ("role" = Uuid, Path)),
-    responses((status = 204), (status = "4XX", body = ErrorBody)))]
+    security(("api_key" = []), ("bearer" = []), ("bare_key" = [])),
+    responses((status = 204, description = "The member no longer holds the role"), (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn unassign_role(
     State(state): State<AppState>,
     access: OrgAccess<RolesWrite>,

@@ -35,9 +35,12 @@ fn authorized(state: &AppState, headers: &HeaderMap) -> bool {
 }
 
 /// The metrics in Prometheus' text format.
-#[utoipa::path(get, path = "/metrics", tag = "health",
-    responses((status = 200, content_type = "text/plain"),
-              (status = 401, body = crate::error::ErrorBody, description = "`metrics.token` is set and the request lacks it")))]
+#[utoipa::path(get, operation_id = "metrics", path = "/metrics", tag = "health",
+    security((), ("bearer" = [])),
+    responses((status = 200, content_type = "text/plain", body = String,
+               description = "The metrics in Prometheus' text exposition format"),
+              (status = 401, body = crate::error::ErrorBody,
+               description = "`metrics.token` is set and the request lacks it (`Authorization: Bearer <token>`)")))]
 pub async fn metrics(
     State(state): State<AppState>,
     headers: HeaderMap,

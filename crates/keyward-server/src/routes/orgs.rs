@@ -5,6 +5,7 @@ use crate::auth::{AdminOnly, OrgAccess, OrgRead, OrgWrite};
 use crate::ctx::Caller;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::ApiJson;
+use crate::openapi::{Label, REFUSED};
 use crate::ops::orgs::{self, NewOrg, OrgUpdate};
 use crate::state::AppState;
 use axum::extract::{Path, State};
@@ -16,23 +17,29 @@ use utoipa::ToSchema;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateOrgRequest {
+    #[schema(value_type = Label)]
     pub name: String,
     /// Lowercase letters, digits and dashes; derived from the name if absent.
+    #[schema(pattern = "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")]
     pub slug: Option<String>,
     /// 2 to 12 lowercase letters or digits; `kw` if absent.
+    #[schema(pattern = "^[a-z0-9]{2,12}$")]
     pub key_prefix: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateOrgRequest {
+    #[schema(value_type = Option<Label>)]
     pub name: Option<String>,
+    #[schema(pattern = "^[a-z0-9]{2,12}$")]
     pub key_prefix: Option<String>,
     /// The rule for the organization's keys' expiry (owners only); it
     /// replaces the current one whole.
     pub key_policy: Option<KeyPolicyRequest>,
     /// What a leak report does to the organization's keys (owners only):
     /// `revoke`, `disable` or `notify`.
+    #[schema(value_type = Option<keyward_core::leak_policy::LeakPolicy>)]
     pub leak_policy: Option<String>,
 }
 
@@ -43,15 +50,17 @@ pub struct KeyPolicyRequest {
     /// expiry gets the latest, one asking later is refused. `null` for no
     /// limit.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 3650)]
     pub max_lifetime_days: Option<u32>,
     /// Keys must have an expiry.
     #[serde(default)]
     pub require_expiry: bool,
 }
 /// Create an organization (admin key only).
-#[utoipa::path(post, path = "/api/v1/orgs", tag = "organizations",
+#[utoipa::path(post, operation_id = "createOrg", path = "/api/v1/orgs", tag = "organizations",
     request_body = CreateOrgRequest,
-    responses((status = 201, body = OrgView), (status = "4XX", body = ErrorBody)))]
+    security(("api_key" = []), ("bearer" = []), ("bare_key" = [])),
+    responses((status = 201, body = OrgView, description = "The new organization"), (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn create(
     State(state): State<AppState>,
     admin: AdminOnly,
@@ -67,8 +76,9 @@ pub async fn create(
 }
 
 /// List organizations: all of them for the admin key, else the caller's own.
-#[utoipa::path(get, path = "/api/v1/orgs", tag = "organizations",
-    responses((status = 200, body = Vec<OrgView>), (status = "4XX", body = ErrorBody)))]
+#[utoipa::path(get, operation_id = "listOrgs", path = "/api/v1/orgs", tag = "organizations",
+    security(("api_key" = []), ("bearer" = []), ("bare_key" = [])),
+    responses((status = 200, body = Vec<OrgView>, description = "The organizations the caller may see"), (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -88,19 +98,21 @@ pub async fn list(
 }
 
 /// Read an organization.
-#[utoipa::path(get, path = "/api/v1/orgs/{org}", tag = "organizations",
+#[utoipa::path(get, operation_id = "getOrg", path = "/api/v1/orgs/{org}", tag = "organizations",
     params(("org" = String, Path, description = "Organization id or slug")),
-    responses((status = 200, body = OrgView), (status = "4XX", body = ErrorBody)))]
+    security(("api_key" = []), ("bearer" = []), ("bare_key" = [])),
+    responses((status = 200, body = OrgView, description = "The organization"), (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn get(access: OrgAccess<OrgRead>) -> ApiJson<OrgView> {
     ApiJson(access.ctx.org.into())
 }
 
 /// Rename an organization, change the prefix of its new keys, or (owners
 /// only) its key policy and leak policy.
-#[utoipa::path(patch, path = "/api/v1/orgs/{org}", tag = "organizations",
+#[utoipa::path(patch, operation_id = "updateOrg", path = "/api/v1/orgs/{org}", tag = "organizations",
     params(("org" = String, Path, description = "Organization id or slug")),
     request_body = UpdateOrgRequest,
-    responses((status = 200, body = OrgView), (status = "4XX", body = ErrorBody)))]
+    security(("api_key" = []), ("bearer" = []), ("bare_key" = [])),
+    responses((status = 200, body = OrgView, description = "The changed organization"), (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn update(
     State(state): State<AppState>,
     access: OrgAccess<OrgWrite>,
@@ -119,9 +131,10 @@ pub async fn update(
 }
 
 /// Delete an organization with all its keys (admin key only).
-#[utoipa::path(delete, path = "/api/v1/orgs/{org}", tag = "organizations",
+#[utoipa::path(delete, operation_id = "deleteOrg", path = "/api/v1/orgs/{org}", tag = "organizations",
     params(("org" = String, Path, description = "Organization id or slug")),
-    responses((status = 204), (status = "4XX", body = ErrorBody)))]
+    security(("api_key" = []), ("bearer" = []), ("bare_key" = [])),
+    responses((status = 204, description = "The organization is deleted"), (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn delete(
     State(state): State<AppState>,
     admin: AdminOnly,

@@ -7,6 +7,7 @@ use crate::auth::{MembersWrite, OrgAccess};
 use crate::ctx::{Caller, RequestMeta};
 use crate::error::{ApiError, ApiResult, Code, ErrorBody};
 use crate::extract::ApiJson;
+use crate::openapi::REFUSED;
 use crate::ops::passwords;
 use crate::state::AppState;
 use axum::extract::{ConnectInfo, Path, State};
@@ -53,9 +54,10 @@ pub struct ResetPasswordRequest {
 }
 
 /// Change the signed-in user's password; every other session of theirs ends.
-#[utoipa::path(post, path = "/api/v1/me/password", tag = "sessions",
+#[utoipa::path(post, operation_id = "changePassword", path = "/api/v1/me/password", tag = "sessions",
     request_body = ChangePasswordRequest,
-    responses((status = 204), (status = "4XX", body = ErrorBody)))]
+    security(("api_key" = []), ("bearer" = []), ("bare_key" = [])),
+    responses((status = 204, description = "The password is changed"), (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn change(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -70,8 +72,7 @@ pub async fn change(
         ));
     }
     let Caller::User(session) = caller else {
-        return Err(ApiError::new(
-            Code::BadRequest,
+        return Err(ApiError::forbidden(
             "only a signed-in user's session can change their password",
         ));
     };
@@ -89,9 +90,10 @@ pub async fn change(
 
 /// Issue a single-use link that sets a member's lost password (owners and
 /// admins; only owners for an owner).
-#[utoipa::path(post, path = "/api/v1/orgs/{org}/members/{user}/password-reset", tag = "members",
+#[utoipa::path(post, operation_id = "issuePasswordReset", path = "/api/v1/orgs/{org}/members/{user}/password-reset", tag = "members",
     params(("org" = String, Path), ("user" = Uuid, Path)),
-    responses((status = 201, body = ResetIssued), (status = "4XX", body = ErrorBody)))]
+    security(("api_key" = []), ("bearer" = []), ("bare_key" = [])),
+    responses((status = 201, body = ResetIssued, description = "The reset link, shown this once"), (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn issue(
     State(state): State<AppState>,
     access: OrgAccess<MembersWrite>,
@@ -102,9 +104,10 @@ pub async fn issue(
 }
 
 /// Set a new password with a reset link's token; every session of the user ends.
-#[utoipa::path(post, path = "/api/v1/auth/password-reset", tag = "sessions",
+#[utoipa::path(post, operation_id = "resetPassword", path = "/api/v1/auth/password-reset", tag = "sessions",
     request_body = ResetPasswordRequest,
-    responses((status = 204), (status = "4XX", body = ErrorBody)))]
+    security(()),
+    responses((status = 204, description = "The password is set"), (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn reset(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,

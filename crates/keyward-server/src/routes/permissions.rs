@@ -4,6 +4,7 @@ use super::views::PermissionView;
 use crate::auth::{OrgAccess, OrgRead, OrgWrite};
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::ApiJson;
+use crate::openapi::{PermissionNameSchema, REFUSED};
 use crate::ops::permissions;
 use crate::state::AppState;
 use axum::extract::State;
@@ -15,6 +16,7 @@ use utoipa::ToSchema;
 #[serde(deny_unknown_fields)]
 pub struct CreatePermissionRequest {
     /// `resource:action`, e.g. `dataproducts:read`.
+    #[schema(value_type = PermissionNameSchema)]
     pub name: String,
     pub description: Option<String>,
     /// True for actions that change nothing; read-only keys keep only these.
@@ -34,9 +36,10 @@ pub async fn catalog(state: &AppState, org: uuid::Uuid) -> ApiResult<Vec<Permiss
 }
 
 /// The organization's permission catalog.
-#[utoipa::path(get, path = "/api/v1/orgs/{org}/permissions", tag = "permissions",
+#[utoipa::path(get, operation_id = "listPermissions", path = "/api/v1/orgs/{org}/permissions", tag = "permissions",
     params(("org" = String, Path, description = "Organization id or slug")),
-    responses((status = 200, body = Vec<PermissionView>), (status = "4XX", body = ErrorBody)))]
+    security(("api_key" = []), ("bearer" = []), ("bare_key" = [])),
+    responses((status = 200, body = Vec<PermissionView>, description = "The organization's permission catalog"), (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn list(
     State(state): State<AppState>,
     access: OrgAccess<OrgRead>,
@@ -45,10 +48,11 @@ pub async fn list(
 }
 
 /// Register a platform permission.
-#[utoipa::path(post, path = "/api/v1/orgs/{org}/permissions", tag = "permissions",
+#[utoipa::path(post, operation_id = "createPermission", path = "/api/v1/orgs/{org}/permissions", tag = "permissions",
     params(("org" = String, Path, description = "Organization id or slug")),
     request_body = CreatePermissionRequest,
-    responses((status = 201, body = PermissionView), (status = "4XX", body = ErrorBody)))]
+    security(("api_key" = []), ("bearer" = []), ("bare_key" = [])),
+    responses((status = 201, body = PermissionView, description = "The new permission"), (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn create(
     State(state): State<AppState>,
     access: OrgAccess<OrgWrite>,

@@ -4,6 +4,7 @@
 use crate::auth::{MembersRead, MembersWrite, OrgAccess, RolesRead, RolesWrite};
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::ApiJson;
+use crate::openapi::{Label, REFUSED};
 use crate::ops::roles::{self, role_or_404};
 use crate::ops::service_accounts::{self as accounts, AccountUpdate};
 use crate::state::AppState;
@@ -18,6 +19,7 @@ use uuid::Uuid;
 #[serde(deny_unknown_fields)]
 pub struct CreateServiceAccountRequest {
     /// At most 200 characters.
+    #[schema(value_type = Label)]
     pub name: String,
     pub description: Option<String>,
 }
@@ -25,6 +27,7 @@ pub struct CreateServiceAccountRequest {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateServiceAccountRequest {
+    #[schema(value_type = Option<Label>)]
     pub name: Option<String>,
     pub description: Option<String>,
     /// A disabled account's keys stop working until it is enabled again.
@@ -61,9 +64,10 @@ async fn view(state: &AppState, account: ServiceAccount) -> ApiResult<ServiceAcc
 }
 
 /// The organization's service accounts.
-#[utoipa::path(get, path = "/api/v1/orgs/{org}/service-accounts", tag = "service-accounts",
+#[utoipa::path(get, operation_id = "listServiceAccounts", path = "/api/v1/orgs/{org}/service-accounts", tag = "service-accounts",
     params(("org" = String, Path, description = "Organization id or slug")),
-    responses((status = 200, body = Vec<Object>), (status = "4XX", body = ErrorBody)))]
+    security(("api_key" = []), ("bearer" = []), ("bare_key" = [])),
+    responses((status = 200, body = Vec<ServiceAccount>, description = "The organization's service accounts"), (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn list(
     State(state): State<AppState>,
     access: OrgAccess<MembersRead>,
@@ -72,10 +76,11 @@ pub async fn list(
 }
 
 /// Create a service account.
-#[utoipa::path(post, path = "/api/v1/orgs/{org}/service-accounts", tag = "service-accounts",
+#[utoipa::path(post, operation_id = "createServiceAccount", path = "/api/v1/orgs/{org}/service-accounts", tag = "service-accounts",
     params(("org" = String, Path, description = "Organization id or slug")),
     request_body = CreateServiceAccountRequest,
-    responses((status = 201, body = Object), (status = "4XX", body = ErrorBody)))]
+    security(("api_key" = []), ("bearer" = []), ("bare_key" = [])),
+    responses((status = 201, body = ServiceAccount, description = "The new service account"), (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn create(
     State(state): State<AppState>,
     access: OrgAccess<MembersWrite>,
@@ -90,9 +95,10 @@ pub async fn create(
     Ok((StatusCode::CREATED, ApiJson(created)))
 }
 /// Read a service account, its roles and its groups.
-#[utoipa::path(get, path = "/api/v1/orgs/{org}/service-accounts/{account}", tag = "service-accounts",
+#[utoipa::path(get, operation_id = "getServiceAccount", path = "/api/v1/orgs/{org}/service-accounts/{account}", tag = "service-accounts",
     params(("org" = String, Path), ("account" = Uuid, Path)),
-    responses((status = 200, body = Object), (status = "4XX", body = ErrorBody)))]
+    security(("api_key" = []), ("bearer" = []), ("bare_key" = [])),
+    responses((status = 200, body = ServiceAccount, description = "The service account"), (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn get(
     State(state): State<AppState>,
     access: OrgAccess<MembersRead>,
@@ -103,10 +109,11 @@ pub async fn get(
 }
 
 /// Rename, describe, disable or enable a service account.
-#[utoipa::path(patch, path = "/api/v1/orgs/{org}/service-accounts/{account}", tag = "service-accounts",
+#[utoipa::path(patch, operation_id = "updateServiceAccount", path = "/api/v1/orgs/{org}/service-accounts/{account}", tag = "service-accounts",
     params(("org" = String, Path), ("account" = Uuid, Path)),
     request_body = UpdateServiceAccountRequest,
-    responses((status = 200, body = Object), (status = "4XX", body = ErrorBody)))]
+    security(("api_key" = []), ("bearer" = []), ("bare_key" = [])),
+    responses((status = 200, body = ServiceAccount, description = "The changed service account"), (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn update(
     State(state): State<AppState>,
     access: OrgAccess<MembersWrite>,
@@ -117,9 +124,10 @@ pub async fn update(
     Ok(ApiJson(view(&state, account).await?))
 }
 /// Delete a service account; its keys are revoked.
-#[utoipa::path(delete, path = "/api/v1/orgs/{org}/service-accounts/{account}", tag = "service-accounts",
+#[utoipa::path(delete, operation_id = "deleteServiceAccount", path = "/api/v1/orgs/{org}/service-accounts/{account}", tag = "service-accounts",
     params(("org" = String, Path), ("account" = Uuid, Path)),
-    responses((status = 204), (status = "4XX", body = ErrorBody)))]
+    security(("api_key" = []), ("bearer" = []), ("bare_key" = [])),
+    responses((status = 204, description = "The service account is deleted"), (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn delete(
     State(state): State<AppState>,
     access: OrgAccess<MembersWrite>,
@@ -129,9 +137,10 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 /// The ids of the roles assigned to the account directly (not through groups).
-#[utoipa::path(get, path = "/api/v1/orgs/{org}/service-accounts/{account}/roles", tag = "service-accounts",
+#[utoipa::path(get, operation_id = "listServiceAccountRoles", path = "/api/v1/orgs/{org}/service-accounts/{account}/roles", tag = "service-accounts",
     params(("org" = String, Path), ("account" = Uuid, Path)),
-    responses((status = 200, body = Vec<Uuid>), (status = "4XX", body = ErrorBody)))]
+    security(("api_key" = []), ("bearer" = []), ("bare_key" = [])),
+    responses((status = 200, body = Vec<Uuid>, description = "The ids of the roles the service account holds"), (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn roles(
     State(state): State<AppState>,
     access: OrgAccess<RolesRead>,
@@ -145,9 +154,10 @@ pub async fn roles(
 }
 
 /// Assign a role to the account; the caller must hold the role's grants.
-#[utoipa::path(put, path = "/api/v1/orgs/{org}/service-accounts/{account}/roles/{role}", tag = "service-accounts",
+#[utoipa::path(put, operation_id = "assignServiceAccountRole", path = "/api/v1/orgs/{org}/service-accounts/{account}/roles/{role}", tag = "service-accounts",
     params(("org" = String, Path), ("account" = Uuid, Path), ("role" = Uuid, Path)),
-    responses((status = 204), (status = "4XX", body = ErrorBody)))]
+    security(("api_key" = []), ("bearer" = []), ("bare_key" = [])),
+    responses((status = 204, description = "The service account holds the role"), (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn put_role(
     State(state): State<AppState>,
     access: OrgAccess<RolesWrite>,
@@ -160,9 +170,10 @@ pub async fn put_role(
 }
 
 /// Take a directly assigned role from the account.
-#[utoipa::path(delete, path = "/api/v1/orgs/{org}/service-accounts/{account}/roles/{role}", tag = "service-accounts",
+#[utoipa::path(delete, operation_id = "unassignServiceAccountRole", path = "/api/v1/orgs/{org}/service-accounts/{account}/roles/{role}", tag = "service-accounts",
     params(("org" = String, Path), ("account" = Uuid, Path), ("role" = Uuid, Path)),
-    responses((status = 204), (status = "4XX", body = ErrorBody)))]
+    security(("api_key" = []), ("bearer" = []), ("bare_key" = [])),
+    responses((status = 204, description = "The service account no longer holds the role"), (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn remove_role(
     State(state): State<AppState>,
     access: OrgAccess<RolesWrite>,

@@ -4,6 +4,7 @@ use super::views::OrgView;
 use crate::ctx::{Caller, Grants, RequestMeta};
 use crate::error::{ApiError, ApiResult, Code, ErrorBody};
 use crate::extract::ApiJson;
+use crate::openapi::REFUSED;
 use crate::ops::sessions;
 use crate::state::AppState;
 use axum::extract::{ConnectInfo, State};
@@ -36,21 +37,20 @@ pub struct MembershipView {
     #[schema(value_type = String)]
     pub role: OrgRole,
     /// The live grants in this organization.
-    #[schema(value_type = Vec<Object>)]
     pub grants: Vec<Grant>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MeView {
-    #[schema(value_type = Object)]
     pub user: User,
     pub organizations: Vec<MembershipView>,
 }
 
 /// Sign in with email and password; the token works as `Bearer`.
-#[utoipa::path(post, path = "/api/v1/auth/login", tag = "sessions",
+#[utoipa::path(post, operation_id = "login", path = "/api/v1/auth/login", tag = "sessions",
     request_body = LoginRequest,
-    responses((status = 200, body = LoginResponse), (status = "4XX", body = ErrorBody)))]
+    security(()),
+    responses((status = 200, body = LoginResponse, description = "A session token"), (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn login(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -65,8 +65,9 @@ pub async fn login(
 }
 
 /// End the session the request carries.
-#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "sessions",
-    responses((status = 204), (status = "4XX", body = ErrorBody)))]
+#[utoipa::path(post, operation_id = "logout", path = "/api/v1/auth/logout", tag = "sessions",
+    security(("api_key" = []), ("bearer" = []), ("bare_key" = [])),
+    responses((status = 204, description = "The session is ended"), (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn logout(
     State(state): State<AppState>,
     caller: Caller,
@@ -83,20 +84,20 @@ pub async fn logout(
             sessions::sign_out(&state, &meta, &session).await?;
             Ok(StatusCode::NO_CONTENT)
         }
-        _ => Err(ApiError::new(
-            Code::BadRequest,
+        _ => Err(ApiError::forbidden(
             "only a session can be signed out; revoke keys instead",
         )),
     }
 }
 
 /// The signed-in user, their organizations with roles, and their live grants.
-#[utoipa::path(get, path = "/api/v1/me", tag = "sessions",
-    responses((status = 200, body = MeView), (status = "4XX", body = ErrorBody)))]
+#[utoipa::path(get, operation_id = "getMe", path = "/api/v1/me", tag = "sessions",
+    security(("api_key" = []), ("bearer" = []), ("bare_key" = [])),
+    responses((status = 200, body = MeView, description = "Who the caller is"), (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn me(State(state): State<AppState>, caller: Caller) -> ApiResult<ApiJson<MeView>> {
     let user_id = caller
         .user_id()
-        .ok_or_else(|| ApiError::new(Code::BadRequest, "this credential is not a user's"))?;
+        .ok_or_else(|| ApiError::forbidden("this credential is not a user's"))?;
     let user = state
         .store
         .user_by_id(user_id)

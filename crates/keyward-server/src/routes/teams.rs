@@ -3,6 +3,7 @@
 use crate::auth::{OrgAccess, TeamAccess, TeamsRead, TeamsWrite};
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::ApiJson;
+use crate::openapi::{Label, REFUSED};
 use crate::ops::teams;
 use crate::state::AppState;
 use axum::extract::{Path, State};
@@ -14,6 +15,7 @@ use utoipa::ToSchema;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateTeamRequest {
+    #[schema(value_type = Label)]
     pub name: String,
 }
 
@@ -21,14 +23,15 @@ pub struct CreateTeamRequest {
 #[serde(deny_unknown_fields)]
 pub struct TeamMemberRequest {
     /// `owner` or `member`.
-    #[schema(value_type = String, example = "member")]
+    #[schema(value_type = TeamRole)]
     pub role: TeamRole,
 }
 
 /// The organization's teams.
-#[utoipa::path(get, path = "/api/v1/orgs/{org}/teams", tag = "teams",
+#[utoipa::path(get, operation_id = "listTeams", path = "/api/v1/orgs/{org}/teams", tag = "teams",
     params(("org" = String, Path, description = "Organization id or slug")),
-    responses((status = 200, body = Vec<Object>), (status = "4XX", body = ErrorBody)))]
+    security(("api_key" = []), ("bearer" = []), ("bare_key" = [])),
+    responses((status = 200, body = Vec<Team>, description = "The organization's teams"), (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn list(
     State(state): State<AppState>,
     access: OrgAccess<TeamsRead>,
@@ -37,10 +40,11 @@ pub async fn list(
 }
 
 /// Create a team; a signed-in creator becomes its owner.
-#[utoipa::path(post, path = "/api/v1/orgs/{org}/teams", tag = "teams",
+#[utoipa::path(post, operation_id = "createTeam", path = "/api/v1/orgs/{org}/teams", tag = "teams",
     params(("org" = String, Path, description = "Organization id or slug")),
     request_body = CreateTeamRequest,
-    responses((status = 201, body = Object), (status = "4XX", body = ErrorBody)))]
+    security(("api_key" = []), ("bearer" = []), ("bare_key" = [])),
+    responses((status = 201, body = Team, description = "The new team"), (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn create(
     State(state): State<AppState>,
     access: OrgAccess<TeamsWrite>,
@@ -51,17 +55,19 @@ pub async fn create(
 }
 
 /// Read a team.
-#[utoipa::path(get, path = "/api/v1/orgs/{org}/teams/{team}", tag = "teams",
+#[utoipa::path(get, operation_id = "getTeam", path = "/api/v1/orgs/{org}/teams/{team}", tag = "teams",
     params(("org" = String, Path), ("team" = Uuid, Path)),
-    responses((status = 200, body = Object), (status = "4XX", body = ErrorBody)))]
+    security(("api_key" = []), ("bearer" = []), ("bare_key" = [])),
+    responses((status = 200, body = Team, description = "The team"), (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn get(access: TeamAccess<TeamsRead>) -> ApiJson<Team> {
     ApiJson(access.team)
 }
 
 /// Delete a team; its keys are revoked.
-#[utoipa::path(delete, path = "/api/v1/orgs/{org}/teams/{team}", tag = "teams",
+#[utoipa::path(delete, operation_id = "deleteTeam", path = "/api/v1/orgs/{org}/teams/{team}", tag = "teams",
     params(("org" = String, Path), ("team" = Uuid, Path)),
-    responses((status = 204), (status = "4XX", body = ErrorBody)))]
+    security(("api_key" = []), ("bearer" = []), ("bare_key" = [])),
+    responses((status = 204, description = "The team is deleted"), (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn delete(
     State(state): State<AppState>,
     access: TeamAccess<TeamsWrite>,
@@ -71,9 +77,10 @@ pub async fn delete(
 }
 
 /// The team's members.
-#[utoipa::path(get, path = "/api/v1/orgs/{org}/teams/{team}/members", tag = "teams",
+#[utoipa::path(get, operation_id = "listTeamMembers", path = "/api/v1/orgs/{org}/teams/{team}/members", tag = "teams",
     params(("org" = String, Path), ("team" = Uuid, Path)),
-    responses((status = 200, body = Vec<Object>), (status = "4XX", body = ErrorBody)))]
+    security(("api_key" = []), ("bearer" = []), ("bare_key" = [])),
+    responses((status = 200, body = Vec<TeamMember>, description = "The team's members"), (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn members(
     State(state): State<AppState>,
     access: TeamAccess<TeamsRead>,
@@ -82,10 +89,11 @@ pub async fn members(
 }
 
 /// Add an organization member to the team, or change their team role.
-#[utoipa::path(put, path = "/api/v1/orgs/{org}/teams/{team}/members/{user}", tag = "teams",
+#[utoipa::path(put, operation_id = "putTeamMember", path = "/api/v1/orgs/{org}/teams/{team}/members/{user}", tag = "teams",
     params(("org" = String, Path), ("team" = Uuid, Path), ("user" = Uuid, Path)),
     request_body = TeamMemberRequest,
-    responses((status = 204), (status = "4XX", body = ErrorBody)))]
+    security(("api_key" = []), ("bearer" = []), ("bare_key" = [])),
+    responses((status = 204, description = "The user is a member of the team, with the role given"), (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn put_member(
     State(state): State<AppState>,
     access: TeamAccess<TeamsWrite>,
@@ -97,9 +105,10 @@ pub async fn put_member(
 }
 
 /// Remove a member from the team.
-#[utoipa::path(delete, path = "/api/v1/orgs/{org}/teams/{team}/members/{user}", tag = "teams",
+#[utoipa::path(delete, operation_id = "removeTeamMember", path = "/api/v1/orgs/{org}/teams/{team}/members/{user}", tag = "teams",
     params(("org" = String, Path), ("team" = Uuid, Path), ("user" = Uuid, Path)),
-    responses((status = 204), (status = "4XX", body = ErrorBody)))]
+    security(("api_key" = []), ("bearer" = []), ("bare_key" = [])),
+    responses((status = 204, description = "The user is no longer a member of the team"), (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn remove_member(
     State(state): State<AppState>,
     access: TeamAccess<TeamsWrite>,

@@ -3,6 +3,7 @@
 use crate::auth::AdminOnly;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::ApiJson;
+use crate::openapi::REFUSED;
 use crate::ops::users;
 use crate::state::AppState;
 use axum::extract::{Path, State};
@@ -19,10 +20,11 @@ pub struct UpdateUserRequest {
 }
 
 /// Enable or disable a user everywhere.
-#[utoipa::path(patch, path = "/api/v1/users/{user}", tag = "members",
+#[utoipa::path(patch, operation_id = "updateUser", path = "/api/v1/users/{user}", tag = "members",
     params(("user" = uuid::Uuid, Path)),
     request_body = UpdateUserRequest,
-    responses((status = 200, body = Object), (status = "4XX", body = ErrorBody)))]
+    security(("api_key" = []), ("bearer" = []), ("bare_key" = [])),
+    responses((status = 200, body = User, description = "The changed user"), (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn update(
     State(state): State<AppState>,
     admin: AdminOnly,

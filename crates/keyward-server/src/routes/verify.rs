@@ -6,6 +6,7 @@ use crate::ctx::Caller;
 use crate::error::{ApiError, ApiResult, Code, ErrorBody};
 use crate::extract::ApiJson;
 use crate::limiter::Decision;
+use crate::openapi::{IpAddress, PermissionQuerySchema, REFUSED, ResourceSchema};
 use crate::state::AppState;
 use crate::verify::{self, Ask, Check, Outcome};
 use axum::extract::FromRequestParts;
@@ -28,14 +29,18 @@ use uuid::Uuid;
 pub struct VerifyRequest {
     pub key: String,
     /// A permission, or a query: `a:read AND (b:edit OR b:admin)`.
+    #[schema(value_type = Option<PermissionQuerySchema>)]
     pub permission: Option<String>,
     /// The resource the permission is asked about; `*` by default.
+    #[schema(value_type = Option<ResourceSchema>)]
     pub resource: Option<String>,
     /// The client's address: required for a key with `allowed_ips`
     /// (without it such a key answers `IP_NOT_ALLOWED`).
+    #[schema(value_type = Option<IpAddress>)]
     pub ip: Option<String>,
     /// Credits this verification costs a key that has credits: 0 checks
     /// without consuming; 1 if absent.
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
     pub cost: Option<i64>,
 }
 
@@ -90,9 +95,9 @@ pub struct VerifyResponse {
     #[schema(value_type = Option<String>)]
     pub scope: Option<Scope>,
     pub read_only: Option<bool>,
-    #[schema(value_type = Vec<Object>)]
     pub grants: Vec<Grant>,
     pub expires_at: Option<DateTime<Utc>>,
+    /// The key's metadata, as set at creation or update: free-form JSON.
     #[schema(value_type = Option<Object>)]
     pub metadata: Option<Map<String, Value>>,
     /// For a key with rate limits: each one's state.
@@ -202,9 +207,10 @@ pub fn parse_query(text: &str) -> ApiResult<PermissionQuery> {
 }
 
 /// Verify a key, optionally against a permission on a resource.
-#[utoipa::path(post, path = "/api/v1/keys/verify", tag = "verification",
+#[utoipa::path(post, operation_id = "verifyKey", path = "/api/v1/keys/verify", tag = "verification",
     request_body = VerifyRequest,
-    responses((status = 200, body = VerifyResponse), (status = "4XX", body = ErrorBody),
+    security(("api_key" = []), ("bearer" = []), ("bare_key" = [])),
+    responses((status = 200, body = VerifyResponse, description = "The verdict: `valid` and, when not, `code`"), (status = "4XX", body = ErrorBody, description = REFUSED),
         (status = 503, body = ErrorBody,
          description = "STORE_UNAVAILABLE: the key or the caller's credential is not in memory, or was cached longer than stale_if_error ago, and the store can't be reached")))]
 pub async fn verify(

@@ -8,8 +8,54 @@ use keyward_core::leak_policy::LeakPolicy;
 use keyward_core::model::{KeyGrant, KeyRecord, Organization, Permission};
 use serde::Serialize;
 use serde_json::{Map, Value};
-use utoipa::ToSchema;
+use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
+use utoipa::openapi::{Ref, RefOr};
+use utoipa::{PartialSchema, ToSchema};
 use uuid::Uuid;
+
+/// A permission as a request names it: its catalog id, its name, or
+/// `{"permission": id or name, "resource": "…"}` (resource `*` when absent).
+/// Requests carry it as JSON and the catalog resolves it, so it exists
+/// only as a schema.
+pub struct PermissionRef;
+
+fn id_or_name() -> OneOfBuilder {
+    OneOfBuilder::new()
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .description(Some("The permission's catalog id")),
+        )
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .description(Some("The permission's name, such as `datasets:read`")),
+        )
+}
+
+impl PartialSchema for PermissionRef {
+    fn schema() -> RefOr<Schema> {
+        let on_resource = ObjectBuilder::new()
+            .property("permission", id_or_name())
+            .required("permission")
+            .property("resource", crate::openapi::ResourceSchema::schema())
+            .property_names(Some(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some(crate::openapi::FREE_TEXT)),
+            ))
+            .additional_properties(Some(Ref::from_schema_name("JsonValue")))
+            .description(Some("A permission on a resource"));
+        id_or_name()
+            .item(on_resource)
+            .description(Some(
+                "A permission: its catalog id, its name, or `{permission, resource}`",
+            ))
+            .into()
+    }
+}
+
+impl ToSchema for PermissionRef {}
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OrgView {
@@ -120,6 +166,7 @@ pub struct KeyView {
     pub last_used_at: Option<DateTime<Utc>>,
     pub usage_count: i64,
     pub enabled: bool,
+    /// Free-form JSON the key was given at creation or update.
     #[schema(value_type = Object)]
     pub metadata: Map<String, Value>,
     /// The key this one replaced, when it was made by rolling.

@@ -6,6 +6,7 @@
 use crate::auth::{OrgAccess, WebhooksWrite};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery};
+use crate::openapi::REFUSED;
 use crate::ops::webhooks::{self, WebhookInput};
 use crate::state::AppState;
 use axum::extract::{Path, State};
@@ -23,6 +24,7 @@ const PAGE_MAX: u32 = 100;
 #[serde(deny_unknown_fields)]
 pub struct CreateWebhookRequest {
     /// `https://…`, reaching a public address.
+    #[schema(pattern = "^https://[^/?#@]+([/?#].*)?$", max_length = 2048)]
     pub url: String,
     /// Event types or patterns: `key.revoked`, `key.*`, `*`.
     pub events: Vec<String>,
@@ -34,6 +36,8 @@ pub struct CreateWebhookRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateWebhookRequest {
+    /// `https://…`, reaching a public address.
+    #[schema(pattern = "^https://[^/?#@]+([/?#].*)?$", max_length = 2048)]
     pub url: Option<String>,
     pub events: Option<Vec<String>>,
     pub description: Option<String>,
@@ -45,6 +49,7 @@ pub struct UpdateWebhookRequest {
 #[serde(deny_unknown_fields)]
 pub struct WebhookSettingsBody {
     /// Days before a key's expiry that `key.expiring` goes, 1 to 365.
+    #[schema(minimum = 1, maximum = 365)]
     pub expiring_days: u32,
 }
 
@@ -139,10 +144,13 @@ pub struct TestQueued {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DeliveryParams {
     /// Page size, 1 to 100 (default 50).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
+    #[param(pattern = r"^(-?[0-9]{1,18})?$")]
     pub cursor: Option<String>,
 }
 
@@ -161,9 +169,10 @@ fn input(
 }
 
 /// The organization's webhooks (without their secrets).
-#[utoipa::path(get, path = "/api/v1/orgs/{org}/webhooks", tag = "webhooks",
+#[utoipa::path(get, operation_id = "listWebhooks", path = "/api/v1/orgs/{org}/webhooks", tag = "webhooks",
     params(("org" = String, Path, description = "Organization id or slug")),
-    responses((status = 200, body = Vec<WebhookView>), (status = "4XX", body = ErrorBody)))]
+    security(("api_key" = []), ("bearer" = []), ("bare_key" = [])),
+    responses((status = 200, body = Vec<WebhookView>, description = "The organization's webhooks"), (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn list(
     State(state): State<AppState>,
     access: OrgAccess<WebhooksWrite>,
@@ -178,10 +187,11 @@ pub async fn list(
 }
 
 /// Create a webhook; its signing secret (`whsec_…`) is in this answer only.
-#[utoipa::path(post, path = "/api/v1/orgs/{org}/webhooks", tag = "webhooks",
+#[utoipa::path(post, operation_id = "createWebhook", path = "/api/v1/orgs/{org}/webhooks", tag = "webhooks",
     params(("org" = String, Path, description = "Organization id or slug")),
     request_body = CreateWebhookRequest,
-    responses((status = 201, body = WebhookView), (status = "4XX", body = ErrorBody)))]
+    security(("api_key" = []), ("bearer" = []), ("bare_key" = [])),
+    responses((status = 201, body = WebhookView, description = "The new webhook, its signing secret shown this once"), (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn create(
     State(state): State<AppState>,
     access: OrgAccess<WebhooksWrite>,
@@ -201,9 +211,10 @@ pub async fn create(
 }
 
 /// Read a webhook (without its secret).
-#[utoipa::path(get, path = "/api/v1/orgs/{org}/webhooks/{webhook}", tag = "webhooks",
+#[utoipa::path(get, operation_id = "getWebhook", path = "/api/v1/orgs/{org}/webhooks/{webhook}", tag = "webhooks",
     params(("org" = String, Path), ("webhook" = Uuid, Path)),
-    responses((status = 200, body = WebhookView), (status = "4XX", body = ErrorBody)))]
+    security(("api_key" = []), ("bearer" = []), ("bare_key" = [])),
+    responses((status = 200, body = WebhookView, description = "The webhook"), (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn get(
     State(state): State<AppState>,
     access: OrgAccess<WebhooksWrite>,
@@ -214,10 +225,11 @@ pub async fn get(
 }
 
 /// Change a webhook's URL, events, description or whether it is enabled.
-#[utoipa::path(patch, path = "/api/v1/orgs/{org}/webhooks/{webhook}", tag = "webhooks",
+#[utoipa::path(patch, operation_id = "updateWebhook", path = "/api/v1/orgs/{org}/webhooks/{webhook}", tag = "webhooks",
     params(("org" = String, Path), ("webhook" = Uuid, Path)),
     request_body = UpdateWebhookRequest,
-    responses((status = 200, body = WebhookView), (status = "4XX", body = ErrorBody)))]
+    security(("api_key" = []), ("bearer" = []), ("bare_key" = [])),
+    responses((status = 200, body = WebhookView, description = "The changed webhook"), (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn update(
     State(state): State<AppState>,
     access: OrgAccess<WebhooksWrite>,
@@ -231,9 +243,10 @@ pub async fn update(
 }
 
 /// Delete a webhook and its deliveries.
-#[utoipa::path(delete, path = "/api/v1/orgs/{org}/webhooks/{webhook}", tag = "webhooks",
+#[utoipa::path(delete, operation_id = "deleteWebhook", path = "/api/v1/orgs/{org}/webhooks/{webhook}", tag = "webhooks",
     params(("org" = String, Path), ("webhook" = Uuid, Path)),
-    responses((status = 204), (status = "4XX", body = ErrorBody)))]
+    security(("api_key" = []), ("bearer" = []), ("bare_key" = [])),
+    responses((status = 204, description = "The webhook is deleted"), (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn delete(
     State(state): State<AppState>,
     access: OrgAccess<WebhooksWrite>,
@@ -245,9 +258,10 @@ pub async fn delete(
 }
 
 /// Send a `webhook.test` event to the webhook.
-#[utoipa::path(post, path = "/api/v1/orgs/{org}/webhooks/{webhook}/test", tag = "webhooks",
+#[utoipa::path(post, operation_id = "testWebhook", path = "/api/v1/orgs/{org}/webhooks/{webhook}/test", tag = "webhooks",
     params(("org" = String, Path), ("webhook" = Uuid, Path)),
-    responses((status = 202, body = TestQueued), (status = "4XX", body = ErrorBody)))]
+    security(("api_key" = []), ("bearer" = []), ("bare_key" = [])),
+    responses((status = 202, body = TestQueued, description = "A test delivery is queued"), (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn test(
     State(state): State<AppState>,
     access: OrgAccess<WebhooksWrite>,
@@ -260,9 +274,10 @@ pub async fn test(
 
 /// Roll the signing secret: the new one is in this answer only; the old
 /// one signs too for 24 hours.
-#[utoipa::path(post, path = "/api/v1/orgs/{org}/webhooks/{webhook}/roll-secret", tag = "webhooks",
+#[utoipa::path(post, operation_id = "rollWebhookSecret", path = "/api/v1/orgs/{org}/webhooks/{webhook}/roll-secret", tag = "webhooks",
     params(("org" = String, Path), ("webhook" = Uuid, Path)),
-    responses((status = 200, body = WebhookView), (status = "4XX", body = ErrorBody)))]
+    security(("api_key" = []), ("bearer" = []), ("bare_key" = [])),
+    responses((status = 200, body = WebhookView, description = "The webhook with its new signing secret, shown this once"), (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn roll_secret(
     State(state): State<AppState>,
     access: OrgAccess<WebhooksWrite>,
@@ -274,9 +289,10 @@ pub async fn roll_secret(
 }
 
 /// The webhook's deliveries, newest first.
-#[utoipa::path(get, path = "/api/v1/orgs/{org}/webhooks/{webhook}/deliveries", tag = "webhooks",
+#[utoipa::path(get, operation_id = "listWebhookDeliveries", path = "/api/v1/orgs/{org}/webhooks/{webhook}/deliveries", tag = "webhooks",
     params(("org" = String, Path), ("webhook" = Uuid, Path), DeliveryParams),
-    responses((status = 200, body = DeliveryPage), (status = "4XX", body = ErrorBody)))]
+    security(("api_key" = []), ("bearer" = []), ("bare_key" = [])),
+    responses((status = 200, body = DeliveryPage, description = "One page of the webhook's deliveries, newest first"), (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn deliveries(
     State(state): State<AppState>,
     access: OrgAccess<WebhooksWrite>,
@@ -311,10 +327,11 @@ pub async fn deliveries(
 }
 
 /// Send a delivery again (with a new 24-hour retry window).
-#[utoipa::path(post, path = "/api/v1/orgs/{org}/webhooks/{webhook}/deliveries/{delivery}/retry",
+#[utoipa::path(post, operation_id = "retryWebhookDelivery", path = "/api/v1/orgs/{org}/webhooks/{webhook}/deliveries/{delivery}/retry",
     tag = "webhooks",
     params(("org" = String, Path), ("webhook" = Uuid, Path), ("delivery" = i64, Path)),
-    responses((status = 202, body = DeliveryView), (status = "4XX", body = ErrorBody)))]
+    security(("api_key" = []), ("bearer" = []), ("bare_key" = [])),
+    responses((status = 202, body = DeliveryView, description = "The delivery is queued again"), (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn retry(
     State(state): State<AppState>,
     access: OrgAccess<WebhooksWrite>,
@@ -326,9 +343,10 @@ pub async fn retry(
 }
 
 /// When `key.expiring` goes for the organization's keys.
-#[utoipa::path(get, path = "/api/v1/orgs/{org}/webhook-settings", tag = "webhooks",
+#[utoipa::path(get, operation_id = "getWebhookSettings", path = "/api/v1/orgs/{org}/webhook-settings", tag = "webhooks",
     params(("org" = String, Path)),
-    responses((status = 200, body = WebhookSettingsBody), (status = "4XX", body = ErrorBody)))]
+    security(("api_key" = []), ("bearer" = []), ("bare_key" = [])),
+    responses((status = 200, body = WebhookSettingsBody, description = "The organization's webhook settings"), (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn settings(
     State(state): State<AppState>,
     access: OrgAccess<WebhooksWrite>,
@@ -340,10 +358,11 @@ pub async fn settings(
 }
 
 /// Set how many days before a key's expiry `key.expiring` goes.
-#[utoipa::path(put, path = "/api/v1/orgs/{org}/webhook-settings", tag = "webhooks",
+#[utoipa::path(put, operation_id = "updateWebhookSettings", path = "/api/v1/orgs/{org}/webhook-settings", tag = "webhooks",
     params(("org" = String, Path)),
     request_body = WebhookSettingsBody,
-    responses((status = 200, body = WebhookSettingsBody), (status = "4XX", body = ErrorBody)))]
+    security(("api_key" = []), ("bearer" = []), ("bare_key" = [])),
+    responses((status = 200, body = WebhookSettingsBody, description = "The changed webhook settings"), (status = "4XX", body = ErrorBody, description = REFUSED)))]
 pub async fn update_settings(
     State(state): State<AppState>,
     access: OrgAccess<WebhooksWrite>,

@@ -175,3 +175,88 @@ pub async fn unknown_addresses_answer_json_in_the_api_and_a_page_in_the_portal(b
         assert_error(&response, 405, "METHOD_NOT_ALLOWED");
     }
 }
+
+/// The message of a 422 for a body of the wrong shape, and its
+/// `details.field`.
+fn shape_error(response: &keyward_client::RawResponse) -> (String, String) {
+    assert_error(response, 422, "VALIDATION_FAILED");
+    let message = response.body["message"].as_str().unwrap_or_default();
+    assert!(
+        !message.contains("deserialize") && !message.contains("line 1"),
+        "serde's words leak: {message}"
+    );
+    let field = response.body["details"]["field"]
+        .as_str()
+        .unwrap_or_default();
+    (message.to_owned(), field.to_owned())
+}
+
+pub async fn a_missing_field_is_named(backend: Backend) {
+    let app = acme(&backend).await;
+    let response = create(&app, json!({ "name": "x" })).await;
+    assert_eq!(
+        shape_error(&response),
+        ("scope is required".into(), "scope".into())
+    );
+    let role = app
+        .admin
+        .post("/api/v1/orgs/acme/roles", json!({ "name": "auditors" }))
+        .await;
+    assert_eq!(
+        shape_error(&role),
+        ("grants is required".into(), "grants".into())
+    );
+}
+
+pub async fn a_wrong_type_says_what_is_expected(backend: Backend) {
+    let app = acme(&backend).await;
+    let body = json!({ "name": "x", "scope": "organization", "read_only": "yes" });
+    assert_eq!(
+        shape_error(&create(&app, body).await),
+        ("read_only must be a boolean".into(), "read_only".into())
+    );
+    let body = json!({ "name": "x", "scope": "organization", "expires_at": 5 });
+    let (message, field) = shape_error(&create(&app, body).await);
+    assert!(message.starts_with("expires_at must be "), "{message}");
+    assert_eq!(field, "expires_at");
+    let body = json!({ "name": "x", "scope": "organization", "allowed_ips": ["10.0.0.1", 7] });
+    assert_eq!(
+        shape_error(&create(&app, body).await),
+        (
+            "allowed_ips[1] must be a string".into(),
+            "allowed_ips[1]".into()
+        )
+    );
+}
+
+pub async fn a_nested_field_is_named_by_its_path(backend: Backend) {
+    let app = acme(&backend).await;
+    let body = json!({
+        "name": "x",
+        "scope": "organization",
+        "ratelimits": [{ "name": "burst", "limit": "ten", "duration_ms": 1000 }],
+    });
+    assert_eq!(
+        shape_error(&create(&app, body).await).1,
+        "ratelimits[0].limit"
+    );
+    let body = json!({ "name": "x", "scope": "organization", "credits": {} });
+    let (message, field) = shape_error(&create(&app, body).await);
+    assert!(
+        message.starts_with("credits.") && message.ends_with(" is required"),
+        "{message}"
+    );
+    assert!(field.starts_with("credits."), "{field}");
+}
+
+pub async fn an_unknown_field_is_named(backend: Backend) {
+    let app = acme(&backend).await;
+    let body = json!({ "name": "x", "scope": "organization", "expires": "2030-01-01T00:00:00Z" });
+    let (message, field) = shape_error(&create(&app, body).await);
+    assert!(
+        message.starts_with("expires is not a field here; expected "),
+        "{message}"
+    );
+    assert!(message.contains("expires_at"), "{message}");
+    assert_eq!(field, "expires");
+}

@@ -26,6 +26,7 @@ mod leaks;
 mod leaks_possession;
 mod limits;
 mod listing;
+mod openapi_contract;
 mod ops;
 mod orgs;
 mod roll;
@@ -137,6 +138,10 @@ api_tests! {
     dadosfera::admin_must_name_an_org,
     errors::malformed_json_is_400,
     errors::wrong_types_are_422,
+    errors::a_missing_field_is_named,
+    errors::a_wrong_type_says_what_is_expected,
+    errors::a_nested_field_is_named_by_its_path,
+    errors::an_unknown_field_is_named,
     errors::missing_content_type_is_415,
     errors::bad_names_are_422,
     errors::past_expiry_is_422,
@@ -152,6 +157,7 @@ api_tests! {
     usage::usage_is_flushed_while_running,
     ops::health_and_readiness,
     ops::openapi_lists_every_route,
+    openapi_contract::openapi_document_is_a_contract,
     ops::docs_are_html,
     ops::graceful_stop_closes_the_port,
     ops::connections_over_the_cap_are_closed,

@@ -73,8 +73,8 @@ pub async fn changing_a_password_keeps_only_this_session(backend: Backend) {
     let with_key = app.client_with_key(text(&key, "key"));
     assert_error(
         &with_key.post(CHANGE, anonymous.clone()).await,
-        400,
-        "BAD_REQUEST",
+        403,
+        "FORBIDDEN",
     );
     assert!(session_works(&other).await, "refusals end nothing");
 

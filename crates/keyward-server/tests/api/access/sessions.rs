@@ -89,7 +89,7 @@ pub async fn logout_ends_the_session(backend: Backend) {
         .client_with_key(text(&key, "key"))
         .post(LOGOUT, json!({}))
         .await;
-    assert_error(&by_key, 400, "BAD_REQUEST");
+    assert_error(&by_key, 403, "FORBIDDEN");
     assert_error(
         &app.anonymous().post(LOGOUT, json!({})).await,
         401,
@@ -242,7 +242,7 @@ pub async fn me_through_a_key_speaks_for_its_org_only(backend: Backend) {
     // Organization keys are nobody's.
     let org_key = app.org_key("acme", "machine").await;
     let refused = app.client_with_key(text(&org_key, "key")).get(ME).await;
-    assert_error(&refused, 400, "BAD_REQUEST");
+    assert_error(&refused, 403, "FORBIDDEN");
     assert_error(&app.anonymous().get(ME).await, 401, "UNAUTHENTICATED");
 }
 

@@ -194,7 +194,7 @@ pub async fn team_members_are_managed_by_team_owners(backend: Backend) {
         Some(json!({ "role": "member" })),
     )
     .await;
-    assert_error(&stranger, 422, "VALIDATION_FAILED");
+    assert_error(&stranger, 404, "NOT_FOUND");
     let bad_role = put(
         &lead.api,
         &team_member_path("acme", &team, &other.id),
