@@ -4,7 +4,7 @@
 #   release_binary NAME [path/to/keyward]   sets `bin` (absolute); builds
 #                                           target/release/keyward when no
 #                                           path is given and it is missing
-#   start_server NAME                       starts "$bin" serve on a free
+#   start_server NAME [FLAG…]               starts "$bin" serve [FLAG…] on a free
 #                                           loopback port with a fresh SQLite
 #                                           store under "$work" (which the
 #                                           caller creates and removes) and a
@@ -57,7 +57,7 @@ start_server() {
   KEYWARD_ADMIN_KEY="$admin_key" \
   KEYWARD_NO_BOOTSTRAP_USER=true \
   KEYWARD_LOG=warn \
-    "$bin" serve >"$work/server.log" 2>&1 &
+    "$bin" serve "${@:2}" >"$work/server.log" 2>&1 &
   server=$!
   for _ in $(seq 1 60); do
     server_ready && break

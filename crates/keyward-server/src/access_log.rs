@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 /// The key that authenticated a request, once authentication knows it:
 /// placed in the request by the access-log middleware, filled in by the
-/// `Caller` extractor.
+/// `Caller` extractor and by forward-auth.
 #[derive(Clone, Default)]
 pub struct KeySeen(Arc<OnceLock<Uuid>>);
 
@@ -20,7 +20,7 @@ impl KeySeen {
         self.0.get().copied()
     }
 
-    fn set(&self, id: Uuid) {
+    pub fn set(&self, id: Uuid) {
         let _ = self.0.set(id);
     }
 }

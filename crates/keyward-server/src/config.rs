@@ -16,6 +16,8 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATA_DIR: &str = "./keyward-data";
 pub const DEFAULT_MAX_KEYS_PER_ORG: u32 = 100;
 pub const DEFAULT_HEADER_TIMEOUT_SECS: u64 = 10;
+/// Invalid credentials a client address may present in a minute.
+const DEFAULT_INVALID_CREDENTIALS_PER_MINUTE: u32 = 30;
 /// A slow client holds a connection at most this long before its request head is read.
 pub const MAX_HEADER_TIMEOUT_SECS: u64 = 30;
 pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
@@ -84,6 +86,10 @@ pub struct Config {
     /// Most live keys an organization may hold [default: 100].
     #[arg(long, env = "KEYWARD_MAX_KEYS_PER_ORG")]
     pub max_keys_per_org: Option<u32>,
+    /// Invalid credentials one client address may present in a minute
+    /// before it is answered 429, 1 to 1000000 [default: 30].
+    #[arg(long, env = "KEYWARD_INVALID_CREDENTIALS_PER_MINUTE")]
+    pub invalid_credentials_per_minute: Option<u32>,
     /// Log filter, e.g. `info` or `keyward_server=debug` [default: info].
     #[arg(long, env = "KEYWARD_LOG")]
     pub log: Option<String>,
@@ -232,6 +238,7 @@ pub struct Settings {
     pub secret: Option<SecretText>,
     pub admin_key: Option<SecretText>,
     pub max_keys_per_org: u32,
+    pub invalid_credentials_per_minute: u32,
     pub log: String,
     pub log_format: LogFormat,
     pub bootstrap_user: bool,
@@ -379,6 +386,15 @@ impl Config {
                 "redis_timeout_ms must be 10 to 60000".into(),
             ));
         }
+        let invalid_credentials_per_minute = self
+            .invalid_credentials_per_minute
+            .or(file.invalid_credentials_per_minute)
+            .unwrap_or(DEFAULT_INVALID_CREDENTIALS_PER_MINUTE);
+        if !(1..=1_000_000).contains(&invalid_credentials_per_minute) {
+            return Err(ConfigError::Invalid(
+                "invalid_credentials_per_minute must be 1 to 1000000".into(),
+            ));
+        }
         let leaks = self.leaks.or(file.leaks).unwrap_or_default().resolve()?;
         let connections = Self::connection_limits(
             self.header_timeout.or(file.header_timeout),
@@ -392,6 +408,7 @@ impl Config {
             secret,
             admin_key,
             max_keys_per_org,
+            invalid_credentials_per_minute,
             log: self.log.or(file.log).unwrap_or_else(|| "info".into()),
             log_format: self.log_format.or(file.log_format).unwrap_or_default(),
             bootstrap_user: !(self.no_bootstrap_user || file.no_bootstrap_user),

@@ -208,7 +208,12 @@ pub(crate) fn assemble(
         None => None,
     };
     Ok(AppState::new(Inner {
-        throttle: Throttle::new(clock.clone(), redis.clone(), hasher.clone()),
+        throttle: Throttle::new(
+            clock.clone(),
+            redis.clone(),
+            hasher.clone(),
+            settings.invalid_credentials_per_minute,
+        ),
         limiter: Limiter::new(redis.clone(), settings.on_redis_error),
         redis,
         store,

@@ -131,6 +131,23 @@ async fn each_request_is_logged_without_secrets() {
         "{line}"
     );
 
+    // Forward-auth names the key the proxy asked about, never its secret.
+    let asked = client
+        .get(format!("{}/api/v1/auth/forward", server.url))
+        .header("x-api-key", secret)
+        .header("x-original-method", "GET")
+        .header("x-original-uri", "/api/anything")
+        .header("x-request-id", "forwarded-3")
+        .send()
+        .await
+        .unwrap();
+    let line = server.wait_for(|line| line.contains("forwarded-3"));
+    let entry: Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(entry["fields"]["route"], "/api/v1/auth/forward", "{line}");
+    assert_eq!(entry["fields"]["status"], asked.status().as_u16(), "{line}");
+    assert_eq!(entry["fields"]["key_id"], key_id, "{line}");
+    assert!(!line.contains(secret), "{line}");
+
     // A request no route matches, with a secret in its path: the route
     // is `unmatched` and the path is not logged.
     let probe = client

@@ -8,9 +8,11 @@ use crate::error::{ApiError, BearerError, Code, ErrorBody};
 use crate::limiter::Decision;
 use crate::state::AppState;
 use crate::verify::{self, Ask, Check, Outcome};
+use crate::access_log::KeySeen;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 use axum::routing::{MethodFilter, MethodRouter, on};
 use keyward_core::forward_rules::{Decision as RuleDecision, DefaultPolicy};
 use keyward_core::limit_decision::Verdict;
@@ -123,6 +125,7 @@ fn refuse(error: ApiError) -> Response {
 pub async fn forward(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    seen: Option<Extension<KeySeen>>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -206,6 +209,10 @@ pub async fn forward(
         }
         Outcome::Limited(key, decision) => return limited(&key, &decision),
     };
+    // The access log names the key the proxy asked about.
+    if let Some(Extension(seen)) = &seen {
+        seen.set(key.record.id);
+    }
     if key.record.read_only && !read_only_method {
         return refuse(ApiError::new(
             Code::ReadOnlyKey,

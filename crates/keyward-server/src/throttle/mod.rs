@@ -6,7 +6,7 @@
 //!   whatever the password, for 1 s, then twice as long after each further
 //!   failure, up to 15 minutes. A success clears the account.
 //! - A client address may fail 30 sign-ins a minute, present 30 invalid API
-//!   keys or session tokens a minute, try 10 invitation acceptances a
+//!   keys or session tokens a minute (`invalid_credentials_per_minute`), try 10 invitation acceptances a
 //!   minute, and ask 20 revocations by possession a minute (live keys or
 //!   not, so the limit says nothing about them). Valid credentials are
 //!   never counted nor slowed.
@@ -44,10 +44,6 @@ const ACCOUNT: Backoff = Backoff {
     max: TimeDelta::minutes(15),
 };
 const LOGINS: Window = Window {
-    limit: 30,
-    length: TimeDelta::minutes(1),
-};
-const CREDENTIALS: Window = Window {
     limit: 30,
     length: TimeDelta::minutes(1),
 };
@@ -195,13 +191,23 @@ pub struct Throttle {
 impl Throttle {
     /// Counting in memory, or in Redis through `redis` (keyed by
     /// `hasher`), falling back to memory when a call fails.
-    pub fn new(clock: Arc<dyn Clock>, redis: Option<Arc<RedisLink>>, hasher: KeyHasher) -> Self {
+    /// `credentials_per_minute`: the invalid credentials a client address
+    /// may present in a minute.
+    pub fn new(
+        clock: Arc<dyn Clock>,
+        redis: Option<Arc<RedisLink>>,
+        hasher: KeyHasher,
+        credentials_per_minute: u32,
+    ) -> Self {
         Self {
             clock,
             keys: RandomState::new(),
             accounts: Tallies::new(ACCOUNT),
             logins: Tallies::new(LOGINS),
-            credentials: Tallies::new(CREDENTIALS),
+            credentials: Tallies::new(Window {
+                limit: credentials_per_minute,
+                length: TimeDelta::minutes(1),
+            }),
             invitations: Tallies::new(INVITATIONS),
             shared: redis.map(|link| SharedTallies::new(link, hasher)),
             revocations: Tallies::new(REVOCATIONS),

@@ -176,6 +176,7 @@ api_tests! {
     throttle::unknown_accounts_are_throttled_alike,
     throttle::one_address_fails_thirty_logins_a_minute,
     throttle::invalid_credentials_are_throttled_per_address,
+    throttle::the_credential_limit_is_configured,
     throttle::invitation_acceptance_is_throttled_per_address,
     audit::audit_lists_newest_first_with_filters,
     audit::audit_cursor_walks_every_event_once,

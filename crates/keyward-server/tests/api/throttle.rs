@@ -5,7 +5,7 @@ use crate::access::{ACCEPT, PASSWORD, join, login};
 use crate::api::{ORGS, text};
 use crate::assertions::{assert_error, assert_status};
 use crate::backend::Backend;
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, spawn_app, spawn_app_with};
 use chrono::Duration;
 use keyward_client::RawResponse;
 use keyward_core::{ApiKey, Prefix};
@@ -120,6 +120,19 @@ pub async fn invalid_credentials_are_throttled_per_address(backend: Backend) {
 
     app.clock.advance(Duration::seconds(wait));
     assert_error(&unknown.get(ORGS).await, 401, "UNAUTHENTICATED");
+}
+
+pub async fn the_credential_limit_is_configured(backend: Backend) {
+    let app = spawn_app_with(&backend, |config| {
+        config.invalid_credentials_per_minute = Some(3);
+    })
+    .await;
+    let prefix = Prefix::parse("kw").unwrap();
+    let unknown = app.client_with_key(ApiKey::mint(&prefix).expose());
+    for _ in 0..3 {
+        assert_error(&unknown.get(ORGS).await, 401, "UNAUTHENTICATED");
+    }
+    throttled(&unknown.get(ORGS).await);
 }
 
 pub async fn invitation_acceptance_is_throttled_per_address(backend: Backend) {
