@@ -87,8 +87,11 @@ fn given(value: &Option<String>) -> Option<&str> {
     value.as_deref().filter(|v| !v.is_empty())
 }
 
+/// A time bound; given empty, it is not a time and is refused like any
+/// other.
 pub fn time(name: &str, value: &Option<String>) -> ApiResult<Option<DateTime<Utc>>> {
-    given(value)
+    value
+        .as_deref()
         .map(|raw| {
             DateTime::parse_from_rfc3339(raw)
                 .map(|t| t.with_timezone(&Utc))

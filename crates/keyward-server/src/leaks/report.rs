@@ -165,6 +165,7 @@ pub fn parse_generic(body: &[u8]) -> ApiResult<Reported> {
 /// Whether a reported token was a keyward key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = LeakLabel)]
 pub enum Label {
     TruePositive,
     FalsePositive,

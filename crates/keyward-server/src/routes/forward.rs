@@ -2,17 +2,17 @@
 //! `forwardAuth` and Envoy `ext_authz` (HTTP). 200 with identity headers,
 //! or 400/401/403 with the common error body.
 
+use crate::access_log::KeySeen;
 use crate::auth::credential;
 use crate::cache::ResolvedKey;
 use crate::error::{ApiError, BearerError, Code, ErrorBody};
 use crate::limiter::Decision;
 use crate::state::AppState;
 use crate::verify::{self, Ask, Check, Outcome};
-use crate::access_log::KeySeen;
+use axum::Extension;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::Extension;
 use axum::routing::{MethodFilter, MethodRouter, on};
 use keyward_core::forward_rules::{Decision as RuleDecision, DefaultPolicy};
 use keyward_core::limit_decision::Verdict;

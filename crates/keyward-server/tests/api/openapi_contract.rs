@@ -82,6 +82,20 @@ pub async fn openapi_document_is_a_contract(backend: Backend) {
         assert!(schemes.contains_key(scheme), "no {scheme} security scheme");
     }
     assert_eq!(schemes["bare_key"]["name"], "Authorization");
+    // Two types of one name would share a component, the last one winning:
+    // the label people give names and the leak report's verdict are apart.
+    let schemas = &doc["components"]["schemas"];
+    assert_eq!(schemas["Label"]["type"], "string");
+    assert!(
+        schemas["Label"]["pattern"].is_string(),
+        "{}",
+        schemas["Label"]
+    );
+    assert!(
+        schemas["LeakLabel"]["enum"].is_array(),
+        "{}",
+        schemas["LeakLabel"]
+    );
 
     let mut ids = BTreeSet::new();
     let mut failures = Vec::new();
