@@ -6,15 +6,24 @@ use crate::assertions::assert_error_body;
 use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
 
-const FORWARD: &str = "/api/v1/auth/forward";
+pub(super) const FORWARD: &str = "/api/v1/auth/forward";
 
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: serde_json::Value,
+pub(super) struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: serde_json::Value,
 }
 
-async fn ask(fixture: &Fixture, path: &str, headers: &[(&str, &str)]) -> Reply {
+impl Reply {
+    /// The header's value, or "" when it is missing.
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .map_or("", |value| value.to_str().unwrap())
+    }
+}
+
+pub(super) async fn ask(fixture: &Fixture, path: &str, headers: &[(&str, &str)]) -> Reply {
     ask_with(fixture, Method::GET, path, headers).await
 }
 

@@ -2,45 +2,17 @@
 //! challenge, the code in `X-Keyward-Code`; bare keys; CORS preflights.
 
 use super::Fixture;
+use super::direct::{self, FORWARD, Reply};
 use crate::assertions::assert_error_body;
 use reqwest::StatusCode;
-use reqwest::header::HeaderMap;
 
-const FORWARD: &str = "/api/v1/auth/forward";
 const PRODUCT: &str = "/api/dataproducts/1";
-
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: serde_json::Value,
-}
-
-impl Reply {
-    fn header(&self, name: &str) -> &str {
-        self.headers
-            .get(name)
-            .map_or("", |value| value.to_str().unwrap())
-    }
-}
 
 /// Asks as nginx does, for `method` on `PRODUCT`, with `extra` headers.
 async fn ask(f: &Fixture, method: &str, extra: &[(&str, &str)]) -> Reply {
-    let mut request = reqwest::Client::new()
-        .get(format!("{}{FORWARD}", f.app.address))
-        .header("x-original-method", method)
-        .header("x-original-uri", PRODUCT);
-    for (name, value) in extra {
-        request = request.header(*name, *value);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = response.json().await.unwrap_or(serde_json::Value::Null);
-    Reply {
-        status,
-        headers,
-        body,
-    }
+    let mut headers = vec![("x-original-method", method), ("x-original-uri", PRODUCT)];
+    headers.extend_from_slice(extra);
+    direct::ask(f, FORWARD, &headers).await
 }
 
 fn assert_refused(reply: &Reply, status: u16, code: &str, bearer_error: Option<&str>) {
