@@ -1,7 +1,7 @@
 //! Request bodies' shape errors in keyward's words: serde's messages
 //! (`missing field …`, `invalid type: …, expected …`) turned into the field's
 //! path and what is wrong with it (`permissions is required`,
-//! `credits.remaining must be u64`), with the path in `details.field`.
+//! `credits.remaining must be an integer of 0 or more`), with the path in `details.field`.
 
 use crate::error::{ApiError, Code};
 use serde::de::DeserializeOwned;
@@ -172,10 +172,23 @@ fn describe(path: &str, message: &str) -> (Option<String>, String) {
         let expected = expected
             .strip_prefix("struct ")
             .map_or(expected, |_| "a JSON object");
-        return (field, format!("{subject} must be {expected}"));
+        return (field, format!("{subject} must be {}", in_words(expected)));
     }
     // The body's own checks (bounds, formats) say what is wrong themselves.
     (field, format!("{subject}: {message}"))
+}
+
+/// serde names numbers by their Rust type; a person reads the range.
+fn in_words(expected: &str) -> &str {
+    match expected {
+        "u8" => "an integer from 0 to 255",
+        "u16" => "an integer from 0 to 65535",
+        "u32" => "an integer from 0 to 4294967295",
+        "u64" | "usize" => "an integer of 0 or more",
+        "i8" | "i16" | "i32" | "i64" | "isize" => "an integer",
+        "f32" | "f64" => "a number",
+        other => other,
+    }
 }
 
 #[cfg(test)]
@@ -217,11 +230,11 @@ mod tests {
         assert_eq!(refused(r#"{"name":5}"#).message, "name must be a string");
         assert_eq!(
             refused(r#"{"name":"a","limits":{"remaining":"x"}}"#).message,
-            "limits.remaining must be u64"
+            "limits.remaining must be an integer of 0 or more"
         );
         assert_eq!(
             refused(r#"{"name":"a","tags":[1,-2]}"#).message,
-            "tags[1] must be u8"
+            "tags[1] must be an integer from 0 to 255"
         );
         assert_eq!(refused("[]").message, "the body must be a JSON object");
     }
@@ -245,7 +258,7 @@ mod tests {
         assert_eq!(count.n, 7);
         assert_eq!(
             from_slice::<Count>(br#"{"n": 7.5}"#).unwrap_err().message,
-            "n must be u32"
+            "n must be an integer from 0 to 4294967295"
         );
     }
 
