@@ -301,3 +301,50 @@ impl ForwardAuth {
         Ok(Original { method, path })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_origins(origins: &[&str]) -> Result<ForwardAuth, String> {
+        ForwardAuthConfig {
+            preflight_origins: origins.iter().map(|o| (*o).to_owned()).collect(),
+            ..ForwardAuthConfig::default()
+        }
+        .compile()
+    }
+
+    #[test]
+    fn preflight_origins_are_browser_origins() {
+        assert!(with_origins(&["https://app.example.com", "http://localhost:3000"]).is_ok());
+        for bad in [
+            "https://app.example.com/",
+            "https://a.com/x",
+            "app.example.com",
+            "*",
+            "",
+            "https://a.com?x=1",
+        ] {
+            assert!(with_origins(&[bad]).is_err(), "{bad:?} was taken");
+        }
+    }
+
+    #[test]
+    fn only_a_single_listed_origin_passes() {
+        let forward = with_origins(&["https://app.example.com"]).unwrap();
+        let headers = |origins: &[&str]| {
+            let mut map = HeaderMap::new();
+            map.insert("access-control-request-method", "PUT".parse().unwrap());
+            for origin in origins {
+                map.append("origin", origin.parse().unwrap());
+            }
+            map
+        };
+        assert!(forward.passes_preflight("OPTIONS", &headers(&["https://app.example.com"])));
+        assert!(!forward.passes_preflight("OPTIONS", &headers(&["https://evil.example"])));
+        // Two origins are ambiguous; none is no preflight.
+        let both = headers(&["https://app.example.com", "https://evil.example"]);
+        assert!(!forward.passes_preflight("OPTIONS", &both));
+        assert!(!forward.passes_preflight("OPTIONS", &headers(&[])));
+    }
+}
